@@ -1,0 +1,38 @@
+using System;
+using System.Numerics;
+
+namespace CrossEntropy;
+
+public static partial class Activations
+{
+    /// <summary>Computes the log of the logistic sigmoid of each element of <paramref name="x"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">The logits.</param>
+    /// <param name="destination">Receives the log-sigmoids; may be <paramref name="x"/> itself.</param>
+    /// <remarks>
+    /// <para>Effectively computes <c>destination[i] = log(1 / (1 + exp(-x[i])))</c>, as PyTorch's <c>torch.nn.functional.logsigmoid</c>,
+    /// evaluated as <c>min(x, 0) - log1p(exp(-|x|))</c>: LogSigmoid(-1000) is -1000, not -infinity.</para>
+    /// <para>+infinity gives 0, -infinity gives -infinity, NaN gives NaN.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> overlaps <paramref name="x"/> without being the same memory.</exception>
+    public static void LogSigmoid<T>(ReadOnlySpan<T> x, Span<T> destination)
+        where T : IFloatingPointIeee754<T>
+    {
+        ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination));
+        var kernel = new MapKernel<LogSigmoidOperator, T>(x, destination);
+        Simd.Run<MapKernel<LogSigmoidOperator, T>, T>(ref kernel);
+    }
+
+    private readonly struct LogSigmoidOperator : IUnaryBlockOperator
+    {
+        public static TBlock Invoke<TBlock, T>(TBlock x)
+            where TBlock : struct, IBlock<TBlock, T>
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            TBlock zero = TBlock.Create(T.Zero);
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(zero - BlockMath<TBlock, T>.Abs(x));
+            return BlockMath<TBlock, T>.Min(x, zero) - BlockMath<TBlock, T>.Log1P(z);
+        }
+    }
+}

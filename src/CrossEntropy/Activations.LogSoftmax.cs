@@ -1,0 +1,141 @@
+using System;
+using System.Numerics;
+
+namespace CrossEntropy;
+
+public static partial class Activations
+{
+    /// <summary>Computes the log-softmax of <paramref name="x"/>, treated as one row.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">The logits.</param>
+    /// <param name="destination">Receives the log-probabilities; may be <paramref name="x"/> itself.</param>
+    /// <remarks>
+    /// <para>Effectively computes <c>destination[i] = x[i] - max(x) - log(sum_j exp(x[j] - max(x)))</c>, as PyTorch's
+    /// <c>torch.log_softmax(x, dim=-1)</c>. Very negative entries stay finite and exact (no log(0)); the log of the sum is taken
+    /// as log1p of the terms beside the maximum, so a confident row keeps its tiny log-probabilities' relative precision.</para>
+    /// <para>-infinity entries give -infinity. If the row holds a NaN or +infinity, or only -infinity, every output is NaN.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> overlaps <paramref name="x"/> without being the same memory.</exception>
+    public static void LogSoftmax<T>(ReadOnlySpan<T> x, Span<T> destination)
+        where T : IFloatingPointIeee754<T> =>
+        LogSoftmax(x, destination, Math.Max(x.Length, 1));
+
+    /// <summary>Computes the log-softmax of each row of <paramref name="classes"/> logits in the row-major batch <paramref name="x"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">The logits, <c>rows * classes</c> values.</param>
+    /// <param name="destination">Receives the log-probabilities; may be <paramref name="x"/> itself.</param>
+    /// <param name="classes">The length of a row.</param>
+    /// <remarks>
+    /// <para>Effectively computes, for each row, <c>destination[i] = x[i] - max(row) - log(sum_j exp(x[j] - max(row)))</c>,
+    /// as PyTorch's <c>torch.log_softmax(x, dim=-1)</c> on a <c>[rows, classes]</c> tensor.</para>
+    /// <para>-infinity entries give -infinity. A row that holds a NaN or +infinity, or only -infinity, is all NaN.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="x"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> overlaps <paramref name="x"/> without being the same memory.</exception>
+    public static void LogSoftmax<T>(ReadOnlySpan<T> x, Span<T> destination, int classes)
+        where T : IFloatingPointIeee754<T>
+    {
+        ThrowHelper.Rows(x.Length, classes, nameof(x));
+        ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination));
+        var kernel = new LogSoftmaxKernel<T>(x, destination, classes);
+        Simd.Run<LogSoftmaxKernel<T>, T>(ref kernel);
+    }
+
+    /// <summary>Computes the gradient of a loss with respect to the input of <see cref="LogSoftmax{T}(ReadOnlySpan{T}, Span{T}, int)"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="output">What the log-softmax wrote: the log-probabilities <c>y</c>.</param>
+    /// <param name="outputGradient">The gradient of the loss with respect to <paramref name="output"/>, <c>g</c>.</param>
+    /// <param name="inputGradient">Receives the gradient with respect to the log-softmax input; may be <paramref name="output"/> or <paramref name="outputGradient"/>.</param>
+    /// <param name="classes">The length of a row.</param>
+    /// <remarks>
+    /// <para>Effectively computes, for each row, the vector-Jacobian product <c>inputGradient[i] = g[i] - exp(y[i]) * sum_j g[j]</c>,
+    /// what PyTorch's autograd computes for <c>log_softmax</c>.</para>
+    /// <para>NaN and infinities propagate through the arithmetic as IEEE 754 defines.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="output"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="outputGradient"/> and <paramref name="output"/> differ in length.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputGradient"/> is shorter than <paramref name="output"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputGradient"/> overlaps an input without being the same memory.</exception>
+    public static void LogSoftmaxBackward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classes)
+        where T : IFloatingPointIeee754<T>
+    {
+        CheckBackward(output, outputGradient, inputGradient, classes);
+        var kernel = new LogSoftmaxBackwardKernel<T>(output, outputGradient, inputGradient, classes);
+        Simd.Run<LogSoftmaxBackwardKernel<T>, T>(ref kernel);
+    }
+
+    private readonly ref struct LogSoftmaxKernel<T>(ReadOnlySpan<T> x, Span<T> destination, int classes) : IKernel
+        where T : IFloatingPointIeee754<T>
+    {
+        private readonly ReadOnlySpan<T> _x = x;
+        private readonly Span<T> _destination = destination;
+
+        public void Run<TBlock, TCompute>()
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
+            Kernel<TBlock, TCompute, T>.LogSoftmax(_x, _destination, classes);
+    }
+
+    private readonly ref struct LogSoftmaxBackwardKernel<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classes) : IKernel
+        where T : IFloatingPointIeee754<T>
+    {
+        private readonly ReadOnlySpan<T> _output = output;
+        private readonly ReadOnlySpan<T> _outputGradient = outputGradient;
+        private readonly Span<T> _inputGradient = inputGradient;
+
+        public void Run<TBlock, TCompute>()
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
+            Kernel<TBlock, TCompute, T>.LogSoftmaxBackward(_output, _outputGradient, _inputGradient, classes);
+    }
+}
+
+internal static partial class Kernel<TBlock, T, TMemory>
+{
+    public static void LogSoftmax(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
+    {
+        for (int start = 0; start < x.Length; start += classes)
+        {
+            ReadOnlySpan<TMemory> row = x.Slice(start, classes);
+            Span<TMemory> output = destination.Slice(start, classes);
+            T max = Max(row);
+            if (!T.IsFinite(max))
+            {
+                output.Fill(TMemory.NaN);
+                continue;
+            }
+
+            TBlock m = TBlock.Create(max);
+            TBlock logSum = TBlock.Create(Log1P(SumExpBesideMax(row, max)));
+            for (int i = 0; i < classes; i += Width)
+            {
+                Store(Load(row, i, max) - m - logSum, output, i, classes);
+            }
+        }
+    }
+
+    public static void LogSoftmaxBackward(ReadOnlySpan<TMemory> output, ReadOnlySpan<TMemory> outputGradient, Span<TMemory> inputGradient, int classes)
+    {
+        for (int start = 0; start < output.Length; start += classes)
+        {
+            ReadOnlySpan<TMemory> y = output.Slice(start, classes);
+            ReadOnlySpan<TMemory> g = outputGradient.Slice(start, classes);
+            TBlock sum = TBlock.Create(T.Zero);
+            for (int i = 0; i < classes; i += Width)
+            {
+                sum += Load(g, i, T.Zero);
+            }
+
+            TBlock minusSum = TBlock.Create(-TBlock.Sum(sum));
+            Span<TMemory> result = inputGradient.Slice(start, classes);
+            for (int i = 0; i < classes; i += Width)
+            {
+                Store(TBlock.FusedMultiplyAdd(Exp(Load(y, i, T.Zero)), minusSum, Load(g, i, T.Zero)), result, i, classes);
+            }
+        }
+    }
+}

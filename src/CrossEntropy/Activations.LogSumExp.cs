@@ -1,0 +1,90 @@
+using System;
+using System.Numerics;
+
+namespace CrossEntropy;
+
+public static partial class Activations
+{
+    /// <summary>Computes the log of the sum of the exponentials of <paramref name="x"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">The values.</param>
+    /// <returns><c>log(sum_i exp(x[i]))</c>; -infinity when <paramref name="x"/> is empty.</returns>
+    /// <remarks>
+    /// <para>Effectively computes <c>max(x) + log(sum_i exp(x[i] - max(x)))</c>, as PyTorch's <c>torch.logsumexp(x, dim=-1)</c>,
+    /// exact for any finite input.</para>
+    /// <para>NaN anywhere gives NaN; otherwise +infinity anywhere gives +infinity, and only -infinity gives -infinity.</para>
+    /// </remarks>
+    public static T LogSumExp<T>(ReadOnlySpan<T> x)
+        where T : IFloatingPointIeee754<T>
+    {
+        T result = T.NegativeInfinity;
+        LogSumExp(x, new Span<T>(ref result), Math.Max(x.Length, 1));
+        return result;
+    }
+
+    /// <summary>Computes the log-sum-exp of each row of <paramref name="classes"/> values in the row-major batch <paramref name="x"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">The values, <c>rows * classes</c> of them.</param>
+    /// <param name="destination">Receives one value per row.</param>
+    /// <param name="classes">The length of a row.</param>
+    /// <remarks>
+    /// <para>Effectively computes, for each row, <c>max(row) + log(sum_i exp(row[i] - max(row)))</c>, as PyTorch's
+    /// <c>torch.logsumexp(x, dim=-1)</c> on a <c>[rows, classes]</c> tensor.</para>
+    /// <para>A row with a NaN gives NaN; otherwise a row with +infinity gives +infinity, and a row of only -infinity gives -infinity.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="x"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the number of rows.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> overlaps <paramref name="x"/> without being the same memory.</exception>
+    public static void LogSumExp<T>(ReadOnlySpan<T> x, Span<T> destination, int classes)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = ThrowHelper.Rows(x.Length, classes, nameof(x));
+        ThrowHelper.CheckOutput(x, destination, rows, nameof(destination));
+        var kernel = new LogSumExpKernel<T>(x, destination, classes);
+        Simd.Run<LogSumExpKernel<T>, T>(ref kernel);
+    }
+
+    private readonly ref struct LogSumExpKernel<T>(ReadOnlySpan<T> x, Span<T> destination, int classes) : IKernel
+        where T : IFloatingPointIeee754<T>
+    {
+        private readonly ReadOnlySpan<T> _x = x;
+        private readonly Span<T> _destination = destination;
+
+        public void Run<TBlock, TCompute>()
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
+            Kernel<TBlock, TCompute, T>.LogSumExp(_x, _destination, classes);
+    }
+}
+
+internal static partial class Kernel<TBlock, T, TMemory>
+{
+    public static void LogSumExp(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
+    {
+        for (int row = 0; row * classes < x.Length; row++)
+        {
+            destination[row] = ToMemory(LogSumExp(x.Slice(row * classes, classes)));
+        }
+    }
+
+    /// <summary>The log-sum-exp of one row, with PyTorch's rules for NaN and infinities.</summary>
+    private static T LogSumExp(ReadOnlySpan<TMemory> row)
+    {
+        T max = Max(row);
+        if (T.IsFinite(max))
+        {
+            return max + Log1P(SumExpBesideMax(row, max));
+        }
+
+        foreach (TMemory value in row)
+        {
+            if (TMemory.IsNaN(value))
+            {
+                return T.NaN;
+            }
+        }
+
+        return max;
+    }
+}

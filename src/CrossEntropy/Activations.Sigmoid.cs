@@ -1,0 +1,101 @@
+using System;
+using System.Numerics;
+
+namespace CrossEntropy;
+
+public static partial class Activations
+{
+    /// <summary>Computes the logistic sigmoid of each element of <paramref name="x"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">The logits.</param>
+    /// <param name="destination">Receives the sigmoids; may be <paramref name="x"/> itself.</param>
+    /// <remarks>
+    /// <para>Effectively computes <c>destination[i] = 1 / (1 + exp(-x[i]))</c>, as PyTorch's <c>torch.sigmoid</c>, evaluated as
+    /// <c>exp(x) / (1 + exp(x))</c> for negative x so that tiny results keep their relative precision.</para>
+    /// <para>+infinity gives 1, -infinity gives 0, NaN gives NaN.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> overlaps <paramref name="x"/> without being the same memory.</exception>
+    public static void Sigmoid<T>(ReadOnlySpan<T> x, Span<T> destination)
+        where T : IFloatingPointIeee754<T>
+    {
+        ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination));
+        var kernel = new MapKernel<SigmoidOperator, T>(x, destination);
+        Simd.Run<MapKernel<SigmoidOperator, T>, T>(ref kernel);
+    }
+
+    /// <summary>Computes the gradient of a loss with respect to the input of <see cref="Sigmoid{T}(ReadOnlySpan{T}, Span{T})"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="output">What the sigmoid wrote: <c>y</c>.</param>
+    /// <param name="outputGradient">The gradient of the loss with respect to <paramref name="output"/>, <c>g</c>.</param>
+    /// <param name="inputGradient">Receives the gradient with respect to the sigmoid input; may be <paramref name="output"/> or <paramref name="outputGradient"/>.</param>
+    /// <remarks>
+    /// <para>Effectively computes <c>inputGradient[i] = g[i] * y[i] * (1 - y[i])</c>, what PyTorch's autograd computes for <c>sigmoid</c>.</para>
+    /// <para>NaN and infinities propagate through the arithmetic as IEEE 754 defines.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="outputGradient"/> and <paramref name="output"/> differ in length.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputGradient"/> is shorter than <paramref name="output"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputGradient"/> overlaps an input without being the same memory.</exception>
+    public static void SigmoidBackward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
+        where T : IFloatingPointIeee754<T>
+    {
+        ThrowHelper.CheckSameLength(output.Length, outputGradient.Length, nameof(outputGradient));
+        ThrowHelper.CheckOutput(output, inputGradient, output.Length, nameof(inputGradient));
+        ThrowHelper.CheckNoPartialOverlap(outputGradient, inputGradient, nameof(inputGradient));
+        var kernel = new SigmoidBackwardKernel<T>(output, outputGradient, inputGradient);
+        Simd.Run<SigmoidBackwardKernel<T>, T>(ref kernel);
+    }
+
+    private readonly struct SigmoidOperator : IUnaryBlockOperator
+    {
+        public static TBlock Invoke<TBlock, T>(TBlock x)
+            where TBlock : struct, IBlock<TBlock, T>
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            TBlock one = TBlock.Create(T.One);
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(TBlock.Create(T.Zero) - BlockMath<TBlock, T>.Abs(x));
+            TBlock numerator = TBlock.Select(TBlock.LessThan(x, TBlock.Create(T.Zero)), z, one);
+            return numerator / (one + z);
+        }
+    }
+
+    /// <summary>Runs an element-wise operator over one span into another.</summary>
+    private readonly ref struct MapKernel<TOperator, T>(ReadOnlySpan<T> x, Span<T> destination) : IKernel
+        where TOperator : IUnaryBlockOperator
+        where T : IFloatingPointIeee754<T>
+    {
+        private readonly ReadOnlySpan<T> _x = x;
+        private readonly Span<T> _destination = destination;
+
+        public void Run<TBlock, TCompute>()
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
+            Kernel<TBlock, TCompute, T>.Map<TOperator>(_x, _destination);
+    }
+
+    private readonly ref struct SigmoidBackwardKernel<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient) : IKernel
+        where T : IFloatingPointIeee754<T>
+    {
+        private readonly ReadOnlySpan<T> _output = output;
+        private readonly ReadOnlySpan<T> _outputGradient = outputGradient;
+        private readonly Span<T> _inputGradient = inputGradient;
+
+        public void Run<TBlock, TCompute>()
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
+            Kernel<TBlock, TCompute, T>.SigmoidBackward(_output, _outputGradient, _inputGradient);
+    }
+}
+
+internal static partial class Kernel<TBlock, T, TMemory>
+{
+    public static void SigmoidBackward(ReadOnlySpan<TMemory> output, ReadOnlySpan<TMemory> outputGradient, Span<TMemory> inputGradient)
+    {
+        TBlock one = TBlock.Create(T.One);
+        for (int i = 0; i < output.Length; i += Width)
+        {
+            TBlock y = Load(output, i, T.Zero);
+            Store(Load(outputGradient, i, T.Zero) * y * (one - y), inputGradient, i, output.Length);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System;
+using System.Numerics;
+
+namespace CrossEntropy;
+
+/// <summary>Softmax, log-softmax, log-sum-exp, sigmoid and log-sigmoid, with the backward passes of the first three kinds.</summary>
+/// <remarks>
+/// Every method reads spans and writes spans, allocates nothing and is thread-safe. <see cref="float"/> and
+/// <see cref="double"/> run on SIMD kernels; <see cref="Half"/> is computed in <see cref="float"/> and rounded once.
+/// Results are bit-for-bit the same on every SIMD width (Vector512, Vector256, Vector128 or none).
+/// </remarks>
+public static partial class Activations
+{
+    /// <summary>Computes the softmax of <paramref name="x"/>, treated as one row.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">The logits.</param>
+    /// <param name="destination">Receives the probabilities; may be <paramref name="x"/> itself.</param>
+    /// <remarks>
+    /// <para>Effectively computes <c>destination[i] = exp(x[i] - max(x)) / sum_j exp(x[j] - max(x))</c>, as PyTorch's
+    /// <c>torch.softmax(x, dim=-1)</c>. Subtracting the maximum first keeps every finite input exact: [1000, 1000] gives [0.5, 0.5].</para>
+    /// <para>-infinity entries get probability 0. If the row holds a NaN or +infinity, or only -infinity, every output is NaN.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> overlaps <paramref name="x"/> without being the same memory.</exception>
+    public static void Softmax<T>(ReadOnlySpan<T> x, Span<T> destination)
+        where T : IFloatingPointIeee754<T> =>
+        Softmax(x, destination, Math.Max(x.Length, 1));
+
+    /// <summary>Computes the softmax of each row of <paramref name="classes"/> logits in the row-major batch <paramref name="x"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">The logits, <c>rows * classes</c> values.</param>
+    /// <param name="destination">Receives the probabilities; may be <paramref name="x"/> itself.</param>
+    /// <param name="classes">The length of a row.</param>
+    /// <remarks>
+    /// <para>Effectively computes, for each row, <c>destination[i] = exp(x[i] - max(row)) / sum_j exp(x[j] - max(row))</c>,
+    /// as PyTorch's <c>torch.softmax(x, dim=-1)</c> on a <c>[rows, classes]</c> tensor.</para>
+    /// <para>-infinity entries get probability 0. A row that holds a NaN or +infinity, or only -infinity, is all NaN.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="x"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> overlaps <paramref name="x"/> without being the same memory.</exception>
+    public static void Softmax<T>(ReadOnlySpan<T> x, Span<T> destination, int classes)
+        where T : IFloatingPointIeee754<T>
+    {
+        ThrowHelper.Rows(x.Length, classes, nameof(x));
+        ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination));
+        var kernel = new SoftmaxKernel<T>(x, destination, classes);
+        Simd.Run<SoftmaxKernel<T>, T>(ref kernel);
+    }
+
+    /// <summary>Computes the gradient of a loss with respect to the input of <see cref="Softmax{T}(ReadOnlySpan{T}, Span{T}, int)"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="output">What the softmax wrote: the probabilities <c>y</c>.</param>
+    /// <param name="outputGradient">The gradient of the loss with respect to <paramref name="output"/>, <c>g</c>.</param>
+    /// <param name="inputGradient">Receives the gradient with respect to the softmax input; may be <paramref name="output"/> or <paramref name="outputGradient"/>.</param>
+    /// <param name="classes">The length of a row.</param>
+    /// <remarks>
+    /// <para>Effectively computes, for each row, the vector-Jacobian product <c>inputGradient[i] = y[i] * (g[i] - sum_j g[j] y[j])</c>,
+    /// what PyTorch's autograd computes for <c>softmax</c>.</para>
+    /// <para>NaN and infinities propagate through the arithmetic as IEEE 754 defines.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="output"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="outputGradient"/> and <paramref name="output"/> differ in length.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputGradient"/> is shorter than <paramref name="output"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inputGradient"/> overlaps an input without being the same memory.</exception>
+    public static void SoftmaxBackward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classes)
+        where T : IFloatingPointIeee754<T>
+    {
+        CheckBackward(output, outputGradient, inputGradient, classes);
+        var kernel = new SoftmaxBackwardKernel<T>(output, outputGradient, inputGradient, classes);
+        Simd.Run<SoftmaxBackwardKernel<T>, T>(ref kernel);
+    }
+
+    private static void CheckBackward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classes)
+    {
+        ThrowHelper.Rows(output.Length, classes, nameof(output));
+        ThrowHelper.CheckSameLength(output.Length, outputGradient.Length, nameof(outputGradient));
+        ThrowHelper.CheckOutput(output, inputGradient, output.Length, nameof(inputGradient));
+        ThrowHelper.CheckNoPartialOverlap(outputGradient, inputGradient, nameof(inputGradient));
+    }
+
+    private readonly ref struct SoftmaxKernel<T>(ReadOnlySpan<T> x, Span<T> destination, int classes) : IKernel
+        where T : IFloatingPointIeee754<T>
+    {
+        private readonly ReadOnlySpan<T> _x = x;
+        private readonly Span<T> _destination = destination;
+
+        public void Run<TBlock, TCompute>()
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
+            Kernel<TBlock, TCompute, T>.Softmax(_x, _destination, classes);
+    }
+
+    private readonly ref struct SoftmaxBackwardKernel<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classes) : IKernel
+        where T : IFloatingPointIeee754<T>
+    {
+        private readonly ReadOnlySpan<T> _output = output;
+        private readonly ReadOnlySpan<T> _outputGradient = outputGradient;
+        private readonly Span<T> _inputGradient = inputGradient;
+
+        public void Run<TBlock, TCompute>()
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
+            Kernel<TBlock, TCompute, T>.SoftmaxBackward(_output, _outputGradient, _inputGradient, classes);
+    }
+}
+
+internal static partial class Kernel<TBlock, T, TMemory>
+{
+    public static void Softmax(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
+    {
+        for (int start = 0; start < x.Length; start += classes)
+        {
+            ReadOnlySpan<TMemory> row = x.Slice(start, classes);
+            Span<TMemory> output = destination.Slice(start, classes);
+            T max = Max(row);
+            if (!T.IsFinite(max))
+            {
+                output.Fill(TMemory.NaN);
+                continue;
+            }
+
+            TBlock m = TBlock.Create(max);
+            TBlock scale = TBlock.Create(T.One / (T.One + SumExpBesideMax(row, max)));
+            for (int i = 0; i < classes; i += Width)
+            {
+                Store(ExpDifference(Load(row, i, max), m) * scale, output, i, classes);
+            }
+        }
+    }
+
+    public static void SoftmaxBackward(ReadOnlySpan<TMemory> output, ReadOnlySpan<TMemory> outputGradient, Span<TMemory> inputGradient, int classes)
+    {
+        for (int start = 0; start < output.Length; start += classes)
+        {
+            ReadOnlySpan<TMemory> y = output.Slice(start, classes);
+            ReadOnlySpan<TMemory> g = outputGradient.Slice(start, classes);
+            TBlock dot = TBlock.Create(T.Zero);
+            for (int i = 0; i < classes; i += Width)
+            {
+                dot = TBlock.FusedMultiplyAdd(Load(g, i, T.Zero), Load(y, i, T.Zero), dot);
+            }
+
+            TBlock d = TBlock.Create(TBlock.Sum(dot));
+            Span<TMemory> result = inputGradient.Slice(start, classes);
+            for (int i = 0; i < classes; i += Width)
+            {
+                Store(Load(y, i, T.Zero) * (Load(g, i, T.Zero) - d), result, i, classes);
+            }
+        }
+    }
+}

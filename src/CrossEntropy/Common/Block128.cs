@@ -1,0 +1,145 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace CrossEntropy;
+
+/// <summary>A block held in four <see cref="Vector128{T}"/>, each a consecutive quarter of the lanes.</summary>
+internal readonly struct Block128<T> : IBlock<Block128<T>, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Vector128<T> _a;
+    private readonly Vector128<T> _b;
+    private readonly Vector128<T> _c;
+    private readonly Vector128<T> _d;
+
+    private Block128(Vector128<T> a, Vector128<T> b, Vector128<T> c, Vector128<T> d)
+    {
+        _a = a;
+        _b = b;
+        _c = c;
+        _d = d;
+    }
+
+    public static int Count => 4 * Vector128<T>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> Create(T value)
+    {
+        Vector128<T> v = Vector128.Create(value);
+        return new(v, v, v, v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> CreateBits(long bits)
+    {
+        Vector128<T> v = typeof(T) == typeof(float)
+            ? Vector128.Create((int)bits).As<int, T>()
+            : Vector128.Create(bits).As<long, T>();
+        return new(v, v, v, v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> Load(ref readonly T source)
+    {
+        nuint n = (nuint)Vector128<T>.Count;
+        return new(
+            Vector128.LoadUnsafe(in source),
+            Vector128.LoadUnsafe(in source, n),
+            Vector128.LoadUnsafe(in source, 2 * n),
+            Vector128.LoadUnsafe(in source, 3 * n));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Block128<T> value, ref T destination)
+    {
+        nuint n = (nuint)Vector128<T>.Count;
+        value._a.StoreUnsafe(ref destination);
+        value._b.StoreUnsafe(ref destination, n);
+        value._c.StoreUnsafe(ref destination, 2 * n);
+        value._d.StoreUnsafe(ref destination, 3 * n);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> operator +(Block128<T> left, Block128<T> right) =>
+        new(left._a + right._a, left._b + right._b, left._c + right._c, left._d + right._d);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> operator -(Block128<T> left, Block128<T> right) =>
+        new(left._a - right._a, left._b - right._b, left._c - right._c, left._d - right._d);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> operator *(Block128<T> left, Block128<T> right) =>
+        new(left._a * right._a, left._b * right._b, left._c * right._c, left._d * right._d);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> operator /(Block128<T> left, Block128<T> right) =>
+        new(left._a / right._a, left._b / right._b, left._c / right._c, left._d / right._d);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> operator &(Block128<T> left, Block128<T> right) =>
+        new(left._a & right._a, left._b & right._b, left._c & right._c, left._d & right._d);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> operator |(Block128<T> left, Block128<T> right) =>
+        new(left._a | right._a, left._b | right._b, left._c | right._c, left._d | right._d);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> FusedMultiplyAdd(Block128<T> left, Block128<T> right, Block128<T> addend) =>
+        new(Fma(left._a, right._a, addend._a), Fma(left._b, right._b, addend._b),
+            Fma(left._c, right._c, addend._c), Fma(left._d, right._d, addend._d));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<T> Fma(Vector128<T> left, Vector128<T> right, Vector128<T> addend) => typeof(T) == typeof(float)
+        ? Vector128.FusedMultiplyAdd(left.AsSingle(), right.AsSingle(), addend.AsSingle()).As<float, T>()
+        : Vector128.FusedMultiplyAdd(left.AsDouble(), right.AsDouble(), addend.AsDouble()).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> GreaterThan(Block128<T> left, Block128<T> right) =>
+        new(Vector128.GreaterThan(left._a, right._a), Vector128.GreaterThan(left._b, right._b),
+            Vector128.GreaterThan(left._c, right._c), Vector128.GreaterThan(left._d, right._d));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> LessThan(Block128<T> left, Block128<T> right) =>
+        new(Vector128.LessThan(left._a, right._a), Vector128.LessThan(left._b, right._b),
+            Vector128.LessThan(left._c, right._c), Vector128.LessThan(left._d, right._d));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> Equals(Block128<T> left, Block128<T> right) =>
+        new(Vector128.Equals(left._a, right._a), Vector128.Equals(left._b, right._b),
+            Vector128.Equals(left._c, right._c), Vector128.Equals(left._d, right._d));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> Select(Block128<T> mask, Block128<T> left, Block128<T> right) =>
+        new(Vector128.ConditionalSelect(mask._a, left._a, right._a), Vector128.ConditionalSelect(mask._b, left._b, right._b),
+            Vector128.ConditionalSelect(mask._c, left._c, right._c), Vector128.ConditionalSelect(mask._d, left._d, right._d));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> ShiftLeftBits(Block128<T> value, int count) =>
+        new(ShiftLeft(value._a, count), ShiftLeft(value._b, count), ShiftLeft(value._c, count), ShiftLeft(value._d, count));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<T> ShiftLeft(Vector128<T> value, int count) => typeof(T) == typeof(float)
+        ? Vector128.ShiftLeft(value.AsInt32(), count).As<int, T>()
+        : Vector128.ShiftLeft(value.AsInt64(), count).As<long, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> ShiftRightBits(Block128<T> value, int count) =>
+        new(ShiftRight(value._a, count), ShiftRight(value._b, count), ShiftRight(value._c, count), ShiftRight(value._d, count));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<T> ShiftRight(Vector128<T> value, int count) => typeof(T) == typeof(float)
+        ? Vector128.ShiftRightLogical(value.AsUInt32(), count).As<uint, T>()
+        : Vector128.ShiftRightLogical(value.AsUInt64(), count).As<ulong, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyTrue(Block128<T> mask) =>
+        Vector128.ExtractMostSignificantBits((mask._a | mask._b) | (mask._c | mask._d)) != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sum(Block128<T> value) => LaneTree.Sum((value._a + value._c) + (value._b + value._d));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Max(Block128<T> value) =>
+        LaneTree.Max(LaneTree.Max(LaneTree.Max(value._a, value._c), LaneTree.Max(value._b, value._d)));
+}

@@ -1,0 +1,120 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace CrossEntropy;
+
+/// <summary>A block held in two <see cref="Vector256{T}"/>: lanes 0 to Count/2 - 1 in the first, the rest in the second.</summary>
+internal readonly struct Block256<T> : IBlock<Block256<T>, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Vector256<T> _lo;
+    private readonly Vector256<T> _hi;
+
+    private Block256(Vector256<T> lo, Vector256<T> hi)
+    {
+        _lo = lo;
+        _hi = hi;
+    }
+
+    public static int Count => 2 * Vector256<T>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> Create(T value) => new(Vector256.Create(value), Vector256.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> CreateBits(long bits)
+    {
+        Vector256<T> v = typeof(T) == typeof(float)
+            ? Vector256.Create((int)bits).As<int, T>()
+            : Vector256.Create(bits).As<long, T>();
+        return new(v, v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> Load(ref readonly T source) =>
+        new(Vector256.LoadUnsafe(in source), Vector256.LoadUnsafe(in source, (nuint)Vector256<T>.Count));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Block256<T> value, ref T destination)
+    {
+        value._lo.StoreUnsafe(ref destination);
+        value._hi.StoreUnsafe(ref destination, (nuint)Vector256<T>.Count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> operator +(Block256<T> left, Block256<T> right) => new(left._lo + right._lo, left._hi + right._hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> operator -(Block256<T> left, Block256<T> right) => new(left._lo - right._lo, left._hi - right._hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> operator *(Block256<T> left, Block256<T> right) => new(left._lo * right._lo, left._hi * right._hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> operator /(Block256<T> left, Block256<T> right) => new(left._lo / right._lo, left._hi / right._hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> operator &(Block256<T> left, Block256<T> right) => new(left._lo & right._lo, left._hi & right._hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> operator |(Block256<T> left, Block256<T> right) => new(left._lo | right._lo, left._hi | right._hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> FusedMultiplyAdd(Block256<T> left, Block256<T> right, Block256<T> addend) =>
+        new(Fma(left._lo, right._lo, addend._lo), Fma(left._hi, right._hi, addend._hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> Fma(Vector256<T> left, Vector256<T> right, Vector256<T> addend) => typeof(T) == typeof(float)
+        ? Vector256.FusedMultiplyAdd(left.AsSingle(), right.AsSingle(), addend.AsSingle()).As<float, T>()
+        : Vector256.FusedMultiplyAdd(left.AsDouble(), right.AsDouble(), addend.AsDouble()).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> GreaterThan(Block256<T> left, Block256<T> right) =>
+        new(Vector256.GreaterThan(left._lo, right._lo), Vector256.GreaterThan(left._hi, right._hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> LessThan(Block256<T> left, Block256<T> right) =>
+        new(Vector256.LessThan(left._lo, right._lo), Vector256.LessThan(left._hi, right._hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> Equals(Block256<T> left, Block256<T> right) =>
+        new(Vector256.Equals(left._lo, right._lo), Vector256.Equals(left._hi, right._hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> Select(Block256<T> mask, Block256<T> left, Block256<T> right) =>
+        new(Vector256.ConditionalSelect(mask._lo, left._lo, right._lo), Vector256.ConditionalSelect(mask._hi, left._hi, right._hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> ShiftLeftBits(Block256<T> value, int count) => new(ShiftLeft(value._lo, count), ShiftLeft(value._hi, count));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> ShiftLeft(Vector256<T> value, int count) => typeof(T) == typeof(float)
+        ? Vector256.ShiftLeft(value.AsInt32(), count).As<int, T>()
+        : Vector256.ShiftLeft(value.AsInt64(), count).As<long, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> ShiftRightBits(Block256<T> value, int count) => new(ShiftRight(value._lo, count), ShiftRight(value._hi, count));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> ShiftRight(Vector256<T> value, int count) => typeof(T) == typeof(float)
+        ? Vector256.ShiftRightLogical(value.AsUInt32(), count).As<uint, T>()
+        : Vector256.ShiftRightLogical(value.AsUInt64(), count).As<ulong, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyTrue(Block256<T> mask) => Vector256.ExtractMostSignificantBits(mask._lo | mask._hi) != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sum(Block256<T> value)
+    {
+        Vector256<T> half = value._lo + value._hi;
+        return LaneTree.Sum(half.GetLower() + half.GetUpper());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Max(Block256<T> value)
+    {
+        Vector256<T> half = LaneTree.Max(value._lo, value._hi);
+        return LaneTree.Max(LaneTree.Max(half.GetLower(), half.GetUpper()));
+    }
+}

@@ -1,0 +1,94 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace CrossEntropy;
+
+/// <summary>A block held in one <see cref="Vector512{T}"/>.</summary>
+internal readonly struct Block512<T> : IBlock<Block512<T>, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Vector512<T> _v;
+
+    private Block512(Vector512<T> v) => _v = v;
+
+    public static int Count => Vector512<T>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> Create(T value) => new(Vector512.Create(value));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> CreateBits(long bits) => new(typeof(T) == typeof(float)
+        ? Vector512.Create((int)bits).As<int, T>()
+        : Vector512.Create(bits).As<long, T>());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> Load(ref readonly T source) => new(Vector512.LoadUnsafe(in source));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Block512<T> value, ref T destination) => value._v.StoreUnsafe(ref destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> operator +(Block512<T> left, Block512<T> right) => new(left._v + right._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> operator -(Block512<T> left, Block512<T> right) => new(left._v - right._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> operator *(Block512<T> left, Block512<T> right) => new(left._v * right._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> operator /(Block512<T> left, Block512<T> right) => new(left._v / right._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> operator &(Block512<T> left, Block512<T> right) => new(left._v & right._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> operator |(Block512<T> left, Block512<T> right) => new(left._v | right._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> FusedMultiplyAdd(Block512<T> left, Block512<T> right, Block512<T> addend) =>
+        new(typeof(T) == typeof(float)
+            ? Vector512.FusedMultiplyAdd(left._v.AsSingle(), right._v.AsSingle(), addend._v.AsSingle()).As<float, T>()
+            : Vector512.FusedMultiplyAdd(left._v.AsDouble(), right._v.AsDouble(), addend._v.AsDouble()).As<double, T>());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> GreaterThan(Block512<T> left, Block512<T> right) => new(Vector512.GreaterThan(left._v, right._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> LessThan(Block512<T> left, Block512<T> right) => new(Vector512.LessThan(left._v, right._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> Equals(Block512<T> left, Block512<T> right) => new(Vector512.Equals(left._v, right._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> Select(Block512<T> mask, Block512<T> left, Block512<T> right) =>
+        new(Vector512.ConditionalSelect(mask._v, left._v, right._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> ShiftLeftBits(Block512<T> value, int count) => new(typeof(T) == typeof(float)
+        ? Vector512.ShiftLeft(value._v.AsInt32(), count).As<int, T>()
+        : Vector512.ShiftLeft(value._v.AsInt64(), count).As<long, T>());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> ShiftRightBits(Block512<T> value, int count) => new(typeof(T) == typeof(float)
+        ? Vector512.ShiftRightLogical(value._v.AsUInt32(), count).As<uint, T>()
+        : Vector512.ShiftRightLogical(value._v.AsUInt64(), count).As<ulong, T>());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyTrue(Block512<T> mask) => Vector512.ExtractMostSignificantBits(mask._v) != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Sum(Block512<T> value)
+    {
+        Vector256<T> half = value._v.GetLower() + value._v.GetUpper();
+        return LaneTree.Sum(half.GetLower() + half.GetUpper());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Max(Block512<T> value)
+    {
+        Vector256<T> half = LaneTree.Max(value._v.GetLower(), value._v.GetUpper());
+        return LaneTree.Max(LaneTree.Max(half.GetLower(), half.GetUpper()));
+    }
+}

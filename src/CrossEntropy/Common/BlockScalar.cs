@@ -1,0 +1,238 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace CrossEntropy;
+
+/// <summary>
+/// A block computed one lane at a time, for hardware without SIMD. Each operation is the scalar
+/// IEEE operation the vector paths perform lane by lane, so the results are the same bits.
+/// </summary>
+internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private Lanes<T> _lanes;
+
+    public static int Count => Lanes<T>.Length * sizeof(float) / Unsafe.SizeOf<T>();
+
+    public static BlockScalar<T> Create(T value)
+    {
+        BlockScalar<T> result = default;
+        for (int i = 0; i < Count; i++)
+        {
+            result._lanes[i] = value;
+        }
+
+        return result;
+    }
+
+    public static BlockScalar<T> CreateBits(long bits) => Create(FromBits(bits));
+
+    public static BlockScalar<T> Load(ref readonly T source)
+    {
+        BlockScalar<T> result = default;
+        for (int i = 0; i < Count; i++)
+        {
+            result._lanes[i] = Unsafe.Add(ref Unsafe.AsRef(in source), i);
+        }
+
+        return result;
+    }
+
+    public static void Store(BlockScalar<T> value, ref T destination)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            Unsafe.Add(ref destination, i) = value._lanes[i];
+        }
+    }
+
+    public static BlockScalar<T> operator +(BlockScalar<T> left, BlockScalar<T> right)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            left._lanes[i] += right._lanes[i];
+        }
+
+        return left;
+    }
+
+    public static BlockScalar<T> operator -(BlockScalar<T> left, BlockScalar<T> right)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            left._lanes[i] -= right._lanes[i];
+        }
+
+        return left;
+    }
+
+    public static BlockScalar<T> operator *(BlockScalar<T> left, BlockScalar<T> right)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            left._lanes[i] *= right._lanes[i];
+        }
+
+        return left;
+    }
+
+    public static BlockScalar<T> operator /(BlockScalar<T> left, BlockScalar<T> right)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            left._lanes[i] /= right._lanes[i];
+        }
+
+        return left;
+    }
+
+    public static BlockScalar<T> operator &(BlockScalar<T> left, BlockScalar<T> right)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            left._lanes[i] = FromBits(ToBits(left._lanes[i]) & ToBits(right._lanes[i]));
+        }
+
+        return left;
+    }
+
+    public static BlockScalar<T> operator |(BlockScalar<T> left, BlockScalar<T> right)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            left._lanes[i] = FromBits(ToBits(left._lanes[i]) | ToBits(right._lanes[i]));
+        }
+
+        return left;
+    }
+
+    public static BlockScalar<T> FusedMultiplyAdd(BlockScalar<T> left, BlockScalar<T> right, BlockScalar<T> addend)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            left._lanes[i] = T.FusedMultiplyAdd(left._lanes[i], right._lanes[i], addend._lanes[i]);
+        }
+
+        return left;
+    }
+
+    public static BlockScalar<T> GreaterThan(BlockScalar<T> left, BlockScalar<T> right)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            left._lanes[i] = Mask(left._lanes[i] > right._lanes[i]);
+        }
+
+        return left;
+    }
+
+    public static BlockScalar<T> LessThan(BlockScalar<T> left, BlockScalar<T> right)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            left._lanes[i] = Mask(left._lanes[i] < right._lanes[i]);
+        }
+
+        return left;
+    }
+
+    public static BlockScalar<T> Equals(BlockScalar<T> left, BlockScalar<T> right)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            left._lanes[i] = Mask(left._lanes[i] == right._lanes[i]);
+        }
+
+        return left;
+    }
+
+    public static BlockScalar<T> Select(BlockScalar<T> mask, BlockScalar<T> left, BlockScalar<T> right)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            long m = ToBits(mask._lanes[i]);
+            left._lanes[i] = FromBits((m & ToBits(left._lanes[i])) | (~m & ToBits(right._lanes[i])));
+        }
+
+        return left;
+    }
+
+    public static BlockScalar<T> ShiftLeftBits(BlockScalar<T> value, int count)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            value._lanes[i] = FromBits(ToBits(value._lanes[i]) << count);
+        }
+
+        return value;
+    }
+
+    public static BlockScalar<T> ShiftRightBits(BlockScalar<T> value, int count)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            value._lanes[i] = FromBits(ToBits(value._lanes[i]) >>> count);
+        }
+
+        return value;
+    }
+
+    public static bool AnyTrue(BlockScalar<T> mask)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            if (ToBits(mask._lanes[i]) != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public static T Sum(BlockScalar<T> value)
+    {
+        for (int half = Count / 2; half > 0; half /= 2)
+        {
+            for (int i = 0; i < half; i++)
+            {
+                value._lanes[i] += value._lanes[i + half];
+            }
+        }
+
+        return value._lanes[0];
+    }
+
+    public static T Max(BlockScalar<T> value)
+    {
+        for (int half = Count / 2; half > 0; half /= 2)
+        {
+            for (int i = 0; i < half; i++)
+            {
+                value._lanes[i] = LaneTree.Max(value._lanes[i], value._lanes[i + half]);
+            }
+        }
+
+        return value._lanes[0];
+    }
+
+    private static T Mask(bool condition) => condition ? FromBits(-1) : T.Zero;
+
+    /// <summary>The lane's bits as an integer of the lane's size, zero-extended for float.</summary>
+    private static long ToBits(T value) => typeof(T) == typeof(float)
+        ? (long)Unsafe.BitCast<float, uint>(Unsafe.As<T, float>(ref value))
+        : Unsafe.BitCast<double, long>(Unsafe.As<T, double>(ref value));
+
+    /// <summary>The lane whose bits are the low bits of <paramref name="bits"/>.</summary>
+    private static T FromBits(long bits)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            float f = Unsafe.BitCast<int, float>((int)bits);
+            return Unsafe.As<float, T>(ref f);
+        }
+
+        double d = Unsafe.BitCast<long, double>(bits);
+        return Unsafe.As<double, T>(ref d);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Numerics;
+
+namespace CrossEntropy;
+
+/// <summary>
+/// 64 bytes of lanes (16 floats or 8 doubles), the unit every kernel works on. Lane <c>i</c> of a block
+/// always holds element <c>i</c> of its 64-byte slice of the input, whichever hardware width implements
+/// the block, and every reduction combines lanes in the same fixed tree. That is what makes results
+/// bit-identical on Vector512, Vector256, Vector128 and scalar hardware.
+/// </summary>
+internal interface IBlock<TSelf, T>
+    where TSelf : struct, IBlock<TSelf, T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Lanes in a block: 64 bytes of <typeparamref name="T"/>.</summary>
+    static abstract int Count { get; }
+
+    static abstract TSelf Create(T value);
+
+    /// <summary>A block whose lanes hold the bit pattern <paramref name="bits"/> (a 32-bit pattern for float, 64-bit for double).</summary>
+    static abstract TSelf CreateBits(long bits);
+
+    static abstract TSelf Load(ref readonly T source);
+
+    static abstract void Store(TSelf value, ref T destination);
+
+    static abstract TSelf operator +(TSelf left, TSelf right);
+
+    static abstract TSelf operator -(TSelf left, TSelf right);
+
+    static abstract TSelf operator *(TSelf left, TSelf right);
+
+    static abstract TSelf operator /(TSelf left, TSelf right);
+
+    static abstract TSelf operator &(TSelf left, TSelf right);
+
+    static abstract TSelf operator |(TSelf left, TSelf right);
+
+    /// <summary><c>left * right + addend</c> rounded once.</summary>
+    static abstract TSelf FusedMultiplyAdd(TSelf left, TSelf right, TSelf addend);
+
+    /// <summary>All bits set in the lanes where <c>left &gt; right</c> (false where either is NaN).</summary>
+    static abstract TSelf GreaterThan(TSelf left, TSelf right);
+
+    /// <summary>All bits set in the lanes where <c>left &lt; right</c> (false where either is NaN).</summary>
+    static abstract TSelf LessThan(TSelf left, TSelf right);
+
+    /// <summary>All bits set in the lanes where <c>left == right</c> (false where either is NaN).</summary>
+    static abstract TSelf Equals(TSelf left, TSelf right);
+
+    /// <summary>Per lane: <paramref name="left"/> where <paramref name="mask"/> is set, else <paramref name="right"/>.</summary>
+    static abstract TSelf Select(TSelf mask, TSelf left, TSelf right);
+
+    /// <summary>Shifts each lane's bits, read as an integer of the lane's size, to the left.</summary>
+    static abstract TSelf ShiftLeftBits(TSelf value, int count);
+
+    /// <summary>Shifts each lane's bits, read as an unsigned integer of the lane's size, to the right.</summary>
+    static abstract TSelf ShiftRightBits(TSelf value, int count);
+
+    /// <summary>Whether any lane of a comparison mask is set.</summary>
+    static abstract bool AnyTrue(TSelf mask);
+
+    /// <summary>The sum of the lanes, adding the upper half onto the lower half until one lane is left.</summary>
+    static abstract T Sum(TSelf value);
+
+    /// <summary>The largest lane by <c>a &gt; b ? a : b</c>, combined in the same tree as <see cref="Sum"/>.</summary>
+    static abstract T Max(TSelf value);
+}

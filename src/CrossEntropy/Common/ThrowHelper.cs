@@ -1,0 +1,64 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+
+namespace CrossEntropy;
+
+/// <summary>Argument checks shared by the public methods, each naming the parameter at fault.</summary>
+internal static class ThrowHelper
+{
+    /// <summary>Throws unless <paramref name="output"/> has room for <paramref name="length"/> elements and either is <paramref name="input"/>'s memory or does not overlap it.</summary>
+    public static void CheckOutput<T>(ReadOnlySpan<T> input, Span<T> output, int length, string outputName)
+    {
+        if (output.Length < length)
+        {
+            ThrowDestinationTooShort(outputName);
+        }
+
+        CheckNoPartialOverlap(input, output, outputName);
+    }
+
+    /// <summary>Throws if <paramref name="output"/> overlaps <paramref name="input"/> without starting at the same element.</summary>
+    public static void CheckNoPartialOverlap<T>(ReadOnlySpan<T> input, Span<T> output, string outputName)
+    {
+        if (input.Overlaps(output, out int offset) && offset != 0)
+        {
+            ThrowPartialOverlap(outputName);
+        }
+    }
+
+    /// <summary>The number of rows of <paramref name="classes"/> elements in <paramref name="length"/>, or throws.</summary>
+    public static int Rows(int length, int classes, string inputName)
+    {
+        if (classes <= 0)
+        {
+            ThrowClassesNotPositive(classes);
+        }
+
+        if (length % classes != 0)
+        {
+            throw new ArgumentException($"The length {length} is not a multiple of classes ({classes}).", inputName);
+        }
+
+        return length / classes;
+    }
+
+    public static void CheckSameLength(int expected, int actual, string name)
+    {
+        if (expected != actual)
+        {
+            throw new ArgumentException($"The length {actual} does not match the input's length {expected}.", name);
+        }
+    }
+
+    [DoesNotReturn]
+    public static void ThrowDestinationTooShort(string name) =>
+        throw new ArgumentException("Destination is too short.", name);
+
+    [DoesNotReturn]
+    public static void ThrowPartialOverlap(string name) =>
+        throw new ArgumentException("The output overlaps an input without being the same memory.", name);
+
+    [DoesNotReturn]
+    private static void ThrowClassesNotPositive(int classes) =>
+        throw new ArgumentOutOfRangeException(nameof(classes), classes, "classes must be positive.");
+}
