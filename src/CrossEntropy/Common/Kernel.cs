@@ -142,31 +142,98 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>
     /// sum(exp(x - max)) - 1 over a row whose maximum <paramref name="max"/> is finite: the sum without one of
     /// the terms equal to 1, so that log1p of it keeps its relative precision when the other terms are tiny.
-    /// Each lane sums with Kahan compensation, so long rows lose no precision to rounding.
     /// </summary>
-    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max)
+    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max) =>
+        SumExpBesideMax(row, max, default, default, T.Zero, T.Zero, false, out _, out _);
+
+    /// <summary>
+    /// <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T)"/>, and where <paramref name="withCoefficients"/> is set, in the
+    /// same pass the sums of the coefficients <c>a = w * (targets.IsEmpty ? 1 : t * keep + perClass)</c> and of
+    /// <c>a * (x - max)</c> over the lanes where a is not 0.
+    /// </summary>
+    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max, ReadOnlySpan<TMemory> weights, ReadOnlySpan<TMemory> targets,
+        T keep, T perClass, bool withCoefficients, out T coefficientSum, out T shiftedSum)
     {
         TBlock m = TBlock.Create(max);
         TBlock zero = TBlock.Create(T.Zero);
         TBlock one = TBlock.Create(T.One);
-        TBlock sum = zero;
-        TBlock compensation = zero;
+        CompensatedSum sum = default;
         TBlock maxima = zero;
+        TBlock coefficients = zero;
+        TBlock shifted = zero;
         for (int i = 0; i < row.Length; i += Width)
         {
             TBlock x = Load(row, i, T.NegativeInfinity);
             TBlock isMax = TBlock.Equals(x, m);
-            TBlock term = TBlock.Select(isMax, zero, ExpDifference(x, m)) - compensation;
-            TBlock next = sum + term;
-            compensation = (next - sum) - term;
-            sum = next;
+            sum.Add(TBlock.Select(isMax, zero, ExpDifference(x, m)));
             maxima += isMax & one;
+            if (withCoefficients)
+            {
+                TBlock a = Coefficients(weights, targets, i, row.Length, keep, perClass);
+                coefficients += a;
+                shifted += TBlock.Select(TBlock.Equals(a, zero), zero, a * (x - m));
+            }
         }
 
-        return (TBlock.Sum(sum) - TBlock.Sum(compensation)) + (TBlock.Sum(maxima) - T.One);
+        coefficientSum = TBlock.Sum(coefficients);
+        shiftedSum = TBlock.Sum(shifted);
+        return sum.Total + (TBlock.Sum(maxima) - T.One);
+    }
+
+    /// <summary>
+    /// The per-class coefficients of a loss row at <paramref name="index"/>: the class weights (1 where there are none),
+    /// times the smoothed targets <c>t * keep + perClass</c> where there are targets. Lanes past <paramref name="length"/> are 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock Coefficients(ReadOnlySpan<TMemory> weights, ReadOnlySpan<TMemory> targets, int index, int length, T keep, T perClass)
+    {
+        TBlock a = weights.IsEmpty ? Ones(index, length) : Load(weights, index, T.Zero);
+        if (!targets.IsEmpty)
+        {
+            a *= TBlock.FusedMultiplyAdd(Load(targets, index, T.Zero), TBlock.Create(keep), TBlock.Create(perClass));
+        }
+
+        return a;
+    }
+
+    /// <summary>A block of ones, with 0 in the lanes at or past <paramref name="length"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock Ones(int index, int length)
+    {
+        if (index <= length - Width)
+        {
+            return TBlock.Create(T.One);
+        }
+
+        Lanes<T> lanes = default;
+        for (int i = 0; i < length - index; i++)
+        {
+            lanes[i] = T.One;
+        }
+
+        return TBlock.Load(in lanes[0]);
+    }
+
+    /// <summary>A sum of blocks with Kahan compensation in each lane, so long rows lose no precision to rounding.</summary>
+    private struct CompensatedSum
+    {
+        private TBlock _sum;
+        private TBlock _compensation;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(TBlock value)
+        {
+            TBlock term = value - _compensation;
+            TBlock next = _sum + term;
+            _compensation = (next - _sum) - term;
+            _sum = next;
+        }
+
+        public readonly T Total => TBlock.Sum(_sum) - TBlock.Sum(_compensation);
     }
 
     /// <summary>ln(1 + x) for x &gt;= 0, keeping relative precision for tiny x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T Log1P(T x)
     {
         T u = T.One + x;

@@ -50,6 +50,36 @@ internal static class ThrowHelper
         }
     }
 
+    /// <summary>Throws unless <paramref name="output"/> has room for <paramref name="length"/> elements and shares no memory with <paramref name="input"/>.</summary>
+    public static void CheckSeparateOutput<T>(ReadOnlySpan<T> input, Span<T> output, int length, string outputName)
+    {
+        if (output.Length < length)
+        {
+            ThrowDestinationTooShort(outputName);
+        }
+
+        if (input.Overlaps(output[..length]))
+        {
+            ThrowPartialOverlap(outputName);
+        }
+    }
+
+    public static void CheckLabelSmoothing(double labelSmoothing)
+    {
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), labelSmoothing, "labelSmoothing must be in [0, 1].");
+        }
+    }
+
+    public static void CheckReduction(Reduction reduction)
+    {
+        if (reduction is not (Reduction.Mean or Reduction.Sum))
+        {
+            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Unknown reduction.");
+        }
+    }
+
     [DoesNotReturn]
     public static void ThrowDestinationTooShort(string name) =>
         throw new ArgumentException("Destination is too short.", name);

@@ -1,0 +1,358 @@
+using System;
+using System.Numerics;
+
+namespace CrossEntropy;
+
+public static partial class CategoricalCrossEntropy
+{
+    /// <summary>Computes the cross-entropy of rows of logits against integer labels, reduced to one value.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="logits">The logits, <c>rows * classes</c> values.</param>
+    /// <param name="labels">One class index per row, in <c>[0, classes)</c>, or <paramref name="ignoreIndex"/> to skip the row.</param>
+    /// <param name="classes">The number of classes (the length of a row).</param>
+    /// <param name="reduction">Mean divides the summed row losses by the summed class weights of the non-ignored labels; Sum adds them.</param>
+    /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
+    /// <param name="ignoreIndex">A label value whose rows contribute nothing (PyTorch's <c>ignore_index</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: the target becomes <c>(1 - s) one_hot(label) + s / classes</c>.</param>
+    /// <returns>The reduced loss. Mean of an empty batch, or of a batch whose rows are all ignored, is NaN; Sum is 0.</returns>
+    /// <remarks>
+    /// <para>Effectively computes, for each non-ignored row with label y, with <c>log_p = log_softmax(row)</c> and class weights w,
+    /// <c>loss = (1 - s) w[y] (-log_p[y]) + (s / classes) sum_c w[c] (-log_p[c])</c>, as PyTorch's
+    /// <c>torch.nn.functional.cross_entropy(logits, labels, weight, ignore_index=ignoreIndex, label_smoothing=s)</c>.</para>
+    /// <para>Logits of any magnitude are exact (max-subtracted log-sum-exp, log1p of the terms beside the maximum so a tiny loss
+    /// keeps its relative precision). A row with a NaN or +infinity logit has a NaN loss. -infinity logits are fine on classes whose
+    /// target is 0; target mass on a -infinity logit gives +infinity.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="labels"/> does not have one entry per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, classes)</c> and is not <paramref name="ignoreIndex"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    public static T FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes, Reduction reduction = Reduction.Mean,
+        ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T> =>
+        FromLogits(logits, labels, default, false, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
+
+    /// <summary>Computes the cross-entropy of rows of logits against soft targets (a distribution per row), reduced to one value.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="logits">The logits, <c>rows * classes</c> values.</param>
+    /// <param name="targets">The target probabilities, the same shape as <paramref name="logits"/>.</param>
+    /// <param name="classes">The number of classes (the length of a row).</param>
+    /// <param name="reduction">Mean divides the summed row losses by the number of rows; Sum adds them.</param>
+    /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: each target t becomes <c>(1 - s) t + s / classes</c>.</param>
+    /// <returns>The reduced loss. Mean of an empty batch is NaN; Sum is 0.</returns>
+    /// <remarks>
+    /// <para>Effectively computes, for each row with smoothed targets t' and <c>log_p = log_softmax(row)</c>,
+    /// <c>loss = -sum_c w[c] t'[c] log_p[c]</c>, as PyTorch's <c>torch.nn.functional.cross_entropy(logits, targets, weight, label_smoothing=s)</c>
+    /// with probability targets, except that a class with <c>w[c] t'[c] = 0</c> contributes 0 even where <c>log_p[c]</c> is -infinity.</para>
+    /// <para>A row with a NaN or +infinity logit has a NaN loss; target mass on a -infinity logit gives +infinity.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="logits"/> differ in length.</exception>
+    /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    public static T FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes, Reduction reduction = Reduction.Mean,
+        ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T> =>
+        FromLogits(logits, targets, default, false, classes, reduction, classWeights, labelSmoothing);
+
+    /// <summary>Computes the cross-entropy of each row of logits against its integer label (PyTorch's <c>reduction='none'</c>).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="logits">The logits, <c>rows * classes</c> values.</param>
+    /// <param name="labels">One class index per row, in <c>[0, classes)</c>, or <paramref name="ignoreIndex"/> to skip the row.</param>
+    /// <param name="losses">Receives one loss per row; ignored rows get 0.</param>
+    /// <param name="classes">The number of classes (the length of a row).</param>
+    /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
+    /// <param name="ignoreIndex">A label value whose rows contribute nothing (PyTorch's <c>ignore_index</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: the target becomes <c>(1 - s) one_hot(label) + s / classes</c>.</param>
+    /// <remarks>
+    /// <para>Effectively computes <c>losses[r] = (1 - s) w[y] (-log_p[y]) + (s / classes) sum_c w[c] (-log_p[c])</c> with
+    /// <c>log_p = log_softmax(row r)</c>, as PyTorch's <c>cross_entropy(..., reduction='none')</c>.</para>
+    /// <para>A row with a NaN or +infinity logit has a NaN loss; target mass on a -infinity logit gives +infinity.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="labels"/> does not have one entry per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, classes)</c> and is not <paramref name="ignoreIndex"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input.</exception>
+    public static void FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> losses, int classes,
+        ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = CheckShape(logits, nameof(logits), classes, classWeights, labelSmoothing);
+        CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
+        CheckLosses(logits, default, classWeights, losses, rows);
+        RunFromLogits(logits, labels, default, classes, classWeights, ignoreIndex, labelSmoothing, 1, losses[..rows], default);
+    }
+
+    /// <summary>Computes the cross-entropy of each row of logits against its soft targets (PyTorch's <c>reduction='none'</c>).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="logits">The logits, <c>rows * classes</c> values.</param>
+    /// <param name="targets">The target probabilities, the same shape as <paramref name="logits"/>.</param>
+    /// <param name="losses">Receives one loss per row.</param>
+    /// <param name="classes">The number of classes (the length of a row).</param>
+    /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: each target t becomes <c>(1 - s) t + s / classes</c>.</param>
+    /// <remarks>
+    /// <para>Effectively computes <c>losses[r] = -sum_c w[c] t'[c] log_p[c]</c> with <c>log_p = log_softmax(row r)</c>, as PyTorch's
+    /// <c>cross_entropy(..., reduction='none')</c> with probability targets; classes with <c>w[c] t'[c] = 0</c> contribute 0.</para>
+    /// <para>A row with a NaN or +infinity logit has a NaN loss; target mass on a -infinity logit gives +infinity.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="logits"/> differ in length.</exception>
+    /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input.</exception>
+    public static void FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> losses, int classes,
+        ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = CheckShape(logits, nameof(logits), classes, classWeights, labelSmoothing);
+        ThrowHelper.CheckSameLength(logits.Length, targets.Length, nameof(targets));
+        CheckLosses(logits, targets, classWeights, losses, rows);
+        RunFromLogits(logits, default, targets, classes, classWeights, 0, labelSmoothing, 1, losses[..rows], default);
+    }
+
+    /// <summary>Computes the reduced cross-entropy of rows of logits against integer labels, and its gradient with respect to the logits.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="logits">The logits, <c>rows * classes</c> values.</param>
+    /// <param name="labels">One class index per row, in <c>[0, classes)</c>, or <paramref name="ignoreIndex"/> to skip the row.</param>
+    /// <param name="gradient">Receives d(loss)/d(logits), the same shape as <paramref name="logits"/>; may be <paramref name="logits"/> itself.</param>
+    /// <param name="classes">The number of classes (the length of a row).</param>
+    /// <param name="reduction">Mean divides the summed row losses by the summed class weights of the non-ignored labels; Sum adds them.</param>
+    /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
+    /// <param name="ignoreIndex">A label value whose rows contribute nothing (PyTorch's <c>ignore_index</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: the target becomes <c>(1 - s) one_hot(label) + s / classes</c>.</param>
+    /// <returns>The reduced loss, as <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Reduction, ReadOnlySpan{T}, int, double)"/>.</returns>
+    /// <remarks>
+    /// <para>Loss and gradient come out of one fused pass per row, without a softmax buffer. With <c>t'</c> the smoothed one-hot target
+    /// and <c>D</c> the Mean denominator (1 for Sum), effectively computes
+    /// <c>gradient[c] = (softmax[c] sum_j w[j] t'[j] - w[c] t'[c]) / D</c>: <c>(softmax - t') / D</c> without class weights.
+    /// This is what PyTorch's autograd gives for <c>cross_entropy</c>. Ignored rows get a zero gradient.</para>
+    /// <para>A row with a NaN or +infinity logit gets a NaN loss and a NaN gradient row.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="labels"/> does not have one entry per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, classes)</c> and is not <paramref name="ignoreIndex"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    /// <exception cref="ArgumentException"><paramref name="gradient"/> is shorter than <paramref name="logits"/>, or overlaps an input other than as the same memory as <paramref name="logits"/>.</exception>
+    public static T FromLogitsWithGradient<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> gradient, int classes,
+        Reduction reduction = Reduction.Mean, ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T> =>
+        FromLogits(logits, labels, gradient, true, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
+
+    /// <summary>Computes the reduced cross-entropy of rows of logits against soft targets, and its gradient with respect to the logits.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="logits">The logits, <c>rows * classes</c> values.</param>
+    /// <param name="targets">The target probabilities, the same shape as <paramref name="logits"/>.</param>
+    /// <param name="gradient">Receives d(loss)/d(logits), the same shape as <paramref name="logits"/>; may be <paramref name="logits"/> itself.</param>
+    /// <param name="classes">The number of classes (the length of a row).</param>
+    /// <param name="reduction">Mean divides the summed row losses by the number of rows; Sum adds them.</param>
+    /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: each target t becomes <c>(1 - s) t + s / classes</c>.</param>
+    /// <returns>The reduced loss, as <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Reduction, ReadOnlySpan{T}, double)"/>.</returns>
+    /// <remarks>
+    /// <para>Loss and gradient come out of one fused pass per row. With <c>t'</c> the smoothed targets and <c>D</c> the number of rows
+    /// for Mean (1 for Sum), effectively computes <c>gradient[c] = (softmax[c] sum_j w[j] t'[j] - w[c] t'[c]) / D</c>, what PyTorch's
+    /// autograd gives for <c>cross_entropy</c> with probability targets.</para>
+    /// <para>A row with a NaN or +infinity logit gets a NaN loss and a NaN gradient row.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="logits"/> differ in length.</exception>
+    /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    /// <exception cref="ArgumentException"><paramref name="gradient"/> is shorter than <paramref name="logits"/>, or overlaps an input other than as the same memory as <paramref name="logits"/> or <paramref name="targets"/>.</exception>
+    public static T FromLogitsWithGradient<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> gradient, int classes,
+        Reduction reduction = Reduction.Mean, ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T> =>
+        FromLogits(logits, targets, gradient, true, classes, reduction, classWeights, labelSmoothing);
+
+    private static T FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> gradient, bool withGradient, int classes,
+        Reduction reduction, ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = CheckShape(logits, nameof(logits), classes, classWeights, labelSmoothing);
+        ThrowHelper.CheckReduction(reduction);
+        double denominator = CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
+        Span<T> gradientOutput = withGradient ? CheckGradient(logits, default, classWeights, gradient) : default;
+        double total = RunFromLogits(logits, labels, default, classes, classWeights, ignoreIndex, labelSmoothing,
+            GradientScale(reduction, denominator), default, gradientOutput);
+        return Reduce<T>(total, reduction, denominator);
+    }
+
+    private static T FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> gradient, bool withGradient, int classes,
+        Reduction reduction, ReadOnlySpan<T> classWeights, double labelSmoothing)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = CheckShape(logits, nameof(logits), classes, classWeights, labelSmoothing);
+        ThrowHelper.CheckReduction(reduction);
+        ThrowHelper.CheckSameLength(logits.Length, targets.Length, nameof(targets));
+        Span<T> gradientOutput = withGradient ? CheckGradient(logits, targets, classWeights, gradient) : default;
+        double total = RunFromLogits(logits, default, targets, classes, classWeights, 0, labelSmoothing,
+            GradientScale(reduction, rows), default, gradientOutput);
+        return Reduce<T>(total, reduction, rows);
+    }
+
+    private static double RunFromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, ReadOnlySpan<T> targets, int classes,
+        ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale, Span<T> losses, Span<T> gradient)
+        where T : IFloatingPointIeee754<T>
+    {
+        var kernel = new FromLogitsKernel<T>
+        {
+            Logits = logits,
+            Labels = labels,
+            Targets = targets,
+            Classes = classes,
+            ClassWeights = classWeights,
+            IgnoreIndex = ignoreIndex,
+            LabelSmoothing = labelSmoothing,
+            GradientScale = gradientScale,
+            Losses = losses,
+            Gradient = gradient,
+        };
+        Simd.Run<FromLogitsKernel<T>, T>(ref kernel);
+        return kernel.Total;
+    }
+
+    private ref struct FromLogitsKernel<T> : IKernel
+        where T : IFloatingPointIeee754<T>
+    {
+        public ReadOnlySpan<T> Logits;
+        public ReadOnlySpan<int> Labels;
+        public ReadOnlySpan<T> Targets;
+        public int Classes;
+        public ReadOnlySpan<T> ClassWeights;
+        public int IgnoreIndex;
+        public double LabelSmoothing;
+        public double GradientScale;
+        public Span<T> Losses;
+        public Span<T> Gradient;
+        public double Total;
+
+        public void Run<TBlock, TCompute>()
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
+            Total = Kernel<TBlock, TCompute, T>.CrossEntropyFromLogits(
+                Logits, Labels, Targets, Classes, ClassWeights, IgnoreIndex, LabelSmoothing, GradientScale, Losses, Gradient);
+    }
+}
+
+internal static partial class Kernel<TBlock, T, TMemory>
+{
+    /// <summary>
+    /// Cross-entropy from logits: writes the row losses and the gradient rows where those spans are not empty, and returns
+    /// the sum of the row losses. Rows have labels when <paramref name="targets"/> is empty.
+    /// </summary>
+    public static double CrossEntropyFromLogits(ReadOnlySpan<TMemory> logits, ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets,
+        int classes, ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale,
+        Span<TMemory> losses, Span<TMemory> gradient)
+    {
+        T smoothing = T.CreateTruncating(labelSmoothing);
+        T keep = T.One - smoothing;
+        T perClass = smoothing / T.CreateTruncating(classes);
+        T scale = T.CreateTruncating(gradientScale);
+        double total = 0;
+        for (int start = 0, row = 0; start < logits.Length; start += classes, row++)
+        {
+            Span<TMemory> gradientRow = gradient.IsEmpty ? default : gradient.Slice(start, classes);
+            T loss;
+            if (targets.IsEmpty && labels[row] == ignoreIndex)
+            {
+                gradientRow.Clear();
+                loss = T.Zero;
+            }
+            else
+            {
+                loss = CrossEntropyRow(logits.Slice(start, classes), targets.IsEmpty ? labels[row] : -1,
+                    targets.IsEmpty ? default : targets.Slice(start, classes), classWeights, keep, perClass, scale, gradientRow);
+            }
+
+            if (!losses.IsEmpty)
+            {
+                losses[row] = ToMemory(loss);
+            }
+
+            total += double.CreateTruncating(loss);
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// One row's loss <c>-sum_c a[c] log_softmax(x)[c]</c>, and its gradient scaled by <paramref name="scale"/> where
+    /// <paramref name="gradient"/> is not empty. With a label, <c>a = (1 - s) w[label] one_hot + (s / C) w</c>; with targets,
+    /// <c>a = w (t keep + perClass)</c>.
+    /// </summary>
+    private static T CrossEntropyRow(ReadOnlySpan<TMemory> row, int label, ReadOnlySpan<TMemory> targets, ReadOnlySpan<TMemory> weights,
+        T keep, T perClass, T scale, Span<TMemory> gradient)
+    {
+        T max = Max(row);
+        if (!T.IsFinite(max))
+        {
+            gradient.Fill(TMemory.NaN);
+            return T.NaN;
+        }
+
+        // The part of the loss over all classes: factor * sum_c coefficient[c] (-log_p[c]).
+        bool labelled = targets.IsEmpty;
+        T factor = labelled ? perClass : T.One;
+        bool spread = factor != T.Zero;
+        T rest = SumExpBesideMax(row, max, weights, targets, keep, perClass, spread, out T coefficientSum, out T shiftedSum);
+        T logSum = Log1P(rest);
+        T loss = spread ? factor * (logSum * coefficientSum - shiftedSum) : T.Zero;
+
+        // The label's own part: (1 - s) w[y] (-log_p[y]), with -log_p[y] = logSum - (x[y] - max).
+        T labelWeight = T.Zero;
+        T labelLogit = T.Zero;
+        if (labelled)
+        {
+            labelWeight = keep * (weights.IsEmpty ? T.One : ToCompute(weights[label]));
+            labelLogit = ToCompute(row[label]);
+            if (labelWeight != T.Zero)
+            {
+                loss += labelWeight * (logSum - (labelLogit - max));
+            }
+        }
+
+        if (!gradient.IsEmpty)
+        {
+            T sum = T.One + rest;
+            TBlock m = TBlock.Create(max);
+            TBlock softmaxScale = TBlock.Create((labelWeight + factor * coefficientSum) / sum * scale);
+            TBlock coefficientScale = TBlock.Create(-(factor * scale));
+            for (int i = 0; i < row.Length; i += Width)
+            {
+                TBlock g = ExpDifference(Load(row, i, max), m) * softmaxScale;
+                if (spread)
+                {
+                    g = TBlock.FusedMultiplyAdd(Coefficients(weights, targets, i, row.Length, keep, perClass), coefficientScale, g);
+                }
+
+                Store(g, gradient, i, row.Length);
+            }
+
+            if (labelled)
+            {
+                // softmax[y] - 1 = (e[y] - 1 - rest) / sum: exact where e[y] = 1, unlike softmax[y] - 1.
+                T e = T.Exp(labelLogit - max);
+                T w = weights.IsEmpty ? T.One : ToCompute(weights[label]);
+                gradient[label] = ToMemory(scale * (labelWeight * ((e - T.One - rest) / sum) + perClass * (e * coefficientSum / sum - w)));
+            }
+        }
+
+        return loss;
+    }
+}

@@ -1,0 +1,82 @@
+using System;
+using System.Numerics;
+
+namespace CrossEntropy;
+
+/// <summary>Cross-entropy over rows of classes, from logits or from probabilities, with integer labels or soft targets.</summary>
+/// <remarks>
+/// <para>Batches are row-major: <c>rows * classes</c> values, one row per sample. Semantics follow PyTorch's
+/// <c>torch.nn.functional.cross_entropy</c>: class weights, <c>ignore_index</c>, <c>label_smoothing</c> and the Mean reduction,
+/// which divides by the summed weights of the non-ignored labels (by the number of rows for soft targets).</para>
+/// <para>One deliberate difference: a class whose smoothed, weighted target is 0 contributes nothing, even where its
+/// log-probability is -infinity (0 log 0 = 0), so classes can be masked with -infinity logits. PyTorch gives NaN there.</para>
+/// <para>Every argument is checked before anything is written; nothing allocates; results are bit-for-bit the same on every SIMD width.</para>
+/// </remarks>
+public static partial class CategoricalCrossEntropy
+{
+    /// <summary>Checks the arguments every overload shares and returns the number of rows.</summary>
+    private static int CheckShape<T>(ReadOnlySpan<T> input, string inputName, int classes, ReadOnlySpan<T> classWeights, double labelSmoothing)
+    {
+        int rows = ThrowHelper.Rows(input.Length, classes, inputName);
+        if (!classWeights.IsEmpty && classWeights.Length != classes)
+        {
+            throw new ArgumentException($"classWeights has {classWeights.Length} entries; it must be empty or have one per class ({classes}).", nameof(classWeights));
+        }
+
+        ThrowHelper.CheckLabelSmoothing(labelSmoothing);
+        return rows;
+    }
+
+    /// <summary>
+    /// Checks the labels and returns the Mean denominator: the summed class weights of the non-ignored labels
+    /// (their count without class weights).
+    /// </summary>
+    private static double CheckLabels<T>(ReadOnlySpan<int> labels, int rows, int classes, ReadOnlySpan<T> classWeights, int ignoreIndex)
+        where T : IFloatingPointIeee754<T>
+    {
+        ThrowHelper.CheckSameLength(rows, labels.Length, nameof(labels));
+        double denominator = 0;
+        foreach (int label in labels)
+        {
+            if (label == ignoreIndex)
+            {
+                continue;
+            }
+
+            if ((uint)label >= (uint)classes)
+            {
+                throw new ArgumentOutOfRangeException(nameof(labels), label, $"A label must be in [0, {classes}) or equal ignoreIndex ({ignoreIndex}).");
+            }
+
+            denominator += classWeights.IsEmpty ? 1 : double.CreateTruncating(classWeights[label]);
+        }
+
+        return denominator;
+    }
+
+    /// <summary>The factor the gradient of the reduced loss carries: 1 / denominator for Mean, 1 for Sum.</summary>
+    private static double GradientScale(Reduction reduction, double denominator) =>
+        reduction == Reduction.Mean ? 1 / denominator : 1;
+
+    /// <summary>The reduced loss from the sum of the row losses, rounded once to <typeparamref name="T"/>.</summary>
+    private static T Reduce<T>(double total, Reduction reduction, double denominator)
+        where T : IFloatingPointIeee754<T> =>
+        T.CreateTruncating(reduction == Reduction.Mean ? total / denominator : total);
+
+    /// <summary>Checks a per-row losses output: room for every row, and no memory shared with an input.</summary>
+    private static void CheckLosses<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, Span<T> losses, int rows)
+    {
+        ThrowHelper.CheckSeparateOutput(input, losses, rows, nameof(losses));
+        ThrowHelper.CheckSeparateOutput(targets, losses, rows, nameof(losses));
+        ThrowHelper.CheckSeparateOutput(classWeights, losses, rows, nameof(losses));
+    }
+
+    /// <summary>Checks a gradient output, which may be the input's or the targets' memory, and returns the part that receives the gradient.</summary>
+    private static Span<T> CheckGradient<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, Span<T> gradient)
+    {
+        ThrowHelper.CheckOutput(input, gradient, input.Length, nameof(gradient));
+        ThrowHelper.CheckNoPartialOverlap(targets, gradient, nameof(gradient));
+        ThrowHelper.CheckSeparateOutput(classWeights, gradient, input.Length, nameof(gradient));
+        return gradient[..input.Length];
+    }
+}
