@@ -13,6 +13,9 @@ internal static class BlockMath<TBlock, T>
 {
     private static bool IsFloat => typeof(T) == typeof(float);
 
+    /// <summary>The smallest positive normal value, 2^-126 for float and 2^-1022 for double.</summary>
+    private static TBlock MinNormal => C(IsFloat ? 1.17549435082228750796873653722224568e-38 : 2.2250738585072014e-308);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TBlock C(double value) => TBlock.Create(T.CreateTruncating(value));
 
@@ -127,7 +130,7 @@ internal static class BlockMath<TBlock, T>
         TBlock one = C(1.0);
 
         // Subnormals: scale into the normal range first.
-        TBlock tiny = TBlock.LessThan(x, C(IsFloat ? 1.17549435082228750796873653722224568e-38 : 2.2250738585072014e-308));
+        TBlock tiny = TBlock.LessThan(x, MinNormal);
         TBlock scaled = TBlock.Select(tiny, x * C(IsFloat ? 16777216.0 : 18014398509481984.0), x);
         TBlock eAdjust = TBlock.Select(tiny, C(IsFloat ? -24.0 : -54.0), TBlock.Create(T.Zero));
 
@@ -178,13 +181,13 @@ internal static class BlockMath<TBlock, T>
         return TBlock.Select(positiveFinite, result, special);
     }
 
-    /// <summary>ln(1 + x) for x &gt;= 0 or NaN, accurate also where x is far below 1 ulp of 1.</summary>
+    /// <summary>ln(1 + x) for x &gt;= -1 or NaN, accurate also where |x| is far below 1 ulp of 1; -1 gives -infinity.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TBlock Log1P(TBlock x)
     {
-        // u = 1 + x rounds; (x - (u - 1)) / u restores what the rounding lost.
+        // u = 1 + x rounds; (x - (u - 1)) / u restores what the rounding lost (0 where u = 0, which only x = -1 gives).
         TBlock one = C(1.0);
         TBlock u = one + x;
-        return Log(u) + (x - (u - one)) / u;
+        return Log(u) + (x - (u - one)) / Max(u, MinNormal);
     }
 }

@@ -64,6 +64,19 @@ internal static class ThrowHelper
         }
     }
 
+    /// <summary>Throws unless every value is in [0, 1] (NaN is not).</summary>
+    public static void CheckProbabilities<T>(ReadOnlySpan<T> probabilities)
+        where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        foreach (T p in probabilities)
+        {
+            if (!(p >= T.Zero && p <= T.One))
+            {
+                throw new ArgumentOutOfRangeException(nameof(probabilities), p, "Probabilities must be in [0, 1].");
+            }
+        }
+    }
+
     public static void CheckLabelSmoothing(double labelSmoothing)
     {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1))

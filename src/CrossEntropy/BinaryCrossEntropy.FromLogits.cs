@@ -1,0 +1,120 @@
+using System;
+using System.Numerics;
+
+namespace CrossEntropy;
+
+public static partial class BinaryCrossEntropy
+{
+    /// <summary>Computes the binary cross-entropy of logits against targets, reduced to one value.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="logits">The logits x.</param>
+    /// <param name="targets">The targets y, usually in [0, 1]; the length of <paramref name="logits"/>.</param>
+    /// <param name="reduction">Mean divides the summed losses by the number of elements; Sum adds them.</param>
+    /// <param name="weights">Empty, or weights w whose length divides the input's, used cyclically (PyTorch's <c>weight</c>).</param>
+    /// <param name="positiveWeights">Empty, or weights pw on the positive term whose length divides the input's, used cyclically (PyTorch's <c>pos_weight</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: each target y becomes <c>y (1 - s) + 0.5 s</c>.</param>
+    /// <returns>The reduced loss. Mean of an empty input is NaN; Sum is 0.</returns>
+    /// <remarks>
+    /// <para>Effectively computes <c>loss[i] = -w [pw y log(sigmoid(x)) + (1 - y) log(1 - sigmoid(x))]</c>, as PyTorch's
+    /// <c>torch.nn.functional.binary_cross_entropy_with_logits(x, y, weight, pos_weight=pw)</c>, evaluated as
+    /// <c>w [(x &gt;= 0 ? (1 - y) x : -pw y x) + (1 + (pw - 1) y) log1p(exp(-|x|))]</c>: no overflow at any magnitude and no
+    /// cancellation, so tiny losses keep their relative precision.</para>
+    /// <para>A NaN logit gives NaN. An infinite logit gives an infinite loss where the target disagrees with it, 0 where it agrees,
+    /// and NaN where <c>0 * infinity</c> arises, as in PyTorch.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="logits"/> differ in length.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="weights"/> or <paramref name="positiveWeights"/> does not divide the input's.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    public static T FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Reduction reduction = Reduction.Mean,
+        ReadOnlySpan<T> weights = default, ReadOnlySpan<T> positiveWeights = default, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T>
+    {
+        CheckArguments(logits, targets, weights, positiveWeights, labelSmoothing);
+        ThrowHelper.CheckReduction(reduction);
+        return Run<LogitsOperator, T>(logits, targets, reduction, weights, positiveWeights, labelSmoothing, default, default);
+    }
+
+    /// <summary>Computes the binary cross-entropy of each logit against its target (PyTorch's <c>reduction='none'</c>).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="logits">The logits x.</param>
+    /// <param name="targets">The targets y, usually in [0, 1]; the length of <paramref name="logits"/>.</param>
+    /// <param name="losses">Receives one loss per element; may be <paramref name="logits"/> or <paramref name="targets"/> itself.</param>
+    /// <param name="weights">Empty, or weights w whose length divides the input's, used cyclically (PyTorch's <c>weight</c>).</param>
+    /// <param name="positiveWeights">Empty, or weights pw on the positive term whose length divides the input's, used cyclically (PyTorch's <c>pos_weight</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: each target y becomes <c>y (1 - s) + 0.5 s</c>.</param>
+    /// <remarks>
+    /// <para>Effectively computes <c>losses[i] = -w [pw y log(sigmoid(x)) + (1 - y) log(1 - sigmoid(x))]</c>, as PyTorch's
+    /// <c>binary_cross_entropy_with_logits(..., reduction='none')</c>, without overflow or cancellation.</para>
+    /// <para>A NaN logit gives NaN; infinite logits follow IEEE 754 as in PyTorch.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="logits"/> differ in length.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="weights"/> or <paramref name="positiveWeights"/> does not divide the input's.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than <paramref name="logits"/>, or overlaps an input other than as the same memory as <paramref name="logits"/> or <paramref name="targets"/>.</exception>
+    public static void FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> losses,
+        ReadOnlySpan<T> weights = default, ReadOnlySpan<T> positiveWeights = default, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T>
+    {
+        CheckArguments(logits, targets, weights, positiveWeights, labelSmoothing);
+        Span<T> output = CheckOutput(logits, targets, weights, positiveWeights, losses, nameof(losses));
+        Run<LogitsOperator, T>(logits, targets, Reduction.Sum, weights, positiveWeights, labelSmoothing, output, default);
+    }
+
+    /// <summary>Computes the reduced binary cross-entropy of logits against targets, and its gradient with respect to the logits.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="logits">The logits x.</param>
+    /// <param name="targets">The targets y, usually in [0, 1]; the length of <paramref name="logits"/>.</param>
+    /// <param name="gradient">Receives d(loss)/d(logits); may be <paramref name="logits"/> or <paramref name="targets"/> itself.</param>
+    /// <param name="reduction">Mean divides the summed losses by the number of elements; Sum adds them.</param>
+    /// <param name="weights">Empty, or weights w whose length divides the input's, used cyclically (PyTorch's <c>weight</c>).</param>
+    /// <param name="positiveWeights">Empty, or weights pw on the positive term whose length divides the input's, used cyclically (PyTorch's <c>pos_weight</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: each target y becomes <c>y (1 - s) + 0.5 s</c>.</param>
+    /// <returns>The reduced loss, as <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Reduction, ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>.</returns>
+    /// <remarks>
+    /// <para>Loss and gradient come out of one pass. With D the number of elements for Mean (1 for Sum), effectively computes
+    /// <c>gradient[i] = w [(1 - y) sigmoid(x) - pw y sigmoid(-x)] / D</c>, which is <c>w (sigmoid(x) - y) / D</c> without
+    /// <paramref name="positiveWeights"/>: what PyTorch's autograd gives for <c>binary_cross_entropy_with_logits</c>.</para>
+    /// <para>A NaN logit gives a NaN loss and gradient.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="logits"/> differ in length.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="weights"/> or <paramref name="positiveWeights"/> does not divide the input's.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    /// <exception cref="ArgumentException"><paramref name="gradient"/> is shorter than <paramref name="logits"/>, or overlaps an input other than as the same memory as <paramref name="logits"/> or <paramref name="targets"/>.</exception>
+    public static T FromLogitsWithGradient<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> gradient, Reduction reduction = Reduction.Mean,
+        ReadOnlySpan<T> weights = default, ReadOnlySpan<T> positiveWeights = default, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T>
+    {
+        CheckArguments(logits, targets, weights, positiveWeights, labelSmoothing);
+        ThrowHelper.CheckReduction(reduction);
+        Span<T> output = CheckOutput(logits, targets, weights, positiveWeights, gradient, nameof(gradient));
+        return Run<LogitsOperator, T>(logits, targets, reduction, weights, positiveWeights, labelSmoothing, default, output);
+    }
+
+    private readonly struct LogitsOperator : IBinaryLossOperator
+    {
+        public static double Fill => 0;
+
+        public static TBlock Invoke<TBlock, T>(TBlock x, TBlock y, TBlock positiveWeight, out TBlock gradient)
+            where TBlock : struct, IBlock<TBlock, T>
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            TBlock zero = TBlock.Create(T.Zero);
+            TBlock one = TBlock.Create(T.One);
+            TBlock negative = TBlock.LessThan(x, zero);
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(zero - BlockMath<TBlock, T>.Abs(x));
+            TBlock large = one / (one + z);
+            TBlock small = z * large;
+            TBlock positiveTarget = positiveWeight * y;
+            TBlock negativeTarget = one - y;
+
+            // sigmoid(x) - y with pos_weight, as (1 - y) sigmoid(x) - pw y sigmoid(-x): no cancellation for y in {0, 1}.
+            gradient = negativeTarget * TBlock.Select(negative, small, large) - positiveTarget * TBlock.Select(negative, large, small);
+
+            TBlock linear = TBlock.Select(negative, zero - positiveTarget * x, negativeTarget * x);
+            TBlock logWeight = one + positiveTarget - y;
+            return TBlock.FusedMultiplyAdd(logWeight, BlockMath<TBlock, T>.Log1P(z), linear);
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace CrossEntropy;
+
+/// <summary>Element-wise binary cross-entropy, from probabilities or from logits, with its gradient.</summary>
+/// <remarks>
+/// <para><c>targets</c> has the length of the input. <c>weights</c> (PyTorch's <c>weight</c>) and <c>positiveWeights</c>
+/// (PyTorch's <c>pos_weight</c>) are empty or have a length that divides the input's; element <c>i</c> uses <c>w[i % w.Length]</c>,
+/// so one weight per column of a row-major <c>[rows, labels]</c> batch is PyTorch's broadcast. Label smoothing s replaces each
+/// target y by <c>y (1 - s) + 0.5 s</c>. Mean divides the summed losses by the number of elements.</para>
+/// <para>Every argument is checked before anything is written; nothing allocates; results are bit-for-bit the same on every SIMD width.</para>
+/// </remarks>
+public static partial class BinaryCrossEntropy
+{
+    private static void CheckArguments<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, ReadOnlySpan<T> positiveWeights, double labelSmoothing)
+    {
+        ThrowHelper.CheckSameLength(input.Length, targets.Length, nameof(targets));
+        CheckBroadcast(input.Length, weights.Length, nameof(weights));
+        CheckBroadcast(input.Length, positiveWeights.Length, nameof(positiveWeights));
+        ThrowHelper.CheckLabelSmoothing(labelSmoothing);
+    }
+
+    private static void CheckBroadcast(int length, int weightsLength, string name)
+    {
+        if (weightsLength != 0 && length % weightsLength != 0)
+        {
+            throw new ArgumentException($"The length {weightsLength} does not divide the input's length {length}.", name);
+        }
+    }
+
+    /// <summary>Checks an output (losses or gradient): room for the input, the input's or targets' memory or none of theirs, no weights' memory.</summary>
+    private static Span<T> CheckOutput<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, ReadOnlySpan<T> positiveWeights, Span<T> output, string name)
+    {
+        ThrowHelper.CheckOutput(input, output, input.Length, name);
+        ThrowHelper.CheckNoPartialOverlap(targets, output, name);
+        ThrowHelper.CheckSeparateOutput(weights, output, input.Length, name);
+        ThrowHelper.CheckSeparateOutput(positiveWeights, output, input.Length, name);
+        return output[..input.Length];
+    }
+
+    private static T Run<TOperator, T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, Reduction reduction, ReadOnlySpan<T> weights,
+        ReadOnlySpan<T> positiveWeights, double labelSmoothing, Span<T> losses, Span<T> gradient)
+        where TOperator : IBinaryLossOperator
+        where T : IFloatingPointIeee754<T>
+    {
+        var kernel = new BinaryKernel<TOperator, T>
+        {
+            Input = input,
+            Targets = targets,
+            Weights = weights,
+            PositiveWeights = positiveWeights,
+            LabelSmoothing = labelSmoothing,
+            GradientScale = reduction == Reduction.Mean ? 1.0 / input.Length : 1,
+            Losses = losses,
+            Gradient = gradient,
+        };
+        Simd.Run<BinaryKernel<TOperator, T>, T>(ref kernel);
+        return T.CreateTruncating(reduction == Reduction.Mean ? kernel.Total / input.Length : kernel.Total);
+    }
+
+    private ref struct BinaryKernel<TOperator, T> : IKernel
+        where TOperator : IBinaryLossOperator
+        where T : IFloatingPointIeee754<T>
+    {
+        public ReadOnlySpan<T> Input;
+        public ReadOnlySpan<T> Targets;
+        public ReadOnlySpan<T> Weights;
+        public ReadOnlySpan<T> PositiveWeights;
+        public double LabelSmoothing;
+        public double GradientScale;
+        public Span<T> Losses;
+        public Span<T> Gradient;
+        public double Total;
+
+        public void Run<TBlock, TCompute>()
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
+            Total = Kernel<TBlock, TCompute, T>.BinaryCrossEntropy<TOperator>(
+                Input, Targets, Weights, PositiveWeights, LabelSmoothing, GradientScale, Losses, Gradient);
+    }
+}
+
+/// <summary>The element-wise binary cross-entropy of one block, and its derivative with respect to the input.</summary>
+internal interface IBinaryLossOperator
+{
+    /// <summary>The input value a lane past the end is loaded with: one whose loss is finite.</summary>
+    static abstract double Fill { get; }
+
+    static abstract TBlock Invoke<TBlock, T>(TBlock input, TBlock target, TBlock positiveWeight, out TBlock gradient)
+        where TBlock : struct, IBlock<TBlock, T>
+        where T : unmanaged, IFloatingPointIeee754<T>;
+}
+
+internal static partial class Kernel<TBlock, T, TMemory>
+{
+    /// <summary>
+    /// Binary cross-entropy element by element: writes the weighted losses and the gradient (times <paramref name="gradientScale"/>)
+    /// where those spans are not empty, and returns the sum of the weighted losses.
+    /// </summary>
+    public static double BinaryCrossEntropy<TOperator>(ReadOnlySpan<TMemory> input, ReadOnlySpan<TMemory> targets, ReadOnlySpan<TMemory> weights,
+        ReadOnlySpan<TMemory> positiveWeights, double labelSmoothing, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
+        where TOperator : IBinaryLossOperator
+    {
+        T smoothing = T.CreateTruncating(labelSmoothing);
+        TBlock keep = TBlock.Create(T.One - smoothing);
+        TBlock half = TBlock.Create(T.CreateTruncating(0.5) * smoothing);
+        TBlock scale = TBlock.Create(T.CreateTruncating(gradientScale));
+        TBlock one = TBlock.Create(T.One);
+        TBlock zero = TBlock.Create(T.Zero);
+        T fill = T.CreateTruncating(TOperator.Fill);
+        CompensatedSum sum = default;
+        int length = input.Length;
+        for (int i = 0; i < length; i += Width)
+        {
+            TBlock target = TBlock.FusedMultiplyAdd(Load(targets, i, T.Zero), keep, half);
+            TBlock weight = weights.IsEmpty ? one : Cyclic(weights, i);
+            TBlock positiveWeight = positiveWeights.IsEmpty ? one : Cyclic(positiveWeights, i);
+            TBlock loss = TOperator.Invoke<TBlock, T>(Load(input, i, fill), target, positiveWeight, out TBlock g) * weight;
+            if (!losses.IsEmpty)
+            {
+                Store(loss, losses, i, length);
+            }
+
+            if (!gradient.IsEmpty)
+            {
+                Store(g * weight * scale, gradient, i, length);
+            }
+
+            sum.Add(i <= length - Width ? loss : TBlock.Select(TBlock.GreaterThan(Ones(i, length), zero), loss, zero));
+        }
+
+        return double.CreateTruncating(sum.Total);
+    }
+
+    /// <summary>The block of <c>w[(index + lane) % w.Length]</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock Cyclic(ReadOnlySpan<TMemory> weights, int index)
+    {
+        int start = index % weights.Length;
+        if (start <= weights.Length - Width)
+        {
+            return Load(weights, start);
+        }
+
+        Lanes<T> lanes = default;
+        for (int lane = 0, k = start; lane < Width; lane++)
+        {
+            lanes[lane] = ToCompute(weights[k]);
+            k = k + 1 == weights.Length ? 0 : k + 1;
+        }
+
+        return TBlock.Load(in lanes[0]);
+    }
+}

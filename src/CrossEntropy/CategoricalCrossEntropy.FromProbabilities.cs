@@ -1,0 +1,363 @@
+using System;
+using System.Numerics;
+
+namespace CrossEntropy;
+
+public static partial class CategoricalCrossEntropy
+{
+    /// <summary>Computes the cross-entropy of rows of probabilities against integer labels, reduced to one value.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="probabilities">The predicted probabilities, <c>rows * classes</c> values, each in [0, 1] (rows are not renormalised).</param>
+    /// <param name="labels">One class index per row, in <c>[0, classes)</c>, or <paramref name="ignoreIndex"/> to skip the row.</param>
+    /// <param name="classes">The number of classes (the length of a row).</param>
+    /// <param name="reduction">Mean divides the summed row losses by the summed class weights of the non-ignored labels; Sum adds them.</param>
+    /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
+    /// <param name="ignoreIndex">A label value whose rows contribute nothing (PyTorch's <c>ignore_index</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: the target becomes <c>(1 - s) one_hot(label) + s / classes</c>.</param>
+    /// <returns>The reduced loss. Mean of an empty batch, or of a batch whose rows are all ignored, is NaN; Sum is 0.</returns>
+    /// <remarks>
+    /// <para>Effectively computes, for each non-ignored row with label y, with <c>log_p = max(log(p), -100)</c> and class weights w,
+    /// <c>loss = (1 - s) w[y] (-log_p[y]) + (s / classes) sum_c w[c] (-log_p[c])</c>, as PyTorch's
+    /// <c>torch.nn.functional.nll_loss(torch.log(p).clamp_min(-100), labels, weight, ignore_index=ignoreIndex)</c> with
+    /// <c>cross_entropy</c>'s label smoothing. The clamp keeps a probability of 0 finite.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="probabilities"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A probability is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="labels"/> does not have one entry per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, classes)</c> and is not <paramref name="ignoreIndex"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    public static T FromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int classes, Reduction reduction = Reduction.Mean,
+        ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T> =>
+        FromProbabilities(probabilities, labels, default, false, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
+
+    /// <summary>Computes the cross-entropy of rows of probabilities against soft targets (a distribution per row), reduced to one value.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="probabilities">The predicted probabilities, <c>rows * classes</c> values, each in [0, 1] (rows are not renormalised).</param>
+    /// <param name="targets">The target probabilities, the same shape as <paramref name="probabilities"/>.</param>
+    /// <param name="classes">The number of classes (the length of a row).</param>
+    /// <param name="reduction">Mean divides the summed row losses by the number of rows; Sum adds them.</param>
+    /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: each target t becomes <c>(1 - s) t + s / classes</c>.</param>
+    /// <returns>The reduced loss. Mean of an empty batch is NaN; Sum is 0.</returns>
+    /// <remarks>
+    /// <para>Effectively computes, for each row with smoothed targets t' and <c>log_p = max(log(p), -100)</c>,
+    /// <c>loss = -sum_c w[c] t'[c] log_p[c]</c>: PyTorch's <c>cross_entropy</c> with probability targets applied to
+    /// <c>log(p)</c> in place of <c>log_softmax</c>. A class with <c>w[c] t'[c] = 0</c> contributes 0.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="probabilities"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A probability is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="probabilities"/> differ in length.</exception>
+    /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    public static T FromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, int classes, Reduction reduction = Reduction.Mean,
+        ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T> =>
+        FromProbabilities(probabilities, targets, default, false, classes, reduction, classWeights, labelSmoothing);
+
+    /// <summary>Computes the cross-entropy of each row of probabilities against its integer label (PyTorch's <c>reduction='none'</c>).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="probabilities">The predicted probabilities, <c>rows * classes</c> values, each in [0, 1] (rows are not renormalised).</param>
+    /// <param name="labels">One class index per row, in <c>[0, classes)</c>, or <paramref name="ignoreIndex"/> to skip the row.</param>
+    /// <param name="losses">Receives one loss per row; ignored rows get 0.</param>
+    /// <param name="classes">The number of classes (the length of a row).</param>
+    /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
+    /// <param name="ignoreIndex">A label value whose rows contribute nothing (PyTorch's <c>ignore_index</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: the target becomes <c>(1 - s) one_hot(label) + s / classes</c>.</param>
+    /// <remarks>
+    /// <para>Effectively computes <c>losses[r] = (1 - s) w[y] (-log_p[y]) + (s / classes) sum_c w[c] (-log_p[c])</c> with
+    /// <c>log_p = max(log(p), -100)</c>, as PyTorch's <c>nll_loss(log(p), ..., reduction='none')</c> with label smoothing.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="probabilities"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A probability is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="labels"/> does not have one entry per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, classes)</c> and is not <paramref name="ignoreIndex"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input.</exception>
+    public static void FromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, Span<T> losses, int classes,
+        ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = CheckShape(probabilities, nameof(probabilities), classes, classWeights, labelSmoothing);
+        ThrowHelper.CheckProbabilities(probabilities);
+        CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
+        CheckLosses(probabilities, default, classWeights, losses, rows);
+        RunFromProbabilities(probabilities, labels, default, classes, classWeights, ignoreIndex, labelSmoothing, 1, losses[..rows], default);
+    }
+
+    /// <summary>Computes the cross-entropy of each row of probabilities against its soft targets (PyTorch's <c>reduction='none'</c>).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="probabilities">The predicted probabilities, <c>rows * classes</c> values, each in [0, 1] (rows are not renormalised).</param>
+    /// <param name="targets">The target probabilities, the same shape as <paramref name="probabilities"/>.</param>
+    /// <param name="losses">Receives one loss per row.</param>
+    /// <param name="classes">The number of classes (the length of a row).</param>
+    /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: each target t becomes <c>(1 - s) t + s / classes</c>.</param>
+    /// <remarks>
+    /// <para>Effectively computes <c>losses[r] = -sum_c w[c] t'[c] log_p[c]</c> with <c>log_p = max(log(p), -100)</c>;
+    /// classes with <c>w[c] t'[c] = 0</c> contribute 0.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="probabilities"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A probability is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="probabilities"/> differ in length.</exception>
+    /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input.</exception>
+    public static void FromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, Span<T> losses, int classes,
+        ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = CheckShape(probabilities, nameof(probabilities), classes, classWeights, labelSmoothing);
+        ThrowHelper.CheckProbabilities(probabilities);
+        ThrowHelper.CheckSameLength(probabilities.Length, targets.Length, nameof(targets));
+        CheckLosses(probabilities, targets, classWeights, losses, rows);
+        RunFromProbabilities(probabilities, default, targets, classes, classWeights, 0, labelSmoothing, 1, losses[..rows], default);
+    }
+
+    /// <summary>Computes the reduced cross-entropy of rows of probabilities against integer labels, and its gradient with respect to the probabilities.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="probabilities">The predicted probabilities, <c>rows * classes</c> values, each in [0, 1] (rows are not renormalised).</param>
+    /// <param name="labels">One class index per row, in <c>[0, classes)</c>, or <paramref name="ignoreIndex"/> to skip the row.</param>
+    /// <param name="gradient">Receives d(loss)/d(probabilities), the same shape as <paramref name="probabilities"/>; may be <paramref name="probabilities"/> itself.</param>
+    /// <param name="classes">The number of classes (the length of a row).</param>
+    /// <param name="reduction">Mean divides the summed row losses by the summed class weights of the non-ignored labels; Sum adds them.</param>
+    /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
+    /// <param name="ignoreIndex">A label value whose rows contribute nothing (PyTorch's <c>ignore_index</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: the target becomes <c>(1 - s) one_hot(label) + s / classes</c>.</param>
+    /// <returns>The reduced loss, as <see cref="FromProbabilities{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Reduction, ReadOnlySpan{T}, int, double)"/>.</returns>
+    /// <remarks>
+    /// <para>With <c>t'</c> the smoothed one-hot target and <c>D</c> the Mean denominator (1 for Sum), effectively computes
+    /// <c>gradient[c] = -w[c] t'[c] / (max(p[c], 1e-12) D)</c>, the clamp of BinaryCrossEntropy, so a probability of 0 gives a
+    /// finite gradient. Ignored rows get a zero gradient.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="probabilities"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A probability is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="labels"/> does not have one entry per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, classes)</c> and is not <paramref name="ignoreIndex"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    /// <exception cref="ArgumentException"><paramref name="gradient"/> is shorter than <paramref name="probabilities"/>, or overlaps an input other than as the same memory as <paramref name="probabilities"/>.</exception>
+    public static T FromProbabilitiesWithGradient<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, Span<T> gradient, int classes,
+        Reduction reduction = Reduction.Mean, ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T> =>
+        FromProbabilities(probabilities, labels, gradient, true, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
+
+    /// <summary>Computes the reduced cross-entropy of rows of probabilities against soft targets, and its gradient with respect to the probabilities.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="probabilities">The predicted probabilities, <c>rows * classes</c> values, each in [0, 1] (rows are not renormalised).</param>
+    /// <param name="targets">The target probabilities, the same shape as <paramref name="probabilities"/>.</param>
+    /// <param name="gradient">Receives d(loss)/d(probabilities), the same shape as <paramref name="probabilities"/>; may be <paramref name="probabilities"/> itself.</param>
+    /// <param name="classes">The number of classes (the length of a row).</param>
+    /// <param name="reduction">Mean divides the summed row losses by the number of rows; Sum adds them.</param>
+    /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
+    /// <param name="labelSmoothing">s in [0, 1]: each target t becomes <c>(1 - s) t + s / classes</c>.</param>
+    /// <returns>The reduced loss, as <see cref="FromProbabilities{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Reduction, ReadOnlySpan{T}, double)"/>.</returns>
+    /// <remarks>
+    /// <para>With <c>t'</c> the smoothed targets and <c>D</c> the number of rows for Mean (1 for Sum), effectively computes
+    /// <c>gradient[c] = -w[c] t'[c] / (max(p[c], 1e-12) D)</c>.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="probabilities"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A probability is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="probabilities"/> differ in length.</exception>
+    /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    /// <exception cref="ArgumentException"><paramref name="gradient"/> is shorter than <paramref name="probabilities"/>, or overlaps an input other than as the same memory as <paramref name="probabilities"/> or <paramref name="targets"/>.</exception>
+    public static T FromProbabilitiesWithGradient<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, Span<T> gradient, int classes,
+        Reduction reduction = Reduction.Mean, ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
+        where T : IFloatingPointIeee754<T> =>
+        FromProbabilities(probabilities, targets, gradient, true, classes, reduction, classWeights, labelSmoothing);
+
+    private static T FromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, Span<T> gradient, bool withGradient, int classes,
+        Reduction reduction, ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = CheckShape(probabilities, nameof(probabilities), classes, classWeights, labelSmoothing);
+        ThrowHelper.CheckProbabilities(probabilities);
+        ThrowHelper.CheckReduction(reduction);
+        double denominator = CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
+        Span<T> gradientOutput = withGradient ? CheckGradient(probabilities, default, classWeights, gradient) : default;
+        double total = RunFromProbabilities(probabilities, labels, default, classes, classWeights, ignoreIndex, labelSmoothing,
+            GradientScale(reduction, denominator), default, gradientOutput);
+        return Reduce<T>(total, reduction, denominator);
+    }
+
+    private static T FromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, Span<T> gradient, bool withGradient, int classes,
+        Reduction reduction, ReadOnlySpan<T> classWeights, double labelSmoothing)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = CheckShape(probabilities, nameof(probabilities), classes, classWeights, labelSmoothing);
+        ThrowHelper.CheckProbabilities(probabilities);
+        ThrowHelper.CheckReduction(reduction);
+        ThrowHelper.CheckSameLength(probabilities.Length, targets.Length, nameof(targets));
+        Span<T> gradientOutput = withGradient ? CheckGradient(probabilities, targets, classWeights, gradient) : default;
+        double total = RunFromProbabilities(probabilities, default, targets, classes, classWeights, 0, labelSmoothing,
+            GradientScale(reduction, rows), default, gradientOutput);
+        return Reduce<T>(total, reduction, rows);
+    }
+
+    private static double RunFromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, ReadOnlySpan<T> targets, int classes,
+        ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale, Span<T> losses, Span<T> gradient)
+        where T : IFloatingPointIeee754<T>
+    {
+        var kernel = new FromProbabilitiesKernel<T>
+        {
+            Probabilities = probabilities,
+            Labels = labels,
+            Targets = targets,
+            Classes = classes,
+            ClassWeights = classWeights,
+            IgnoreIndex = ignoreIndex,
+            LabelSmoothing = labelSmoothing,
+            GradientScale = gradientScale,
+            Losses = losses,
+            Gradient = gradient,
+        };
+        Simd.Run<FromProbabilitiesKernel<T>, T>(ref kernel);
+        return kernel.Total;
+    }
+
+    private ref struct FromProbabilitiesKernel<T> : IKernel
+        where T : IFloatingPointIeee754<T>
+    {
+        public ReadOnlySpan<T> Probabilities;
+        public ReadOnlySpan<int> Labels;
+        public ReadOnlySpan<T> Targets;
+        public int Classes;
+        public ReadOnlySpan<T> ClassWeights;
+        public int IgnoreIndex;
+        public double LabelSmoothing;
+        public double GradientScale;
+        public Span<T> Losses;
+        public Span<T> Gradient;
+        public double Total;
+
+        public void Run<TBlock, TCompute>()
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
+            Total = Kernel<TBlock, TCompute, T>.CrossEntropyFromProbabilities(
+                Probabilities, Labels, Targets, Classes, ClassWeights, IgnoreIndex, LabelSmoothing, GradientScale, Losses, Gradient);
+    }
+}
+
+internal static partial class Kernel<TBlock, T, TMemory>
+{
+    /// <summary>
+    /// Cross-entropy from probabilities: writes the row losses and the gradient rows where those spans are not empty, and returns
+    /// the sum of the row losses. Rows have labels when <paramref name="targets"/> is empty.
+    /// </summary>
+    public static double CrossEntropyFromProbabilities(ReadOnlySpan<TMemory> probabilities, ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets,
+        int classes, ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale,
+        Span<TMemory> losses, Span<TMemory> gradient)
+    {
+        T smoothing = T.CreateTruncating(labelSmoothing);
+        T keep = T.One - smoothing;
+        T perClass = smoothing / T.CreateTruncating(classes);
+        T scale = T.CreateTruncating(gradientScale);
+        double total = 0;
+        for (int start = 0, row = 0; start < probabilities.Length; start += classes, row++)
+        {
+            Span<TMemory> gradientRow = gradient.IsEmpty ? default : gradient.Slice(start, classes);
+            T loss;
+            if (targets.IsEmpty && labels[row] == ignoreIndex)
+            {
+                gradientRow.Clear();
+                loss = T.Zero;
+            }
+            else
+            {
+                loss = ProbabilityRow(probabilities.Slice(start, classes), targets.IsEmpty ? labels[row] : -1,
+                    targets.IsEmpty ? default : targets.Slice(start, classes), classWeights, keep, perClass, scale, gradientRow);
+            }
+
+            if (!losses.IsEmpty)
+            {
+                losses[row] = ToMemory(loss);
+            }
+
+            total += double.CreateTruncating(loss);
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// One row's loss <c>-sum_c a[c] max(log p[c], -100)</c> over the classes with <c>a[c] != 0</c>, and its gradient
+    /// <c>-a[c] / max(p[c], 1e-12)</c> scaled by <paramref name="scale"/> where <paramref name="gradient"/> is not empty.
+    /// With a label, <c>a = (1 - s) w[label] one_hot + (s / C) w</c>; with targets, <c>a = w (t keep + perClass)</c>.
+    /// </summary>
+    private static T ProbabilityRow(ReadOnlySpan<TMemory> row, int label, ReadOnlySpan<TMemory> targets, ReadOnlySpan<TMemory> weights,
+        T keep, T perClass, T scale, Span<TMemory> gradient)
+    {
+        bool labelled = targets.IsEmpty;
+        T factor = labelled ? perClass : T.One;
+        bool spread = factor != T.Zero;
+        TBlock zero = TBlock.Create(T.Zero);
+        TBlock floor = TBlock.Create(T.CreateTruncating(-100));
+        TBlock clamp = TBlock.Create(T.CreateTruncating(1e-12));
+        T loss = T.Zero;
+        if (spread)
+        {
+            TBlock sum = zero;
+            for (int i = 0; i < row.Length; i += Width)
+            {
+                TBlock a = Coefficients(weights, targets, i, row.Length, keep, perClass);
+                TBlock logP = BlockMath<TBlock, T>.Max(BlockMath<TBlock, T>.Log(Load(row, i, T.One)), floor);
+                sum += TBlock.Select(TBlock.Equals(a, zero), zero, a * logP);
+            }
+
+            loss = -(factor * TBlock.Sum(sum));
+        }
+
+        T labelCoefficient = T.Zero;
+        T labelProbability = T.Zero;
+        if (labelled)
+        {
+            T w = weights.IsEmpty ? T.One : ToCompute(weights[label]);
+            T labelWeight = keep * w;
+            labelCoefficient = labelWeight + perClass * w;
+            labelProbability = ToCompute(row[label]);
+            if (labelWeight != T.Zero)
+            {
+                loss -= labelWeight * T.Max(T.Log(labelProbability), T.CreateTruncating(-100));
+            }
+        }
+
+        if (!gradient.IsEmpty)
+        {
+            TBlock coefficientScale = TBlock.Create(-(factor * scale));
+            for (int i = 0; i < row.Length; i += Width)
+            {
+                TBlock g = zero;
+                if (spread)
+                {
+                    TBlock a = Coefficients(weights, targets, i, row.Length, keep, perClass);
+                    g = TBlock.Select(TBlock.Equals(a, zero), zero,
+                        a * coefficientScale / BlockMath<TBlock, T>.Max(Load(row, i, T.One), clamp));
+                }
+
+                Store(g, gradient, i, row.Length);
+            }
+
+            if (labelled)
+            {
+                gradient[label] = labelCoefficient == T.Zero
+                    ? TMemory.Zero
+                    : ToMemory(-(labelCoefficient * scale) / T.Max(labelProbability, T.CreateTruncating(1e-12)));
+            }
+        }
+
+        return loss;
+    }
+}
