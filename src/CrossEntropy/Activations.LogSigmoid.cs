@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CrossEntropy;
 
@@ -26,11 +27,12 @@ public static partial class Activations
 
     private readonly struct LogSigmoidOperator : IUnaryBlockOperator
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TBlock Invoke<TBlock, T>(TBlock x)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            TBlock zero = TBlock.Create(T.Zero);
+            TBlock zero = BlockMath<TBlock, T>.Zero;
             TBlock z = BlockMath<TBlock, T>.ExpNonPositive(zero - BlockMath<TBlock, T>.Abs(x));
             return BlockMath<TBlock, T>.Min(x, zero) - BlockMath<TBlock, T>.Log1P(z);
         }

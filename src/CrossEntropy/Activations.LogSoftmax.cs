@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CrossEntropy;
 
@@ -96,6 +97,7 @@ public static partial class Activations
 
 internal static partial class Kernel<TBlock, T, TMemory>
 {
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void LogSoftmax(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
     {
         for (int start = 0; start < x.Length; start += classes)
@@ -111,31 +113,57 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             TBlock m = TBlock.Create(max);
             TBlock logSum = TBlock.Create(Log1P(SumExpBesideMax(row, max)));
+            TBlock tail = Tail(row, max);
+            TBlock last = tail;
             for (int i = 0; i < classes; i += Width)
             {
-                Store(Load(row, i, max) - m - logSum, output, i, classes);
+                TBlock r = Load(row, i, tail) - m - logSum;
+                if (i <= classes - Width)
+                {
+                    Store(r, output, i);
+                }
+                else
+                {
+                    last = r;
+                }
             }
+
+            StoreTail(last, output, classes);
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void LogSoftmaxBackward(ReadOnlySpan<TMemory> output, ReadOnlySpan<TMemory> outputGradient, Span<TMemory> inputGradient, int classes)
     {
         for (int start = 0; start < output.Length; start += classes)
         {
             ReadOnlySpan<TMemory> y = output.Slice(start, classes);
             ReadOnlySpan<TMemory> g = outputGradient.Slice(start, classes);
-            TBlock sum = TBlock.Create(T.Zero);
+            TBlock yTail = Tail(y, T.Zero);
+            TBlock gTail = Tail(g, T.Zero);
+            TBlock sum = BlockMath<TBlock, T>.Zero;
             for (int i = 0; i < classes; i += Width)
             {
-                sum += Load(g, i, T.Zero);
+                sum += Load(g, i, gTail);
             }
 
             TBlock minusSum = TBlock.Create(-TBlock.Sum(sum));
             Span<TMemory> result = inputGradient.Slice(start, classes);
+            TBlock last = gTail;
             for (int i = 0; i < classes; i += Width)
             {
-                Store(TBlock.FusedMultiplyAdd(Exp(Load(y, i, T.Zero)), minusSum, Load(g, i, T.Zero)), result, i, classes);
+                TBlock r = TBlock.FusedMultiplyAdd(Exp(Load(y, i, yTail)), minusSum, Load(g, i, gTail));
+                if (i <= classes - Width)
+                {
+                    Store(r, result, i);
+                }
+                else
+                {
+                    last = r;
+                }
             }
+
+            StoreTail(last, result, classes);
         }
     }
 }

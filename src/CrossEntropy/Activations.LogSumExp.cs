@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CrossEntropy;
 
@@ -60,6 +61,7 @@ public static partial class Activations
 
 internal static partial class Kernel<TBlock, T, TMemory>
 {
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void LogSumExp(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
     {
         for (int row = 0; row * classes < x.Length; row++)

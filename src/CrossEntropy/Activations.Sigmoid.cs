@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CrossEntropy;
 
@@ -48,13 +49,14 @@ public static partial class Activations
 
     private readonly struct SigmoidOperator : IUnaryBlockOperator
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TBlock Invoke<TBlock, T>(TBlock x)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            TBlock one = TBlock.Create(T.One);
-            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(TBlock.Create(T.Zero) - BlockMath<TBlock, T>.Abs(x));
-            TBlock numerator = TBlock.Select(TBlock.LessThan(x, TBlock.Create(T.Zero)), z, one);
+            TBlock one = BlockMath<TBlock, T>.One;
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.Zero - BlockMath<TBlock, T>.Abs(x));
+            TBlock numerator = TBlock.Select(TBlock.LessThan(x, BlockMath<TBlock, T>.Zero), z, one);
             return numerator / (one + z);
         }
     }
@@ -89,13 +91,27 @@ public static partial class Activations
 
 internal static partial class Kernel<TBlock, T, TMemory>
 {
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void SigmoidBackward(ReadOnlySpan<TMemory> output, ReadOnlySpan<TMemory> outputGradient, Span<TMemory> inputGradient)
     {
-        TBlock one = TBlock.Create(T.One);
+        TBlock one = BlockMath<TBlock, T>.One;
+        TBlock yTail = Tail(output, T.Zero);
+        TBlock gTail = Tail(outputGradient, T.Zero);
+        TBlock last = yTail;
         for (int i = 0; i < output.Length; i += Width)
         {
-            TBlock y = Load(output, i, T.Zero);
-            Store(Load(outputGradient, i, T.Zero) * y * (one - y), inputGradient, i, output.Length);
+            TBlock y = Load(output, i, yTail);
+            TBlock r = Load(outputGradient, i, gTail) * y * (one - y);
+            if (i <= output.Length - Width)
+            {
+                Store(r, inputGradient, i);
+            }
+            else
+            {
+                last = r;
+            }
         }
+
+        StoreTail(last, inputGradient, output.Length);
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CrossEntropy;
 
@@ -109,6 +110,7 @@ public static partial class Activations
 
 internal static partial class Kernel<TBlock, T, TMemory>
 {
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Softmax(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
     {
         for (int start = 0; start < x.Length; start += classes)
@@ -122,33 +124,61 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 continue;
             }
 
+            // exp(x - max) goes to the output in the pass that sums it, then is scaled in place.
+            T rest = SumExpBesideMax(row, max, KeepsExponentials ? output : default, default, default, T.Zero, T.Zero, false, out _, out _);
             TBlock m = TBlock.Create(max);
-            TBlock scale = TBlock.Create(T.One / (T.One + SumExpBesideMax(row, max)));
+            TBlock scale = TBlock.Create(T.One / (T.One + rest));
+            TBlock tail = ExponentialsTail(row, output, max);
+            TBlock last = tail;
             for (int i = 0; i < classes; i += Width)
             {
-                Store(ExpDifference(Load(row, i, max), m) * scale, output, i, classes);
+                TBlock p = Exponentials(row, output, i, tail, m) * scale;
+                if (i <= classes - Width)
+                {
+                    Store(p, output, i);
+                }
+                else
+                {
+                    last = p;
+                }
             }
+
+            StoreTail(last, output, classes);
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void SoftmaxBackward(ReadOnlySpan<TMemory> output, ReadOnlySpan<TMemory> outputGradient, Span<TMemory> inputGradient, int classes)
     {
         for (int start = 0; start < output.Length; start += classes)
         {
             ReadOnlySpan<TMemory> y = output.Slice(start, classes);
             ReadOnlySpan<TMemory> g = outputGradient.Slice(start, classes);
-            TBlock dot = TBlock.Create(T.Zero);
+            TBlock yTail = Tail(y, T.Zero);
+            TBlock gTail = Tail(g, T.Zero);
+            TBlock dot = BlockMath<TBlock, T>.Zero;
             for (int i = 0; i < classes; i += Width)
             {
-                dot = TBlock.FusedMultiplyAdd(Load(g, i, T.Zero), Load(y, i, T.Zero), dot);
+                dot = TBlock.FusedMultiplyAdd(Load(g, i, gTail), Load(y, i, yTail), dot);
             }
 
             TBlock d = TBlock.Create(TBlock.Sum(dot));
             Span<TMemory> result = inputGradient.Slice(start, classes);
+            TBlock last = yTail;
             for (int i = 0; i < classes; i += Width)
             {
-                Store(Load(y, i, T.Zero) * (Load(g, i, T.Zero) - d), result, i, classes);
+                TBlock r = Load(y, i, yTail) * (Load(g, i, gTail) - d);
+                if (i <= classes - Width)
+                {
+                    Store(r, result, i);
+                }
+                else
+                {
+                    last = r;
+                }
             }
+
+            StoreTail(last, result, classes);
         }
     }
 }

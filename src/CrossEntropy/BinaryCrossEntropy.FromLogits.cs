@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CrossEntropy;
 
@@ -96,12 +97,13 @@ public static partial class BinaryCrossEntropy
     {
         public static double Fill => 0;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TBlock Invoke<TBlock, T>(TBlock x, TBlock y, TBlock positiveWeight, out TBlock gradient)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            TBlock zero = TBlock.Create(T.Zero);
-            TBlock one = TBlock.Create(T.One);
+            TBlock zero = BlockMath<TBlock, T>.Zero;
+            TBlock one = BlockMath<TBlock, T>.One;
             TBlock negative = TBlock.LessThan(x, zero);
             TBlock z = BlockMath<TBlock, T>.ExpNonPositive(zero - BlockMath<TBlock, T>.Abs(x));
             TBlock large = one / (one + z);

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CrossEntropy;
 
@@ -98,16 +99,17 @@ public static partial class BinaryCrossEntropy
     {
         public static double Fill => 0.5;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TBlock Invoke<TBlock, T>(TBlock p, TBlock y, TBlock positiveWeight, out TBlock gradient)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            TBlock one = TBlock.Create(T.One);
+            TBlock one = BlockMath<TBlock, T>.One;
             TBlock floor = TBlock.Create(T.CreateTruncating(-100));
             gradient = (p - y) / BlockMath<TBlock, T>.Max(p * (one - p), TBlock.Create(T.CreateTruncating(1e-12)));
             TBlock logP = BlockMath<TBlock, T>.Max(BlockMath<TBlock, T>.Log(p), floor);
-            TBlock log1MinusP = BlockMath<TBlock, T>.Max(BlockMath<TBlock, T>.Log1P(TBlock.Create(T.Zero) - p), floor);
-            return TBlock.Create(T.Zero) - TBlock.FusedMultiplyAdd(y, logP, (one - y) * log1MinusP);
+            TBlock log1MinusP = BlockMath<TBlock, T>.Max(BlockMath<TBlock, T>.Log1P(BlockMath<TBlock, T>.Zero - p), floor);
+            return BlockMath<TBlock, T>.Zero - TBlock.FusedMultiplyAdd(y, logP, (one - y) * log1MinusP);
         }
     }
 }

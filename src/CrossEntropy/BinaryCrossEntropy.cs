@@ -99,6 +99,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// Binary cross-entropy element by element: writes the weighted losses and the gradient (times <paramref name="gradientScale"/>)
     /// where those spans are not empty, and returns the sum of the weighted losses.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static double BinaryCrossEntropy<TOperator>(ReadOnlySpan<TMemory> input, ReadOnlySpan<TMemory> targets, ReadOnlySpan<TMemory> weights,
         ReadOnlySpan<TMemory> positiveWeights, double labelSmoothing, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
         where TOperator : IBinaryLossOperator
@@ -107,28 +108,53 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock keep = TBlock.Create(T.One - smoothing);
         TBlock half = TBlock.Create(T.CreateTruncating(0.5) * smoothing);
         TBlock scale = TBlock.Create(T.CreateTruncating(gradientScale));
-        TBlock one = TBlock.Create(T.One);
-        TBlock zero = TBlock.Create(T.Zero);
+        TBlock one = BlockMath<TBlock, T>.One;
+        TBlock zero = BlockMath<TBlock, T>.Zero;
         T fill = T.CreateTruncating(TOperator.Fill);
         CompensatedSum sum = default;
         int length = input.Length;
+        TBlock inputTail = Tail(input, fill);
+        TBlock targetsTail = Tail(targets, T.Zero);
+        TBlock inTail = TBlock.GreaterThan(OnesTail(length), zero);
+        TBlock lastLoss = zero;
+        TBlock lastGradient = zero;
         for (int i = 0; i < length; i += Width)
         {
-            TBlock target = TBlock.FusedMultiplyAdd(Load(targets, i, T.Zero), keep, half);
+            TBlock target = TBlock.FusedMultiplyAdd(Load(targets, i, targetsTail), keep, half);
             TBlock weight = weights.IsEmpty ? one : Cyclic(weights, i);
             TBlock positiveWeight = positiveWeights.IsEmpty ? one : Cyclic(positiveWeights, i);
-            TBlock loss = TOperator.Invoke<TBlock, T>(Load(input, i, fill), target, positiveWeight, out TBlock g) * weight;
-            if (!losses.IsEmpty)
+            TBlock loss = TOperator.Invoke<TBlock, T>(Load(input, i, inputTail), target, positiveWeight, out TBlock g) * weight;
+            g = g * weight * scale;
+            if (i <= length - Width)
             {
-                Store(loss, losses, i, length);
+                if (!losses.IsEmpty)
+                {
+                    Store(loss, losses, i);
+                }
+
+                if (!gradient.IsEmpty)
+                {
+                    Store(g, gradient, i);
+                }
+            }
+            else
+            {
+                loss = TBlock.Select(inTail, loss, zero);
+                lastLoss = loss;
+                lastGradient = g;
             }
 
-            if (!gradient.IsEmpty)
-            {
-                Store(g * weight * scale, gradient, i, length);
-            }
+            sum.Add(loss);
+        }
 
-            sum.Add(i <= length - Width ? loss : TBlock.Select(TBlock.GreaterThan(Ones(i, length), zero), loss, zero));
+        if (!losses.IsEmpty)
+        {
+            StoreTail(lastLoss, losses, length);
+        }
+
+        if (!gradient.IsEmpty)
+        {
+            StoreTail(lastGradient, gradient, length);
         }
 
         return double.CreateTruncating(sum.Total);

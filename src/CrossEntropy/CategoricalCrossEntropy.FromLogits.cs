@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CrossEntropy;
 
@@ -256,6 +257,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// Cross-entropy from logits: writes the row losses and the gradient rows where those spans are not empty, and returns
     /// the sum of the row losses. Rows have labels when <paramref name="targets"/> is empty.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static double CrossEntropyFromLogits(ReadOnlySpan<TMemory> logits, ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets,
         int classes, ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale,
         Span<TMemory> losses, Span<TMemory> gradient)
@@ -310,17 +312,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
         bool labelled = targets.IsEmpty;
         T factor = labelled ? perClass : T.One;
         bool spread = factor != T.Zero;
-        T rest = SumExpBesideMax(row, max, weights, targets, keep, perClass, spread, out T coefficientSum, out T shiftedSum);
+        T labelLogit = labelled ? ToCompute(row[label]) : T.Zero;
+
+        // exp(x - max) goes to the gradient in the pass that sums it (the gradient may be the logits' memory).
+        Span<TMemory> kept = KeepsExponentials ? gradient : default;
+        T rest = SumExpBesideMax(row, max, kept, weights, targets, keep, perClass, spread, out T coefficientSum, out T shiftedSum);
         T logSum = Log1P(rest);
         T loss = spread ? factor * (logSum * coefficientSum - shiftedSum) : T.Zero;
 
         // The label's own part: (1 - s) w[y] (-log_p[y]), with -log_p[y] = logSum - (x[y] - max).
         T labelWeight = T.Zero;
-        T labelLogit = T.Zero;
         if (labelled)
         {
             labelWeight = keep * (weights.IsEmpty ? T.One : ToCompute(weights[label]));
-            labelLogit = ToCompute(row[label]);
             if (labelWeight != T.Zero)
             {
                 loss += labelWeight * (logSum - (labelLogit - max));
@@ -333,16 +337,30 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock m = TBlock.Create(max);
             TBlock softmaxScale = TBlock.Create((labelWeight + factor * coefficientSum) / sum * scale);
             TBlock coefficientScale = TBlock.Create(-(factor * scale));
+            TBlock tail = ExponentialsTail(row, gradient, max);
+            TBlock weightsTail = spread ? TailOrOnes(weights, row.Length) : tail;
+            TBlock targetsTail = spread ? Tail(targets, T.Zero) : tail;
+            TBlock last = tail;
             for (int i = 0; i < row.Length; i += Width)
             {
-                TBlock g = ExpDifference(Load(row, i, max), m) * softmaxScale;
+                TBlock g = Exponentials(row, gradient, i, tail, m) * softmaxScale;
                 if (spread)
                 {
-                    g = TBlock.FusedMultiplyAdd(Coefficients(weights, targets, i, row.Length, keep, perClass), coefficientScale, g);
+                    TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
+                    g = TBlock.FusedMultiplyAdd(a, coefficientScale, g);
                 }
 
-                Store(g, gradient, i, row.Length);
+                if (i <= row.Length - Width)
+                {
+                    Store(g, gradient, i);
+                }
+                else
+                {
+                    last = g;
+                }
             }
+
+            StoreTail(last, gradient, row.Length);
 
             if (labelled)
             {

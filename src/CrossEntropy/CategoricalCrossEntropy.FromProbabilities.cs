@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CrossEntropy;
 
@@ -257,6 +258,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// Cross-entropy from probabilities: writes the row losses and the gradient rows where those spans are not empty, and returns
     /// the sum of the row losses. Rows have labels when <paramref name="targets"/> is empty.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static double CrossEntropyFromProbabilities(ReadOnlySpan<TMemory> probabilities, ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets,
         int classes, ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale,
         Span<TMemory> losses, Span<TMemory> gradient)
@@ -303,17 +305,20 @@ internal static partial class Kernel<TBlock, T, TMemory>
         bool labelled = targets.IsEmpty;
         T factor = labelled ? perClass : T.One;
         bool spread = factor != T.Zero;
-        TBlock zero = TBlock.Create(T.Zero);
+        TBlock zero = BlockMath<TBlock, T>.Zero;
         TBlock floor = TBlock.Create(T.CreateTruncating(-100));
         TBlock clamp = TBlock.Create(T.CreateTruncating(1e-12));
         T loss = T.Zero;
+        TBlock rowTail = Tail(row, T.One);
+        TBlock weightsTail = spread ? TailOrOnes(weights, row.Length) : zero;
+        TBlock targetsTail = spread ? Tail(targets, T.Zero) : zero;
         if (spread)
         {
             TBlock sum = zero;
             for (int i = 0; i < row.Length; i += Width)
             {
-                TBlock a = Coefficients(weights, targets, i, row.Length, keep, perClass);
-                TBlock logP = BlockMath<TBlock, T>.Max(BlockMath<TBlock, T>.Log(Load(row, i, T.One)), floor);
+                TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
+                TBlock logP = BlockMath<TBlock, T>.Max(BlockMath<TBlock, T>.Log(Load(row, i, rowTail)), floor);
                 sum += TBlock.Select(TBlock.Equals(a, zero), zero, a * logP);
             }
 
@@ -337,18 +342,28 @@ internal static partial class Kernel<TBlock, T, TMemory>
         if (!gradient.IsEmpty)
         {
             TBlock coefficientScale = TBlock.Create(-(factor * scale));
+            TBlock last = zero;
             for (int i = 0; i < row.Length; i += Width)
             {
                 TBlock g = zero;
                 if (spread)
                 {
-                    TBlock a = Coefficients(weights, targets, i, row.Length, keep, perClass);
+                    TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
                     g = TBlock.Select(TBlock.Equals(a, zero), zero,
-                        a * coefficientScale / BlockMath<TBlock, T>.Max(Load(row, i, T.One), clamp));
+                        a * coefficientScale / BlockMath<TBlock, T>.Max(Load(row, i, rowTail), clamp));
                 }
 
-                Store(g, gradient, i, row.Length);
+                if (i <= row.Length - Width)
+                {
+                    Store(g, gradient, i);
+                }
+                else
+                {
+                    last = g;
+                }
             }
+
+            StoreTail(last, gradient, row.Length);
 
             if (labelled)
             {

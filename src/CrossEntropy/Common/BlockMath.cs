@@ -6,18 +6,85 @@ namespace CrossEntropy;
 /// <summary>
 /// Elementary functions on blocks, written once in terms of the block operations so that every hardware
 /// path evaluates the same sequence of correctly rounded IEEE operations and returns the same bits.
+/// Constants are broadcast once into static fields: the kernels inline all of this into one loop, and the JIT
+/// inlines only so much per method.
 /// </summary>
 internal static class BlockMath<TBlock, T>
     where TBlock : struct, IBlock<TBlock, T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private static bool IsFloat => typeof(T) == typeof(float);
+    private static readonly bool IsFloat = typeof(T) == typeof(float);
+
+    public static readonly TBlock Zero = C(0);
+    public static readonly TBlock One = C(1);
+    private static readonly TBlock Half = C(0.5);
+    private static readonly TBlock Two = C(2);
+    private static readonly TBlock NegativeInfinity = C(double.NegativeInfinity);
+    private static readonly TBlock PositiveInfinity = C(double.PositiveInfinity);
+    private static readonly TBlock NaN = C(double.NaN);
+    private static readonly TBlock SignMask = TBlock.CreateBits(IsFloat ? 0x7FFF_FFFF : long.MaxValue);
 
     /// <summary>The smallest positive normal value, 2^-126 for float and 2^-1022 for double.</summary>
-    private static TBlock MinNormal => C(IsFloat ? 1.17549435082228750796873653722224568e-38 : 2.2250738585072014e-308);
+    private static readonly TBlock MinNormal = C(IsFloat ? 1.17549435082228750796873653722224568e-38 : 2.2250738585072014e-308);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock C(double value) => TBlock.Create(T.CreateTruncating(value));
+    // e^x: x = n ln2 + r. Adding the shifter, 1.5 * 2^23 (2^52) plus the exponent bias, rounds x/ln2 to n and
+    // leaves bias + n in the low mantissa bits; ln2 is split in a short high part and the rest (Cody-Waite).
+    private static readonly TBlock Log2E = C(1.4426950408889634);
+    private static readonly TBlock Shifter = C(IsFloat ? 12582912.0 + 127.0 : 6755399441055744.0 + 1023.0);
+    private static readonly TBlock MinusLn2High = C(IsFloat ? -0.693359375 : -6.93145751953125e-1);
+    private static readonly TBlock MinusLn2Low = C(IsFloat ? 2.12194440e-4 : -1.42860682030941723212e-6);
+    private static readonly TBlock DeepThreshold = C(IsFloat ? -87.0 : -708.0);
+    private static readonly TBlock DeepClamp = C(IsFloat ? -110.0 : -760.0);
+    private static readonly TBlock DeepBias = C(IsFloat ? 64.0 : 128.0);
+    private static readonly TBlock DeepScale = C(IsFloat ? 5.42101086242752217003726400434970855712890625e-20 : 2.9387358770557187699218413430556141945466638919302188037718792657e-39);
+
+    // 1 / k! for the Taylor polynomial of e^r: float uses k up to 7, double up to 13.
+    private static readonly TBlock Factorial2 = C(1.0 / 2);
+    private static readonly TBlock Factorial3 = C(1.0 / 6);
+    private static readonly TBlock Factorial4 = C(1.0 / 24);
+    private static readonly TBlock Factorial5 = C(1.0 / 120);
+    private static readonly TBlock Factorial6 = C(1.0 / 720);
+    private static readonly TBlock Factorial7 = C(1.0 / 5040);
+    private static readonly TBlock Factorial8 = C(1.0 / 40320);
+    private static readonly TBlock Factorial9 = C(1.0 / 362880);
+    private static readonly TBlock Factorial10 = C(1.0 / 3628800);
+    private static readonly TBlock Factorial11 = C(1.0 / 39916800);
+    private static readonly TBlock Factorial12 = C(1.0 / 479001600);
+    private static readonly TBlock Factorial13 = C(1.0 / 6227020800);
+
+    // ln x: x = m 2^e, the exponent field read as a number by placing it under the mantissa of 2^23 (2^52).
+    private static readonly TBlock SubnormalScale = C(IsFloat ? 16777216.0 : 18014398509481984.0);
+    private static readonly TBlock SubnormalExponent = C(IsFloat ? -24.0 : -54.0);
+    private static readonly TBlock TwoToMantissa = C(IsFloat ? 8388608.0 : 4503599627370496.0);
+    private static readonly TBlock ExponentBias = C(IsFloat ? 127.0 : 1023.0);
+    private static readonly TBlock MantissaMask = TBlock.CreateBits(IsFloat ? 0x007F_FFFF : 0x000F_FFFF_FFFF_FFFF);
+    private static readonly TBlock Sqrt2 = C(1.4142135623730951);
+    private static readonly TBlock Ln2High = C(IsFloat ? 0.693359375 : 6.93145751953125e-1);
+    private static readonly TBlock Ln2Low = C(IsFloat ? -2.12194440e-4 : 1.42860682030941723212e-6);
+
+    // 2 / (2k + 1) for the series of 2 atanh(s): float uses k up to 4, double up to 10.
+    private static readonly TBlock Atanh3 = C(2.0 / 3);
+    private static readonly TBlock Atanh5 = C(2.0 / 5);
+    private static readonly TBlock Atanh7 = C(2.0 / 7);
+    private static readonly TBlock Atanh9 = C(2.0 / 9);
+    private static readonly TBlock Atanh11 = C(2.0 / 11);
+    private static readonly TBlock Atanh13 = C(2.0 / 13);
+    private static readonly TBlock Atanh15 = C(2.0 / 15);
+    private static readonly TBlock Atanh17 = C(2.0 / 17);
+    private static readonly TBlock Atanh19 = C(2.0 / 19);
+    private static readonly TBlock Atanh21 = C(2.0 / 21);
+
+    /// <summary>A block with every lane <paramref name="value"/>, rounded to T.</summary>
+    public static TBlock C(double value)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            float single = (float)value;
+            return TBlock.Create(Unsafe.As<float, T>(ref single));
+        }
+
+        return TBlock.Create(Unsafe.As<double, T>(ref value));
+    }
 
     /// <summary>Per lane <c>a &gt; b ? a : b</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -29,7 +96,7 @@ internal static class BlockMath<TBlock, T>
 
     /// <summary>The lanes with their sign bit cleared.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock Abs(TBlock x) => x & TBlock.CreateBits(IsFloat ? 0x7FFF_FFFF : long.MaxValue);
+    public static TBlock Abs(TBlock x) => x & SignMask;
 
     /// <summary>
     /// e^x for x &lt;= 0, -infinity (0) and NaN (NaN), to about 1 ulp, subnormal results included.
@@ -37,7 +104,7 @@ internal static class BlockMath<TBlock, T>
     /// from the bits of the rounded n, in two steps where 2^n alone is below the normal range.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock ExpNonPositive(TBlock x) => ExpNonPositive(x, TBlock.Create(T.Zero));
+    public static TBlock ExpNonPositive(TBlock x) => ExpNonPositive(x, Zero);
 
     /// <summary>
     /// e^(x - m) for x &lt;= m, with x - m taken exactly (as a rounded difference plus its rounding error), so the
@@ -53,66 +120,56 @@ internal static class BlockMath<TBlock, T>
         return ExpNonPositive(d, low);
     }
 
-    /// <summary>e^(x + low) for a small correction <paramref name="low"/>, which is ignored where the result is subnormal.</summary>
+    /// <summary>
+    /// e^(x + low) for a small correction <paramref name="low"/> (dropped where x is clamped). Where 2^n alone would be below the normal range
+    /// (x &lt; -87 for float), x is first clamped where e^x is 0 whatever the polynomial says, and the scale is applied
+    /// as 2^(n + k) then 2^-k, so the one rounding happens in the last multiplication and subnormal results are exact.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock ExpNonPositive(TBlock x, TBlock low)
     {
-        TBlock result = ScaledExp(x, low, out TBlock j, out TBlock p);
-        TBlock deep = TBlock.LessThan(x, C(IsFloat ? -87.0 : -708.0));
+        TBlock clamped = TBlock.LessThan(x, DeepClamp);
+        TBlock p = ExpPolynomial(TBlock.Select(clamped, DeepClamp, x), TBlock.Select(clamped, Zero, low), out TBlock j);
+        TBlock result = p * Pow2(j);
+        TBlock deep = TBlock.LessThan(x, DeepThreshold);
         if (TBlock.AnyTrue(deep))
         {
-            // Clamp where e^x is 0 whatever the polynomial says, then scale by 2^(n + k) and 2^-k.
-            ScaledExp(Max(x, C(IsFloat ? -110.0 : -760.0)), TBlock.Create(T.Zero), out j, out p);
-            TBlock k = C(IsFloat ? 64.0 : 128.0);
-            TBlock twoStep = p * Pow2(j + k) * C(IsFloat ? 5.42101086242752217003726400434970855712890625e-20 : 2.9387358770557187699218413430556141945466638919302188037718792657e-39);
-            result = TBlock.Select(deep, twoStep, result);
+            result = TBlock.Select(deep, p * Pow2(j + DeepBias) * DeepScale, result);
         }
 
         return result;
     }
 
-    /// <summary>p * 2^n for n = round(x / ln2), where <paramref name="j"/> carries n in its low mantissa bits.</summary>
+    /// <summary>e^r for x = n ln2 + r + low, with <paramref name="j"/> holding bias + n in its low mantissa bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock ScaledExp(TBlock x, TBlock low, out TBlock j, out TBlock p)
+    private static TBlock ExpPolynomial(TBlock x, TBlock low, out TBlock j)
     {
-        // 1.5 * 2^23 (2^52 for double) plus the exponent bias: adding it rounds x/ln2 to an integer n
-        // and leaves bias + n in the low bits of j.
-        TBlock shifter = C(IsFloat ? 12582912.0 + 127.0 : 6755399441055744.0 + 1023.0);
-        j = TBlock.FusedMultiplyAdd(x, C(1.4426950408889634), shifter);
-        TBlock n = j - shifter;
-        TBlock r = IsFloat
-            ? TBlock.FusedMultiplyAdd(n, C(2.12194440e-4), TBlock.FusedMultiplyAdd(n, C(-0.693359375), x))
-            : TBlock.FusedMultiplyAdd(n, C(-1.42860682030941723212e-6), TBlock.FusedMultiplyAdd(n, C(-6.93145751953125e-1), x));
-        r += low;
-
+        TBlock p;
+        j = TBlock.FusedMultiplyAdd(x, Log2E, Shifter);
+        TBlock n = j - Shifter;
+        TBlock r = TBlock.FusedMultiplyAdd(n, MinusLn2Low, TBlock.FusedMultiplyAdd(n, MinusLn2High, x)) + low;
         if (IsFloat)
         {
-            p = C(1.0 / 5040);
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 720));
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 120));
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 24));
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 6));
-            p = TBlock.FusedMultiplyAdd(p, r, C(0.5));
+            p = TBlock.FusedMultiplyAdd(Factorial7, r, Factorial6);
         }
         else
         {
-            p = C(1.0 / 6227020800);
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 479001600));
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 39916800));
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 3628800));
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 362880));
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 40320));
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 5040));
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 720));
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 120));
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 24));
-            p = TBlock.FusedMultiplyAdd(p, r, C(1.0 / 6));
-            p = TBlock.FusedMultiplyAdd(p, r, C(0.5));
+            p = TBlock.FusedMultiplyAdd(Factorial13, r, Factorial12);
+            p = TBlock.FusedMultiplyAdd(p, r, Factorial11);
+            p = TBlock.FusedMultiplyAdd(p, r, Factorial10);
+            p = TBlock.FusedMultiplyAdd(p, r, Factorial9);
+            p = TBlock.FusedMultiplyAdd(p, r, Factorial8);
+            p = TBlock.FusedMultiplyAdd(p, r, Factorial7);
+            p = TBlock.FusedMultiplyAdd(p, r, Factorial6);
         }
 
-        p = TBlock.FusedMultiplyAdd(p, r, C(1.0));
-        p = TBlock.FusedMultiplyAdd(p, r, C(1.0));
-        return p * Pow2(j);
+        p = TBlock.FusedMultiplyAdd(p, r, Factorial5);
+        p = TBlock.FusedMultiplyAdd(p, r, Factorial4);
+        p = TBlock.FusedMultiplyAdd(p, r, Factorial3);
+        p = TBlock.FusedMultiplyAdd(p, r, Factorial2);
+        p = TBlock.FusedMultiplyAdd(p, r, One);
+        p = TBlock.FusedMultiplyAdd(p, r, One);
+        return p;
     }
 
     /// <summary>2^n from a j that holds bias + n in its low mantissa bits.</summary>
@@ -126,58 +183,46 @@ internal static class BlockMath<TBlock, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TBlock Log(TBlock x)
     {
-        int mantissaBits = IsFloat ? 23 : 52;
-        TBlock one = C(1.0);
-
         // Subnormals: scale into the normal range first.
         TBlock tiny = TBlock.LessThan(x, MinNormal);
-        TBlock scaled = TBlock.Select(tiny, x * C(IsFloat ? 16777216.0 : 18014398509481984.0), x);
-        TBlock eAdjust = TBlock.Select(tiny, C(IsFloat ? -24.0 : -54.0), TBlock.Create(T.Zero));
+        TBlock scaled = TBlock.Select(tiny, x * SubnormalScale, x);
+        TBlock e = (TBlock.ShiftRightBits(scaled, IsFloat ? 23 : 52) | TwoToMantissa) - TwoToMantissa - ExponentBias
+            + (tiny & SubnormalExponent);
+        TBlock m = (scaled & MantissaMask) | One;
+        TBlock big = TBlock.GreaterThan(m, Sqrt2);
+        m = TBlock.Select(big, m * Half, m);
+        e += big & One;
 
-        // Exponent field as a float: its bits placed under the mantissa of 2^23 (2^52), minus 2^23 + bias.
-        TBlock twoToMantissa = C(IsFloat ? 8388608.0 : 4503599627370496.0);
-        TBlock e = (TBlock.ShiftRightBits(scaled, mantissaBits) | twoToMantissa) - twoToMantissa
-            - C(IsFloat ? 127.0 : 1023.0) + eAdjust;
-        TBlock m = (scaled & TBlock.CreateBits(IsFloat ? 0x007F_FFFF : 0x000F_FFFF_FFFF_FFFF)) | one;
-        TBlock big = TBlock.GreaterThan(m, C(1.4142135623730951));
-        m = TBlock.Select(big, m * C(0.5), m);
-        e = e + (big & one);
-
-        TBlock f = m - one;
-        TBlock s = f / (C(2.0) + f);
+        TBlock f = m - One;
+        TBlock s = f / (Two + f);
         TBlock z = s * s;
         TBlock poly;
         if (IsFloat)
         {
-            poly = C(2.0 / 9);
-            poly = TBlock.FusedMultiplyAdd(poly, z, C(2.0 / 7));
-            poly = TBlock.FusedMultiplyAdd(poly, z, C(2.0 / 5));
-            poly = TBlock.FusedMultiplyAdd(poly, z, C(2.0 / 3));
+            poly = TBlock.FusedMultiplyAdd(Atanh9, z, Atanh7);
         }
         else
         {
-            poly = C(2.0 / 21);
-            poly = TBlock.FusedMultiplyAdd(poly, z, C(2.0 / 19));
-            poly = TBlock.FusedMultiplyAdd(poly, z, C(2.0 / 17));
-            poly = TBlock.FusedMultiplyAdd(poly, z, C(2.0 / 15));
-            poly = TBlock.FusedMultiplyAdd(poly, z, C(2.0 / 13));
-            poly = TBlock.FusedMultiplyAdd(poly, z, C(2.0 / 11));
-            poly = TBlock.FusedMultiplyAdd(poly, z, C(2.0 / 9));
-            poly = TBlock.FusedMultiplyAdd(poly, z, C(2.0 / 7));
-            poly = TBlock.FusedMultiplyAdd(poly, z, C(2.0 / 5));
-            poly = TBlock.FusedMultiplyAdd(poly, z, C(2.0 / 3));
+            poly = TBlock.FusedMultiplyAdd(Atanh21, z, Atanh19);
+            poly = TBlock.FusedMultiplyAdd(poly, z, Atanh17);
+            poly = TBlock.FusedMultiplyAdd(poly, z, Atanh15);
+            poly = TBlock.FusedMultiplyAdd(poly, z, Atanh13);
+            poly = TBlock.FusedMultiplyAdd(poly, z, Atanh11);
+            poly = TBlock.FusedMultiplyAdd(poly, z, Atanh9);
+            poly = TBlock.FusedMultiplyAdd(poly, z, Atanh7);
         }
 
+        poly = TBlock.FusedMultiplyAdd(poly, z, Atanh5);
+        poly = TBlock.FusedMultiplyAdd(poly, z, Atanh3);
+
         // ln(1 + f) = f - (f^2/2 - s (f^2/2 + R)), with R = z * poly.
-        TBlock halfSquare = C(0.5) * f * f;
+        TBlock halfSquare = Half * f * f;
         TBlock lnM = f - (halfSquare - s * TBlock.FusedMultiplyAdd(z, poly, halfSquare));
-        TBlock result = TBlock.FusedMultiplyAdd(e, C(IsFloat ? 0.693359375 : 6.93145751953125e-1),
-            TBlock.FusedMultiplyAdd(e, C(IsFloat ? -2.12194440e-4 : 1.42860682030941723212e-6), lnM));
+        TBlock result = TBlock.FusedMultiplyAdd(e, Ln2High, TBlock.FusedMultiplyAdd(e, Ln2Low, lnM));
 
         // 0 -> -inf, +inf -> +inf, NaN or negative -> NaN.
-        TBlock positiveFinite = TBlock.GreaterThan(x, TBlock.Create(T.Zero)) & TBlock.LessThan(x, TBlock.Create(T.PositiveInfinity));
-        TBlock special = TBlock.Select(TBlock.Equals(x, TBlock.Create(T.Zero)), TBlock.Create(T.NegativeInfinity),
-            TBlock.Select(TBlock.Equals(x, TBlock.Create(T.PositiveInfinity)), x, TBlock.Create(T.NaN)));
+        TBlock positiveFinite = TBlock.GreaterThan(x, Zero) & TBlock.LessThan(x, PositiveInfinity);
+        TBlock special = TBlock.Select(TBlock.Equals(x, Zero), NegativeInfinity, TBlock.Select(TBlock.Equals(x, PositiveInfinity), x, NaN));
         return TBlock.Select(positiveFinite, result, special);
     }
 
@@ -186,8 +231,7 @@ internal static class BlockMath<TBlock, T>
     public static TBlock Log1P(TBlock x)
     {
         // u = 1 + x rounds; (x - (u - 1)) / u restores what the rounding lost (0 where u = 0, which only x = -1 gives).
-        TBlock one = C(1.0);
-        TBlock u = one + x;
-        return Log(u) + (x - (u - one)) / Max(u, MinNormal);
+        TBlock u = One + x;
+        return Log(u) + (x - (u - One)) / Max(u, MinNormal);
     }
 }

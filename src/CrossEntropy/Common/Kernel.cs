@@ -44,13 +44,32 @@ internal static partial class Kernel<TBlock, T, TMemory>
         return TBlock.Load(in lanes[0]);
     }
 
-    /// <summary>Loads the <paramref name="count"/> &lt; Width elements from <paramref name="index"/> on, the other lanes set to <paramref name="fill"/>.</summary>
-    private static TBlock LoadTail(ReadOnlySpan<TMemory> source, int index, int count, T fill)
+    /// <summary>
+    /// The last, partial block of <paramref name="source"/>, its lanes past the end set to <paramref name="fill"/> (all of them
+    /// when the length is a multiple of Width). Loops take it before they start, so that no call sits inside a loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TBlock Tail(ReadOnlySpan<TMemory> source, T fill)
     {
+        int count = source.Length % Width;
+        int start = source.Length - count;
         Lanes<T> lanes = default;
         for (int i = 0; i < Width; i++)
         {
-            lanes[i] = i < count ? T.CreateTruncating(source[index + i]) : fill;
+            lanes[i] = i < count ? T.CreateTruncating(source[start + i]) : fill;
+        }
+
+        return TBlock.Load(in lanes[0]);
+    }
+
+    /// <summary>Ones in the lanes of the last, partial block of a row of <paramref name="length"/>, zeros past its end.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TBlock OnesTail(int length)
+    {
+        Lanes<T> lanes = default;
+        for (int i = 0; i < length % Width; i++)
+        {
+            lanes[i] = T.One;
         }
 
         return TBlock.Load(in lanes[0]);
@@ -74,14 +93,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
     }
 
-    /// <summary>Stores the first <paramref name="count"/> &lt; Width lanes at <paramref name="index"/>.</summary>
-    private static void StoreTail(TBlock value, Span<TMemory> destination, int index, int count)
+    /// <summary>Stores the lanes of <paramref name="value"/> that fall within <paramref name="length"/> as the last, partial block.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StoreTail(TBlock value, Span<TMemory> destination, int length)
     {
+        int count = length % Width;
         Lanes<T> lanes = default;
         TBlock.Store(value, ref lanes[0]);
         for (int i = 0; i < count; i++)
         {
-            destination[index + i] = TMemory.CreateTruncating(lanes[i]);
+            destination[length - count + i] = TMemory.CreateTruncating(lanes[i]);
         }
     }
 
@@ -98,42 +119,56 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock ExpDifference(TBlock x, TBlock m) => BlockMath<TBlock, T>.ExpDifference(x, m);
 
-    /// <summary>The block at <paramref name="index"/>; past the end of <paramref name="source"/> its lanes are <paramref name="fill"/>.</summary>
+    /// <summary>The block at <paramref name="index"/>, or <paramref name="tail"/> (from <see cref="Tail"/>) past the last whole block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Load(ReadOnlySpan<TMemory> source, int index, T fill) =>
-        index <= source.Length - Width ? Load(source, index) : LoadTail(source, index, source.Length - index, fill);
+    private static TBlock Load(ReadOnlySpan<TMemory> source, int index, TBlock tail) =>
+        index <= source.Length - Width ? Load(source, index) : tail;
 
-    /// <summary>Stores the lanes of the block at <paramref name="index"/> that fall within <paramref name="length"/>.</summary>
+    /// <summary>
+    /// The block at <paramref name="index"/> of optional per-class values, such as weights: ones where <paramref name="values"/>
+    /// is empty; past the last whole block of a row of <paramref name="length"/>, <paramref name="tail"/> (from
+    /// <see cref="Tail"/> or <see cref="OnesTail"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(TBlock value, Span<TMemory> destination, int index, int length)
-    {
-        if (index <= length - Width)
-        {
-            Store(value, destination, index);
-        }
-        else
-        {
-            StoreTail(value, destination, index, length - index);
-        }
-    }
+    private static TBlock LoadOrOnes(ReadOnlySpan<TMemory> values, int index, int length, TBlock tail) =>
+        index > length - Width ? tail : values.IsEmpty ? BlockMath<TBlock, T>.One : Load(values, index);
+
+    /// <summary>The tail block for <see cref="LoadOrOnes"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock TailOrOnes(ReadOnlySpan<TMemory> values, int length) =>
+        values.IsEmpty ? OnesTail(length) : Tail(values, T.Zero);
 
     /// <summary>Applies <typeparamref name="TOperator"/> to every element; <paramref name="destination"/> may be <paramref name="x"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Map<TOperator>(ReadOnlySpan<TMemory> x, Span<TMemory> destination)
         where TOperator : IUnaryBlockOperator
     {
+        TBlock tail = Tail(x, T.Zero);
+        TBlock last = tail;
         for (int i = 0; i < x.Length; i += Width)
         {
-            Store(TOperator.Invoke<TBlock, T>(Load(x, i, T.Zero)), destination, i, x.Length);
+            TBlock y = TOperator.Invoke<TBlock, T>(Load(x, i, tail));
+            if (i <= x.Length - Width)
+            {
+                Store(y, destination, i);
+            }
+            else
+            {
+                last = y;
+            }
         }
+
+        StoreTail(last, destination, x.Length);
     }
 
     /// <summary>The row's maximum by <c>a &gt; b ? a : b</c> in the fixed lane tree; -infinity for an empty row.</summary>
     private static T Max(ReadOnlySpan<TMemory> row)
     {
-        TBlock max = TBlock.Create(T.NegativeInfinity);
-        for (int i = 0; i < row.Length; i += Width)
+        TBlock tail = Tail(row, T.NegativeInfinity);
+        TBlock max = tail;
+        for (int i = 0; i <= row.Length - Width; i += Width)
         {
-            max = BlockMath<TBlock, T>.Max(max, Load(row, i, T.NegativeInfinity));
+            max = BlockMath<TBlock, T>.Max(max, Load(row, i));
         }
 
         return TBlock.Max(max);
@@ -144,35 +179,59 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// the terms equal to 1, so that log1p of it keeps its relative precision when the other terms are tiny.
     /// </summary>
     private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max) =>
-        SumExpBesideMax(row, max, default, default, T.Zero, T.Zero, false, out _, out _);
+        SumExpBesideMax(row, max, default, default, default, T.Zero, T.Zero, false, out _, out _);
 
     /// <summary>
-    /// <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T)"/>, and where <paramref name="withCoefficients"/> is set, in the
+    /// <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T)"/>, writing each exp(x - max) to <paramref name="exponentials"/>
+    /// unless it is empty (it may be the row's memory), and where <paramref name="withCoefficients"/> is set, computing in the
     /// same pass the sums of the coefficients <c>a = w * (targets.IsEmpty ? 1 : t * keep + perClass)</c> and of
     /// <c>a * (x - max)</c> over the lanes where a is not 0.
     /// </summary>
-    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max, ReadOnlySpan<TMemory> weights, ReadOnlySpan<TMemory> targets,
-        T keep, T perClass, bool withCoefficients, out T coefficientSum, out T shiftedSum)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials, ReadOnlySpan<TMemory> weights,
+        ReadOnlySpan<TMemory> targets, T keep, T perClass, bool withCoefficients, out T coefficientSum, out T shiftedSum)
     {
         TBlock m = TBlock.Create(max);
-        TBlock zero = TBlock.Create(T.Zero);
-        TBlock one = TBlock.Create(T.One);
+        TBlock zero = BlockMath<TBlock, T>.Zero;
+        TBlock one = BlockMath<TBlock, T>.One;
+        TBlock rowTail = Tail(row, T.NegativeInfinity);
+        TBlock weightsTail = withCoefficients ? TailOrOnes(weights, row.Length) : zero;
+        TBlock targetsTail = withCoefficients ? Tail(targets, T.Zero) : zero;
         CompensatedSum sum = default;
         TBlock maxima = zero;
         TBlock coefficients = zero;
         TBlock shifted = zero;
+        TBlock last = zero;
         for (int i = 0; i < row.Length; i += Width)
         {
-            TBlock x = Load(row, i, T.NegativeInfinity);
+            TBlock x = Load(row, i, rowTail);
             TBlock isMax = TBlock.Equals(x, m);
-            sum.Add(TBlock.Select(isMax, zero, ExpDifference(x, m)));
+            TBlock e = ExpDifference(x, m);
+            if (!exponentials.IsEmpty)
+            {
+                if (i <= row.Length - Width)
+                {
+                    Store(e, exponentials, i);
+                }
+                else
+                {
+                    last = e;
+                }
+            }
+
+            sum.Add(TBlock.Select(isMax, zero, e));
             maxima += isMax & one;
             if (withCoefficients)
             {
-                TBlock a = Coefficients(weights, targets, i, row.Length, keep, perClass);
+                TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
                 coefficients += a;
                 shifted += TBlock.Select(TBlock.Equals(a, zero), zero, a * (x - m));
             }
+        }
+
+        if (!exponentials.IsEmpty)
+        {
+            StoreTail(last, exponentials, row.Length);
         }
 
         coefficientSum = TBlock.Sum(coefficients);
@@ -182,37 +241,37 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// The per-class coefficients of a loss row at <paramref name="index"/>: the class weights (1 where there are none),
-    /// times the smoothed targets <c>t * keep + perClass</c> where there are targets. Lanes past <paramref name="length"/> are 0.
+    /// times the smoothed targets <c>t * keep + perClass</c> where there are targets; 0 past the row's end. The tails come
+    /// from <see cref="TailOrOnes"/> and <see cref="Tail"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Coefficients(ReadOnlySpan<TMemory> weights, ReadOnlySpan<TMemory> targets, int index, int length, T keep, T perClass)
+    private static TBlock Coefficients(ReadOnlySpan<TMemory> weights, TBlock weightsTail, ReadOnlySpan<TMemory> targets, TBlock targetsTail,
+        int index, int length, T keep, T perClass)
     {
-        TBlock a = weights.IsEmpty ? Ones(index, length) : Load(weights, index, T.Zero);
+        TBlock a = LoadOrOnes(weights, index, length, weightsTail);
         if (!targets.IsEmpty)
         {
-            a *= TBlock.FusedMultiplyAdd(Load(targets, index, T.Zero), TBlock.Create(keep), TBlock.Create(perClass));
+            a *= TBlock.FusedMultiplyAdd(Load(targets, index, targetsTail), TBlock.Create(keep), TBlock.Create(perClass));
         }
 
         return a;
     }
 
-    /// <summary>A block of ones, with 0 in the lanes at or past <paramref name="length"/>.</summary>
+    /// <summary>
+    /// Whether a row's exp(x - max) values are kept in the output between passes, rather than computed again. Only where
+    /// the output holds the computation type: a Half output would round them twice.
+    /// </summary>
+    private static bool KeepsExponentials => typeof(TMemory) == typeof(T);
+
+    /// <summary>The tail block for <see cref="Exponentials"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Ones(int index, int length)
-    {
-        if (index <= length - Width)
-        {
-            return TBlock.Create(T.One);
-        }
+    private static TBlock ExponentialsTail(ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, T max) =>
+        KeepsExponentials ? Tail(kept, T.Zero) : Tail(row, max);
 
-        Lanes<T> lanes = default;
-        for (int i = 0; i < length - index; i++)
-        {
-            lanes[i] = T.One;
-        }
-
-        return TBlock.Load(in lanes[0]);
-    }
+    /// <summary>The block of exp(x - max) at <paramref name="index"/>: read from <paramref name="kept"/>, or computed again.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock Exponentials(ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m) =>
+        KeepsExponentials ? Load(kept, index, tail) : ExpDifference(Load(row, index, tail), m);
 
     /// <summary>A sum of blocks with Kahan compensation in each lane, so long rows lose no precision to rounding.</summary>
     private struct CompensatedSum

@@ -1,0 +1,393 @@
+using System;
+using System.Numerics;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace CrossEntropy.Tests;
+
+/// <summary>
+/// Tests of <see cref="Activations"/> for one element type. Every check runs on every SIMD width (the sweeps over many
+/// lengths run the slow scalar path on every third case, see <see cref="Widths.ForCase"/>), inputs and outputs
+/// live in <see cref="BoundedMemory{T}"/> (a read or write past the end crashes), and results are compared with the
+/// double-precision <see cref="Reference"/> within <see cref="Tolerance{T}"/>.
+/// </summary>
+public abstract partial class ActivationTests<T>(ITestOutputHelper output)
+    where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
+{
+    private const int MaxLength = 256;
+    private const int Seed = 20240613;
+
+    /// <summary>
+    /// Inputs of the length tests lie in [-16, 16]: probabilities go down to e^-32, and the double reference's own rounding
+    /// of x - max (half an ulp of a number below 32, 1.8e-15 relative after exp) stays well inside the double tolerance.
+    /// </summary>
+    private const double Bound = 16;
+
+    /// <summary>Written into outputs before a call, to see which elements the call changed.</summary>
+    private static readonly T Sentinel = T.CreateTruncating(42.125);
+
+    private static readonly int[] InvalidClasses = [0, -1, int.MinValue];
+
+    /// <summary>Row lengths of the special-value tests: single elements, around the 8- and 16-lane blocks, and long rows.</summary>
+    private static readonly int[] SpecialClasses = [1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 255, 257];
+
+    /// <summary>A batch operation; single-row and element-wise methods are wrapped to ignore <paramref name="classes"/>.</summary>
+    private delegate void RowsOperation(ReadOnlySpan<T> x, Span<T> destination, int classes);
+
+    private delegate void BackwardOperation(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classes);
+
+    /// <summary>The expected outputs of one row, and for each the scale its tolerance is relative to.</summary>
+    private delegate void ReferenceRow(ReadOnlySpan<double> row, Span<double> expected, Span<double> scale);
+
+    private delegate void ReferenceBackward(ReadOnlySpan<double> y, ReadOnlySpan<double> g, Span<double> expected, Span<double> scale);
+
+    /// <summary>A row reference whose every output is compared relative to its own magnitude.</summary>
+    private static ReferenceRow Relative(Action<double[], double[]> reference) => (row, expected, scale) =>
+    {
+        double[] result = new double[expected.Length];
+        reference(row.ToArray(), result);
+        result.CopyTo(expected);
+        for (int i = 0; i < result.Length; i++)
+        {
+            scale[i] = Math.Abs(result[i]);
+        }
+    };
+
+    private static ReferenceRow ElementWise(Func<double, double> reference) =>
+        Relative((row, result) =>
+        {
+            for (int i = 0; i < row.Length; i++)
+            {
+                result[i] = reference(row[i]);
+            }
+        });
+
+    private static T[] Filled(int length, T value)
+    {
+        T[] result = new T[length];
+        result.AsSpan().Fill(value);
+        return result;
+    }
+
+    /// <summary>Runs the operation on <paramref name="x"/> on each of <paramref name="widths"/> into a guarded output and compares each row with the reference.</summary>
+    private static void CompareWithReference(string context, RowsOperation operation, ReferenceRow reference, ReadOnlySpan<T> x, int classes, bool reduction, VectorWidth[] widths)
+    {
+        int rows = x.Length / classes;
+        int outputsPerRow = reduction ? 1 : classes;
+        double[] values = TestData<T>.ToDouble(x);
+        double[] expected = new double[rows * outputsPerRow];
+        double[] scale = new double[expected.Length];
+        for (int row = 0; row < rows; row++)
+        {
+            reference(values.AsSpan(row * classes, classes), expected.AsSpan(row * outputsPerRow, outputsPerRow), scale.AsSpan(row * outputsPerRow, outputsPerRow));
+        }
+
+        using BoundedMemory<T> destination = BoundedMemory.Allocate<T>(expected.Length);
+        foreach (VectorWidth width in widths)
+        {
+            destination.Span.Fill(Sentinel);
+            using (Simd.Limit(width))
+            {
+                operation(x, destination.Span, classes);
+            }
+
+            Check<T>.Close(expected, scale, destination.Span, $"{context}, {width}");
+        }
+    }
+
+    /// <summary>
+    /// Every row length 0..256, each in a batch of <paramref name="rows"/> rows, against the reference. Element-wise
+    /// functions take <paramref name="mixedScales"/> inputs, which reach their saturated and subnormal ranges.
+    /// </summary>
+    private static void EveryLengthMatchesReference(string name, RowsOperation operation, ReferenceRow reference, int rows, bool reduction = false, bool mixedScales = false)
+    {
+        var random = new Random(Seed + rows);
+        for (int length = 0; length <= MaxLength; length++)
+        {
+            using BoundedMemory<T> x = BoundedMemory.Allocate<T>(rows * length);
+            if (mixedScales)
+            {
+                TestData<T>.MixedScales(random, x.Span);
+            }
+            else
+            {
+                TestData<T>.Uniform(random, x.Span, Bound);
+            }
+
+            CompareWithReference($"{name}, length {length}, rows {rows}", operation, reference, x.Span, Math.Max(length, 1), reduction, Widths.ForCase(length));
+        }
+    }
+
+    /// <summary>
+    /// Batches whose rows each follow a random pattern of special values: none, a few or many from all of them, many or
+    /// only finite ones and -infinity (finite maxima), or only -infinity.
+    /// </summary>
+    private static void SpecialValuesMatchReference(string name, RowsOperation operation, ReferenceRow reference, bool reduction = false)
+    {
+        var random = new Random(Seed);
+        foreach (int classes in SpecialClasses)
+        {
+            for (int trial = 0; trial < 8; trial++)
+            {
+                int rows = 1 + random.Next(3);
+                using BoundedMemory<T> x = BoundedMemory.Allocate<T>(rows * classes);
+                TestData<T>.Uniform(random, x.Span, Bound);
+                for (int row = 0; row < rows; row++)
+                {
+                    InjectSpecials(random, x.Span.Slice(row * classes, classes));
+                }
+
+                CompareWithReference($"{name}, classes {classes}, rows {rows}, trial {trial}", operation, reference, x.Span, classes, reduction, Widths.ForCase(trial));
+            }
+        }
+    }
+
+    private static void InjectSpecials(Random random, Span<T> row)
+    {
+        (T[] specials, double probability) = random.Next(6) switch
+        {
+            0 => (TestData<T>.Specials, 0.0),
+            1 => (TestData<T>.Specials, 0.1),
+            2 => (TestData<T>.Specials, 0.5),
+            3 => (TestData<T>.FiniteSpecials, 0.3),
+            4 => (TestData<T>.FiniteSpecials, 1.0),
+            _ => (new[] { T.NegativeInfinity }, 1.0),
+        };
+        for (int i = 0; i < row.Length; i++)
+        {
+            if (random.NextDouble() < probability)
+            {
+                row[i] = specials[random.Next(specials.Length)];
+            }
+        }
+    }
+
+    /// <summary>Writing over the input gives the same bits as writing elsewhere, for every length 0..256 in batches of <paramref name="rows"/>.</summary>
+    private static void InPlaceIsBitwiseOutOfPlace(string name, RowsOperation operation, int rows, bool reduction = false)
+    {
+        var random = new Random(Seed + rows);
+        for (int length = 0; length <= MaxLength; length++)
+        {
+            int classes = Math.Max(length, 1);
+            using BoundedMemory<T> x = BoundedMemory.Allocate<T>(rows * length);
+            using BoundedMemory<T> separate = BoundedMemory.Allocate<T>(reduction ? x.Length / classes : x.Length);
+            using BoundedMemory<T> inPlace = BoundedMemory.Allocate<T>(x.Length);
+            TestData<T>.Uniform(random, x.Span, Bound);
+            foreach (VectorWidth width in Widths.ForCase(length))
+            {
+                x.Span.CopyTo(inPlace.Span);
+                using (Simd.Limit(width))
+                {
+                    operation(x.Span, separate.Span, classes);
+                    operation(inPlace.Span, inPlace.Span, classes);
+                }
+
+                Check<T>.SameBits(separate.Span, inPlace.Span[..separate.Length], $"{name}, length {length}, rows {rows}, {width}");
+            }
+        }
+    }
+
+    /// <summary>A destination longer than the result keeps its extra elements.</summary>
+    private static void LongerDestinationKeepsItsTail(string name, RowsOperation operation, bool reduction = false)
+    {
+        var random = new Random(Seed);
+        foreach (int classes in new[] { 1, 5, 16, 37 })
+        {
+            using BoundedMemory<T> x = BoundedMemory.Allocate<T>(3 * classes);
+            int needed = reduction ? 3 : x.Length;
+            using BoundedMemory<T> destination = BoundedMemory.Allocate<T>(needed + 21);
+            TestData<T>.Uniform(random, x.Span, Bound);
+            foreach (VectorWidth width in Widths.All)
+            {
+                destination.Span.Fill(Sentinel);
+                using (Simd.Limit(width))
+                {
+                    operation(x.Span, destination.Span, classes);
+                }
+
+                Check<T>.Unchanged(destination.Span[needed..], Sentinel, $"{name}, classes {classes}, {width}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rejected calls: classes &lt;= 0, a length that is not a multiple of classes, a destination one element too short,
+    /// and a destination that partially overlaps the input; each throws before the output changes.
+    /// </summary>
+    private static void RejectsInvalidArguments(string name, RowsOperation operation, bool usesClasses, bool reduction = false)
+    {
+        const int Classes = 3;
+        T[] x = Filled(12, T.One);
+        int needed = reduction ? x.Length / Classes : x.Length;
+        foreach (VectorWidth width in Widths.All)
+        {
+            using (Simd.Limit(width))
+            {
+                string context = $"{name}, {width}";
+                T[] destination = Filled(needed, Sentinel);
+                if (usesClasses)
+                {
+                    foreach (int classes in InvalidClasses)
+                    {
+                        Assert.Throws<ArgumentOutOfRangeException>("classes", () => operation(x, destination, classes));
+                        Check<T>.Unchanged(destination, Sentinel, context);
+                    }
+
+                    Assert.Throws<ArgumentException>(() => operation(x.AsSpan(0, 7), destination, Classes));
+                    Check<T>.Unchanged(destination, Sentinel, context);
+                }
+
+                T[] shortDestination = Filled(needed - 1, Sentinel);
+                Assert.Throws<ArgumentException>("destination", () => operation(x, shortDestination, Classes));
+                Check<T>.Unchanged(shortDestination, Sentinel, context);
+
+                T[] shared = Filled(2 * x.Length, Sentinel);
+                Assert.Throws<ArgumentException>(() => operation(shared.AsSpan(0, x.Length), shared.AsSpan(1, needed), Classes));
+                Assert.Throws<ArgumentException>(() => operation(shared.AsSpan(needed - 1, x.Length), shared.AsSpan(0, needed), Classes));
+                Check<T>.Unchanged(shared, Sentinel, context);
+            }
+        }
+    }
+
+    /// <summary>Runs the backward operation on each of <paramref name="widths"/> into a guarded input gradient and compares each row with the reference.</summary>
+    private static void CompareBackwardWithReference(string context, BackwardOperation operation, ReferenceBackward reference, ReadOnlySpan<T> y, ReadOnlySpan<T> g, int classes, VectorWidth[] widths)
+    {
+        double[] yValues = TestData<T>.ToDouble(y);
+        double[] gValues = TestData<T>.ToDouble(g);
+        double[] expected = new double[y.Length];
+        double[] scale = new double[y.Length];
+        for (int start = 0; start < y.Length; start += classes)
+        {
+            reference(yValues.AsSpan(start, classes), gValues.AsSpan(start, classes), expected.AsSpan(start, classes), scale.AsSpan(start, classes));
+        }
+
+        using BoundedMemory<T> inputGradient = BoundedMemory.Allocate<T>(y.Length);
+        foreach (VectorWidth width in widths)
+        {
+            inputGradient.Span.Fill(Sentinel);
+            using (Simd.Limit(width))
+            {
+                operation(y, g, inputGradient.Span, classes);
+            }
+
+            Check<T>.Close(expected, scale, inputGradient.Span, $"{context}, {width}");
+        }
+    }
+
+    private static void FillBackwardInputs(Random random, Span<T> y, Span<T> g, double low, double high)
+    {
+        for (int i = 0; i < y.Length; i++)
+        {
+            y[i] = T.CreateTruncating(low + (high - low) * random.NextDouble());
+            g[i] = T.CreateTruncating(2 * random.NextDouble() - 1);
+        }
+    }
+
+    /// <summary>Every row length 0..256 in batches of <paramref name="rows"/>, with outputs drawn from [<paramref name="low"/>, <paramref name="high"/>] and gradients from [-1, 1].</summary>
+    private static void BackwardMatchesReference(string name, BackwardOperation operation, ReferenceBackward reference, double low, double high, int rows)
+    {
+        var random = new Random(Seed + rows);
+        for (int length = 0; length <= MaxLength; length++)
+        {
+            using BoundedMemory<T> y = BoundedMemory.Allocate<T>(rows * length);
+            using BoundedMemory<T> g = BoundedMemory.Allocate<T>(rows * length);
+            FillBackwardInputs(random, y.Span, g.Span, low, high);
+            CompareBackwardWithReference($"{name}, length {length}, rows {rows}", operation, reference, y.Span, g.Span, Math.Max(length, 1), Widths.ForCase(length));
+        }
+    }
+
+    /// <summary>Batches of three rows: a NaN in the output gradient of the first, a NaN in the output of the second, the third clean.</summary>
+    private static void BackwardNaNMatchesReference(string name, BackwardOperation operation, ReferenceBackward reference, double low, double high)
+    {
+        var random = new Random(Seed);
+        foreach (int classes in SpecialClasses)
+        {
+            using BoundedMemory<T> y = BoundedMemory.Allocate<T>(3 * classes);
+            using BoundedMemory<T> g = BoundedMemory.Allocate<T>(3 * classes);
+            FillBackwardInputs(random, y.Span, g.Span, low, high);
+            g.Span[random.Next(classes)] = T.NaN;
+            y.Span[classes + random.Next(classes)] = T.NaN;
+            CompareBackwardWithReference($"{name}, classes {classes}", operation, reference, y.Span, g.Span, classes, Widths.All);
+        }
+    }
+
+    /// <summary>Writing over the output or over the output gradient gives the same bits as writing elsewhere.</summary>
+    private static void BackwardInPlaceIsBitwiseOutOfPlace(string name, BackwardOperation operation)
+    {
+        var random = new Random(Seed);
+        for (int length = 0; length <= MaxLength; length++)
+        {
+            int classes = Math.Max(length, 1);
+            using BoundedMemory<T> y = BoundedMemory.Allocate<T>(2 * length);
+            using BoundedMemory<T> g = BoundedMemory.Allocate<T>(2 * length);
+            using BoundedMemory<T> separate = BoundedMemory.Allocate<T>(2 * length);
+            using BoundedMemory<T> inPlace = BoundedMemory.Allocate<T>(2 * length);
+            TestData<T>.Uniform(random, y.Span, 1);
+            TestData<T>.Uniform(random, g.Span, 1);
+            foreach (VectorWidth width in Widths.ForCase(length))
+            {
+                using (Simd.Limit(width))
+                {
+                    operation(y.Span, g.Span, separate.Span, classes);
+                    y.Span.CopyTo(inPlace.Span);
+                    operation(inPlace.Span, g.Span, inPlace.Span, classes);
+                    Check<T>.SameBits(separate.Span, inPlace.Span, $"{name} over output, length {length}, {width}");
+                    g.Span.CopyTo(inPlace.Span);
+                    operation(y.Span, inPlace.Span, inPlace.Span, classes);
+                    Check<T>.SameBits(separate.Span, inPlace.Span, $"{name} over output gradient, length {length}, {width}");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rejected backward calls: classes &lt;= 0, a length that is not a multiple of classes, an output gradient of another
+    /// length, an input gradient one element too short, and an input gradient partially overlapping either input.
+    /// </summary>
+    private static void BackwardRejectsInvalidArguments(string name, BackwardOperation operation, bool usesClasses)
+    {
+        const int Classes = 3;
+        const int Length = 12;
+        T[] y = Filled(Length, T.One);
+        T[] g = Filled(Length, T.One);
+        foreach (VectorWidth width in Widths.All)
+        {
+            using (Simd.Limit(width))
+            {
+                string context = $"{name}, {width}";
+                T[] inputGradient = Filled(Length, Sentinel);
+                if (usesClasses)
+                {
+                    foreach (int classes in InvalidClasses)
+                    {
+                        Assert.Throws<ArgumentOutOfRangeException>("classes", () => operation(y, g, inputGradient, classes));
+                        Check<T>.Unchanged(inputGradient, Sentinel, context);
+                    }
+
+                    Assert.Throws<ArgumentException>(() => operation(y.AsSpan(0, 7), g.AsSpan(0, 7), inputGradient, Classes));
+                    Check<T>.Unchanged(inputGradient, Sentinel, context);
+                }
+
+                Assert.Throws<ArgumentException>(() => operation(y, g.AsSpan(0, Length - Classes), inputGradient, Classes));
+                Check<T>.Unchanged(inputGradient, Sentinel, context);
+
+                T[] shortGradient = Filled(Length - 1, Sentinel);
+                Assert.Throws<ArgumentException>("inputGradient", () => operation(y, g, shortGradient, Classes));
+                Check<T>.Unchanged(shortGradient, Sentinel, context);
+
+                T[] shared = Filled(2 * Length, Sentinel);
+                Assert.Throws<ArgumentException>(() => operation(shared.AsSpan(0, Length), g, shared.AsSpan(1, Length), Classes));
+                Assert.Throws<ArgumentException>(() => operation(shared.AsSpan(1, Length), g, shared.AsSpan(0, Length), Classes));
+                Assert.Throws<ArgumentException>(() => operation(y, shared.AsSpan(0, Length), shared.AsSpan(1, Length), Classes));
+                Assert.Throws<ArgumentException>(() => operation(y, shared.AsSpan(1, Length), shared.AsSpan(0, Length), Classes));
+                Check<T>.Unchanged(shared, Sentinel, context);
+            }
+        }
+    }
+}
+
+public sealed class FloatActivationTests(ITestOutputHelper output) : ActivationTests<float>(output);
+
+public sealed class DoubleActivationTests(ITestOutputHelper output) : ActivationTests<double>(output);
+
+public sealed class HalfActivationTests(ITestOutputHelper output) : ActivationTests<Half>(output);
