@@ -5,6 +5,22 @@ using System.Runtime.InteropServices;
 
 namespace CrossEntropy;
 
+/// <summary>A compile-time option of a kernel: the JIT compiles a kernel once per option type, without the branch.</summary>
+internal interface IOption
+{
+    static abstract bool IsSet { get; }
+}
+
+internal readonly struct Yes : IOption
+{
+    public static bool IsSet => true;
+}
+
+internal readonly struct No : IOption
+{
+    public static bool IsSet => false;
+}
+
 /// <summary>An element-wise function of one block.</summary>
 internal interface IUnaryBlockOperator
 {
@@ -187,16 +203,29 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// same pass the sums of the coefficients <c>a = w * (targets.IsEmpty ? 1 : t * keep + perClass)</c> and of
     /// <c>a * (x - max)</c> over the lanes where a is not 0.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials, ReadOnlySpan<TMemory> weights,
-        ReadOnlySpan<TMemory> targets, T keep, T perClass, bool withCoefficients, out T coefficientSum, out T shiftedSum)
+        ReadOnlySpan<TMemory> targets, T keep, T perClass, bool withCoefficients, out T coefficientSum, out T shiftedSum) =>
+        (exponentials.IsEmpty, withCoefficients) switch
+        {
+            (true, false) => SumExpBesideMax<No, No>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (false, false) => SumExpBesideMax<Yes, No>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (true, true) => SumExpBesideMax<No, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (false, true) => SumExpBesideMax<Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+        };
+
+    /// <summary>The pass of <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T, Span{TMemory}, ReadOnlySpan{TMemory}, ReadOnlySpan{TMemory}, T, T, bool, out T, out T)"/>, compiled once per combination of its options.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static T SumExpBesideMax<TKeep, TCoefficients>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials,
+        ReadOnlySpan<TMemory> weights, ReadOnlySpan<TMemory> targets, T keep, T perClass, out T coefficientSum, out T shiftedSum)
+        where TKeep : struct, IOption
+        where TCoefficients : struct, IOption
     {
         TBlock m = TBlock.Create(max);
         TBlock zero = BlockMath<TBlock, T>.Zero;
         TBlock one = BlockMath<TBlock, T>.One;
         TBlock rowTail = Tail(row, T.NegativeInfinity);
-        TBlock weightsTail = withCoefficients ? TailOrOnes(weights, row.Length) : zero;
-        TBlock targetsTail = withCoefficients ? Tail(targets, T.Zero) : zero;
+        TBlock weightsTail = TCoefficients.IsSet ? TailOrOnes(weights, row.Length) : zero;
+        TBlock targetsTail = TCoefficients.IsSet ? Tail(targets, T.Zero) : zero;
         CompensatedSum sum = default;
         TBlock maxima = zero;
         TBlock coefficients = zero;
@@ -207,7 +236,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock x = Load(row, i, rowTail);
             TBlock isMax = TBlock.Equals(x, m);
             TBlock e = ExpDifference(x, m);
-            if (!exponentials.IsEmpty)
+            if (TKeep.IsSet)
             {
                 if (i <= row.Length - Width)
                 {
@@ -221,7 +250,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             sum.Add(TBlock.Select(isMax, zero, e));
             maxima += isMax & one;
-            if (withCoefficients)
+            if (TCoefficients.IsSet)
             {
                 TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
                 coefficients += a;
@@ -229,7 +258,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
         }
 
-        if (!exponentials.IsEmpty)
+        if (TKeep.IsSet)
         {
             StoreTail(last, exponentials, row.Length);
         }

@@ -69,7 +69,8 @@ public abstract class BinaryCrossEntropyTests<T>(ITestOutputHelper output)
         return [.. lengths];
     }
 
-    private static void CompareWithReference(Random random, LossCheck<T> check, int length, bool fromLogits, int weightsLength, int positiveWeightsLength,
+    /// <summary>One random case of the given length and options against the reference on each of <paramref name="widths"/>, with the same bits on each.</summary>
+    internal static void CompareWithReference(Random random, LossCheck<T> check, int length, bool fromLogits, int weightsLength, int positiveWeightsLength,
         double smoothing, VectorWidth[] widths)
     {
         T[] input = LossData.To<T>(fromLogits ? LossData.Logits(random, 1, length) : LossData.BinaryProbabilities(random, length));
