@@ -104,7 +104,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             ReadOnlySpan<TMemory> row = x.Slice(start, classes);
             Span<TMemory> output = destination.Slice(start, classes);
-            T max = Max(row);
+            T max = Max(row, out bool deep);
             if (!T.IsFinite(max))
             {
                 output.Fill(TMemory.NaN);
@@ -112,7 +112,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
 
             TBlock m = TBlock.Create(max);
-            TBlock logSum = TBlock.Create(Log1P(SumExpBesideMax(row, max)));
+            TBlock logSum = TBlock.Create(Log1P(SumExpBesideMax(row, max, deep)));
             TBlock tail = Tail(row, max);
             TBlock last = tail;
             for (int i = 0; i < classes; i += Width)

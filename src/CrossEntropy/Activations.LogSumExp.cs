@@ -73,10 +73,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>The log-sum-exp of one row, with PyTorch's rules for NaN and infinities.</summary>
     private static T LogSumExp(ReadOnlySpan<TMemory> row)
     {
-        T max = Max(row);
+        T max = Max(row, out bool deep);
         if (T.IsFinite(max))
         {
-            return max + Log1P(SumExpBesideMax(row, max));
+            return max + Log1P(SumExpBesideMax(row, max, deep));
         }
 
         foreach (TMemory value in row)

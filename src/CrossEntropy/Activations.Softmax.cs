@@ -117,7 +117,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             ReadOnlySpan<TMemory> row = x.Slice(start, classes);
             Span<TMemory> output = destination.Slice(start, classes);
-            T max = Max(row);
+            T max = Max(row, out bool deep);
             if (!T.IsFinite(max))
             {
                 output.Fill(TMemory.NaN);
@@ -125,7 +125,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
 
             // exp(x - max) goes to the output in the pass that sums it, then is scaled in place.
-            T rest = SumExpBesideMax(row, max, KeepsExponentials ? output : default, default, default, T.Zero, T.Zero, false, out _, out _);
+            T rest = SumExpBesideMax(row, max, deep, KeepsExponentials ? output : default, default, default, T.Zero, T.Zero, false, out _, out _);
             TBlock m = TBlock.Create(max);
             TBlock scale = TBlock.Create(T.One / (T.One + rest));
             TBlock tail = ExponentialsTail(row, output, max);

@@ -106,9 +106,9 @@ public static partial class BinaryCrossEntropy
         {
             TBlock one = BlockMath<TBlock, T>.One;
             TBlock floor = TBlock.Create(T.CreateTruncating(-100));
-            gradient = (p - y) / BlockMath<TBlock, T>.Max(p * (one - p), TBlock.Create(T.CreateTruncating(1e-12)));
-            TBlock logP = BlockMath<TBlock, T>.Max(BlockMath<TBlock, T>.Log(p), floor);
-            TBlock log1MinusP = BlockMath<TBlock, T>.Max(BlockMath<TBlock, T>.Log1P(BlockMath<TBlock, T>.Zero - p), floor);
+            gradient = (p - y) / TBlock.Max(p * (one - p), TBlock.Create(T.CreateTruncating(1e-12)));
+            TBlock logP = TBlock.Max(BlockMath<TBlock, T>.Log(p), floor);
+            TBlock log1MinusP = TBlock.Max(BlockMath<TBlock, T>.Log1P(BlockMath<TBlock, T>.Zero - p), floor);
             return BlockMath<TBlock, T>.Zero - TBlock.FusedMultiplyAdd(y, logP, (one - y) * log1MinusP);
         }
     }

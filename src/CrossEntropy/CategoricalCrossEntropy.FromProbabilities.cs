@@ -318,7 +318,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             for (int i = 0; i < row.Length; i += Width)
             {
                 TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
-                TBlock logP = BlockMath<TBlock, T>.Max(BlockMath<TBlock, T>.Log(Load(row, i, rowTail)), floor);
+                TBlock logP = TBlock.Max(BlockMath<TBlock, T>.Log(Load(row, i, rowTail)), floor);
                 sum += TBlock.Select(TBlock.Equals(a, zero), zero, a * logP);
             }
 
@@ -350,7 +350,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 {
                     TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
                     g = TBlock.Select(TBlock.Equals(a, zero), zero,
-                        a * coefficientScale / BlockMath<TBlock, T>.Max(Load(row, i, rowTail), clamp));
+                        a * coefficientScale / TBlock.Max(Load(row, i, rowTail), clamp));
                 }
 
                 if (i <= row.Length - Width)

@@ -110,6 +110,16 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
             Vector128.Equals(left._c, right._c), Vector128.Equals(left._d, right._d));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> Max(Block128<T> left, Block128<T> right) =>
+        new(Vector128.MaxNative(left._a, right._a), Vector128.MaxNative(left._b, right._b),
+            Vector128.MaxNative(left._c, right._c), Vector128.MaxNative(left._d, right._d));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> Min(Block128<T> left, Block128<T> right) =>
+        new(Vector128.MinNative(left._a, right._a), Vector128.MinNative(left._b, right._b),
+            Vector128.MinNative(left._c, right._c), Vector128.MinNative(left._d, right._d));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block128<T> Select(Block128<T> mask, Block128<T> left, Block128<T> right) =>
         new(Vector128.ConditionalSelect(mask._a, left._a, right._a), Vector128.ConditionalSelect(mask._b, left._b, right._b),
             Vector128.ConditionalSelect(mask._c, left._c, right._c), Vector128.ConditionalSelect(mask._d, left._d, right._d));

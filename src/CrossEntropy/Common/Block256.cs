@@ -82,6 +82,14 @@ internal readonly struct Block256<T> : IBlock<Block256<T>, T>
         new(Vector256.Equals(left._lo, right._lo), Vector256.Equals(left._hi, right._hi));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> Max(Block256<T> left, Block256<T> right) =>
+        new(Vector256.MaxNative(left._lo, right._lo), Vector256.MaxNative(left._hi, right._hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> Min(Block256<T> left, Block256<T> right) =>
+        new(Vector256.MinNative(left._lo, right._lo), Vector256.MinNative(left._hi, right._hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block256<T> Select(Block256<T> mask, Block256<T> left, Block256<T> right) =>
         new(Vector256.ConditionalSelect(mask._lo, left._lo, right._lo), Vector256.ConditionalSelect(mask._hi, left._hi, right._hi));
 

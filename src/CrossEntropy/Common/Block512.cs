@@ -62,6 +62,12 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
     public static Block512<T> Equals(Block512<T> left, Block512<T> right) => new(Vector512.Equals(left._v, right._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> Max(Block512<T> left, Block512<T> right) => new(Vector512.MaxNative(left._v, right._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> Min(Block512<T> left, Block512<T> right) => new(Vector512.MinNative(left._v, right._v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block512<T> Select(Block512<T> mask, Block512<T> left, Block512<T> right) =>
         new(Vector512.ConditionalSelect(mask._v, left._v, right._v));
 

@@ -86,14 +86,6 @@ internal static class BlockMath<TBlock, T>
         return TBlock.Create(Unsafe.As<double, T>(ref value));
     }
 
-    /// <summary>Per lane <c>a &gt; b ? a : b</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock Max(TBlock a, TBlock b) => TBlock.Select(TBlock.GreaterThan(a, b), a, b);
-
-    /// <summary>Per lane <c>a &lt; b ? a : b</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock Min(TBlock a, TBlock b) => TBlock.Select(TBlock.LessThan(a, b), a, b);
-
     /// <summary>The lanes with their sign bit cleared.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TBlock Abs(TBlock x) => x & SignMask;
@@ -107,17 +99,24 @@ internal static class BlockMath<TBlock, T>
     public static TBlock ExpNonPositive(TBlock x) => ExpNonPositive(x, Zero);
 
     /// <summary>
+    /// The argument below which e^x needs the care of a subnormal result: -87 for float, -708 for double. Where every
+    /// argument is at least this, <see cref="ExpDifference"/> can skip that care (<c>deep: false</c>) and returns the same bits.
+    /// </summary>
+    public static T DeepLimit => typeof(T) == typeof(float) ? T.CreateTruncating(-87.0) : T.CreateTruncating(-708.0);
+
+    /// <summary>
     /// e^(x - m) for x &lt;= m, with x - m taken exactly (as a rounded difference plus its rounding error), so the
-    /// result does not lose the precision a rounded difference of large values would cost.
+    /// result does not lose the precision a rounded difference of large values would cost. Unless
+    /// <paramref name="deep"/>, every x - m must be at least <see cref="DeepLimit"/> (or NaN).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock ExpDifference(TBlock x, TBlock m)
+    public static TBlock ExpDifference(TBlock x, TBlock m, bool deep = true)
     {
         // TwoSum: d + low == x - m exactly.
         TBlock d = x - m;
         TBlock shifted = d - x;
         TBlock low = (x - (d - shifted)) - (m + shifted);
-        return ExpNonPositive(d, low);
+        return deep ? ExpNonPositive(d, low) : ExpPolynomial(d, low, out TBlock j) * Pow2(j);
     }
 
     /// <summary>
@@ -232,6 +231,6 @@ internal static class BlockMath<TBlock, T>
     {
         // u = 1 + x rounds; (x - (u - 1)) / u restores what the rounding lost (0 where u = 0, which only x = -1 gives).
         TBlock u = One + x;
-        return Log(u) + (x - (u - One)) / Max(u, MinNormal);
+        return Log(u) + (x - (u - One)) / TBlock.Max(u, MinNormal);
     }
 }

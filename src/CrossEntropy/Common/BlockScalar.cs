@@ -146,6 +146,26 @@ internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
         return left;
     }
 
+    public static BlockScalar<T> Max(BlockScalar<T> left, BlockScalar<T> right)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            left._lanes[i] = LaneTree.Max(left._lanes[i], right._lanes[i]);
+        }
+
+        return left;
+    }
+
+    public static BlockScalar<T> Min(BlockScalar<T> left, BlockScalar<T> right)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            left._lanes[i] = left._lanes[i] < right._lanes[i] ? left._lanes[i] : right._lanes[i];
+        }
+
+        return left;
+    }
+
     public static BlockScalar<T> Select(BlockScalar<T> mask, BlockScalar<T> left, BlockScalar<T> right)
     {
         for (int i = 0; i < Count; i++)

@@ -177,75 +177,105 @@ internal static partial class Kernel<TBlock, T, TMemory>
         StoreTail(last, destination, x.Length);
     }
 
-    /// <summary>The row's maximum by <c>a &gt; b ? a : b</c> in the fixed lane tree; -infinity for an empty row.</summary>
-    private static T Max(ReadOnlySpan<TMemory> row)
+    /// <summary>
+    /// The row's maximum by <c>a &gt; b ? a : b</c> in the fixed lane tree (-infinity for an empty row), and whether some
+    /// x - max may fall below <see cref="BlockMath{TBlock, T}.DeepLimit"/>: an element that far below the maximum, or -infinity.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static T Max(ReadOnlySpan<TMemory> row, out bool deep)
     {
-        TBlock tail = Tail(row, T.NegativeInfinity);
-        TBlock max = tail;
+        // The tail's other lanes repeat the first element, which changes neither the maximum nor the minimum.
+        TBlock max = Tail(row, row.IsEmpty ? T.NegativeInfinity : ToCompute(row[0]));
+        TBlock min = max;
         for (int i = 0; i <= row.Length - Width; i += Width)
         {
-            max = BlockMath<TBlock, T>.Max(max, Load(row, i));
+            TBlock x = Load(row, i);
+            max = TBlock.Max(max, x);
+            min = TBlock.Min(min, x);
         }
 
-        return TBlock.Max(max);
+        T result = TBlock.Max(max);
+        Lanes<T> lanes = default;
+        TBlock.Store(min, ref lanes[0]);
+        deep = false;
+        for (int i = 0; i < Width; i++)
+        {
+            deep |= !(lanes[i] - result >= BlockMath<TBlock, T>.DeepLimit);
+        }
+
+        return result;
     }
 
     /// <summary>
     /// sum(exp(x - max)) - 1 over a row whose maximum <paramref name="max"/> is finite: the sum without one of
     /// the terms equal to 1, so that log1p of it keeps its relative precision when the other terms are tiny.
+    /// <paramref name="deep"/> comes from <see cref="Max(ReadOnlySpan{TMemory}, out bool)"/>.
     /// </summary>
-    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max) =>
-        SumExpBesideMax(row, max, default, default, default, T.Zero, T.Zero, false, out _, out _);
+    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max, bool deep) =>
+        SumExpBesideMax(row, max, deep, default, default, default, T.Zero, T.Zero, false, out _, out _);
 
     /// <summary>
-    /// <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T)"/>, writing each exp(x - max) to <paramref name="exponentials"/>
+    /// <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T, bool)"/>, writing each exp(x - max) to <paramref name="exponentials"/>
     /// unless it is empty (it may be the row's memory), and where <paramref name="withCoefficients"/> is set, computing in the
     /// same pass the sums of the coefficients <c>a = w * (targets.IsEmpty ? 1 : t * keep + perClass)</c> and of
     /// <c>a * (x - max)</c> over the lanes where a is not 0.
     /// </summary>
-    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials, ReadOnlySpan<TMemory> weights,
+    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max, bool deep, Span<TMemory> exponentials, ReadOnlySpan<TMemory> weights,
         ReadOnlySpan<TMemory> targets, T keep, T perClass, bool withCoefficients, out T coefficientSum, out T shiftedSum) =>
+        deep
+            ? SumExpBesideMax<Yes>(row, max, exponentials, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum)
+            : SumExpBesideMax<No>(row, max, exponentials, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum);
+
+    private static T SumExpBesideMax<TDeep>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials, ReadOnlySpan<TMemory> weights,
+        ReadOnlySpan<TMemory> targets, T keep, T perClass, bool withCoefficients, out T coefficientSum, out T shiftedSum)
+        where TDeep : struct, IOption =>
         (exponentials.IsEmpty, withCoefficients) switch
         {
-            (true, false) => SumExpBesideMax<No, No>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
-            (false, false) => SumExpBesideMax<Yes, No>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
-            (true, true) => SumExpBesideMax<No, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
-            (false, true) => SumExpBesideMax<Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (true, false) => SumExpBesideMax<TDeep, No, No>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (false, false) => SumExpBesideMax<TDeep, Yes, No>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (true, true) => SumExpBesideMax<TDeep, No, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (false, true) => SumExpBesideMax<TDeep, Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
         };
 
-    /// <summary>The pass of <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T, Span{TMemory}, ReadOnlySpan{TMemory}, ReadOnlySpan{TMemory}, T, T, bool, out T, out T)"/>, compiled once per combination of its options.</summary>
+    /// <summary>The pass of <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T, bool, Span{TMemory}, ReadOnlySpan{TMemory}, ReadOnlySpan{TMemory}, T, T, bool, out T, out T)"/>, compiled once per combination of its options.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static T SumExpBesideMax<TKeep, TCoefficients>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials,
+    private static T SumExpBesideMax<TDeep, TKeep, TCoefficients>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials,
         ReadOnlySpan<TMemory> weights, ReadOnlySpan<TMemory> targets, T keep, T perClass, out T coefficientSum, out T shiftedSum)
+        where TDeep : struct, IOption
         where TKeep : struct, IOption
         where TCoefficients : struct, IOption
     {
         TBlock m = TBlock.Create(max);
         TBlock zero = BlockMath<TBlock, T>.Zero;
         TBlock one = BlockMath<TBlock, T>.One;
-        TBlock rowTail = Tail(row, T.NegativeInfinity);
+
+        // Lanes past the row's end read the maximum, whose exponential needs no care, and are masked out of the sums.
+        TBlock rowTail = Tail(row, max);
+        TBlock inRow = TBlock.GreaterThan(OnesTail(row.Length), zero);
         TBlock weightsTail = TCoefficients.IsSet ? TailOrOnes(weights, row.Length) : zero;
         TBlock targetsTail = TCoefficients.IsSet ? Tail(targets, T.Zero) : zero;
         CompensatedSum sum = default;
+        CompensatedSum coefficients = default;
+        CompensatedSum shifted = default;
         TBlock maxima = zero;
-        TBlock coefficients = zero;
-        TBlock shifted = zero;
         TBlock last = zero;
         for (int i = 0; i < row.Length; i += Width)
         {
             TBlock x = Load(row, i, rowTail);
             TBlock isMax = TBlock.Equals(x, m);
-            TBlock e = ExpDifference(x, m);
-            if (TKeep.IsSet)
+            TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet);
+            if (i > row.Length - Width)
             {
-                if (i <= row.Length - Width)
-                {
-                    Store(e, exponentials, i);
-                }
-                else
+                isMax &= inRow;
+                e &= inRow;
+                if (TKeep.IsSet)
                 {
                     last = e;
                 }
+            }
+            else if (TKeep.IsSet)
+            {
+                Store(e, exponentials, i);
             }
 
             sum.Add(TBlock.Select(isMax, zero, e));
@@ -253,19 +283,21 @@ internal static partial class Kernel<TBlock, T, TMemory>
             if (TCoefficients.IsSet)
             {
                 TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
-                coefficients += a;
-                shifted += TBlock.Select(TBlock.Equals(a, zero), zero, a * (x - m));
+                coefficients.Add(a);
+                shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (x - m)));
             }
         }
 
+        // Reduce before the call below, so that no block is live across a call (every vector register is caller-saved).
+        coefficientSum = coefficients.Total;
+        shiftedSum = shifted.Total;
+        T rest = sum.Total + (TBlock.Sum(maxima) - T.One);
         if (TKeep.IsSet)
         {
             StoreTail(last, exponentials, row.Length);
         }
 
-        coefficientSum = TBlock.Sum(coefficients);
-        shiftedSum = TBlock.Sum(shifted);
-        return sum.Total + (TBlock.Sum(maxima) - T.One);
+        return rest;
     }
 
     /// <summary>
@@ -302,22 +334,46 @@ internal static partial class Kernel<TBlock, T, TMemory>
     private static TBlock Exponentials(ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m) =>
         KeepsExponentials ? Load(kept, index, tail) : ExpDifference(Load(row, index, tail), m);
 
-    /// <summary>A sum of blocks with Kahan compensation in each lane, so long rows lose no precision to rounding.</summary>
+    /// <summary>
+    /// A sum of blocks that loses no precision to long rows: eight blocks are added plainly, then their partial sum is added
+    /// to the total with Kahan compensation in each lane.
+    /// </summary>
     private struct CompensatedSum
     {
+        private TBlock _partial;
         private TBlock _sum;
         private TBlock _compensation;
+        private int _count;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(TBlock value)
         {
-            TBlock term = value - _compensation;
+            _partial += value;
+            if (++_count == 8)
+            {
+                Flush();
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Flush()
+        {
+            TBlock term = _partial - _compensation;
             TBlock next = _sum + term;
             _compensation = (next - _sum) - term;
             _sum = next;
+            _partial = default;
+            _count = 0;
         }
 
-        public readonly T Total => TBlock.Sum(_sum) - TBlock.Sum(_compensation);
+        public T Total
+        {
+            get
+            {
+                Flush();
+                return TBlock.Sum(_sum) - TBlock.Sum(_compensation);
+            }
+        }
     }
 
     /// <summary>ln(1 + x) for x &gt;= 0, keeping relative precision for tiny x.</summary>

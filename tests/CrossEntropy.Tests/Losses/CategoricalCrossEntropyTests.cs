@@ -109,8 +109,7 @@ public abstract class CategoricalCrossEntropyTests<T>(ITestOutputHelper output)
     {
         const int Classes = 32000;
         var random = new Random(Seed);
-        T[] logits = new T[Classes];
-        TestData<T>.Uniform(random, logits, 1);
+        T[] logits = LossData.To<T>(LossData.Uniform(random, Classes, 1));
         int[] labels = [random.Next(Classes)];
         T[] targets = LossData.To<T>(LossData.SoftTargets(random, 1, Classes));
         LossReference.Result reference = LossReference.Categorical(LossData.Exact<T>(logits), true, Classes,

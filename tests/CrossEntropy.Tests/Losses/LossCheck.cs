@@ -64,13 +64,17 @@ internal sealed class LossCheck<T>
 
     public static double ToDouble(T value) => double.CreateTruncating(value);
 
-    /// <summary>Records a mismatch unless <paramref name="actual"/> is within <see cref="LossTolerance{T}"/> of <paramref name="expected"/>; NaN matches NaN, infinities must match exactly.</summary>
+    /// <summary>
+    /// Records a mismatch unless <paramref name="actual"/> is within <see cref="LossTolerance{T}"/> of <paramref name="expected"/>;
+    /// NaN matches NaN, and an expectation that is infinite once rounded to T must be matched exactly.
+    /// </summary>
     public void Loss(double expected, T actual, string context)
     {
         double value = ToDouble(actual);
         Comparisons++;
-        if (double.IsNaN(expected) || double.IsNaN(value) || double.IsInfinity(expected) || double.IsInfinity(value))
+        if (double.IsNaN(expected) || double.IsNaN(value) || double.IsInfinity(Rounded(expected)) || double.IsInfinity(value))
         {
+            expected = Rounded(expected);
             if (!(double.IsNaN(expected) && double.IsNaN(value)) && expected != value)
             {
                 Mismatch($"{context}: expected {Format(expected)}, actual {Format(value)}.");
@@ -112,9 +116,9 @@ internal sealed class LossCheck<T>
         {
             double value = ToDouble(actual[i]);
             Comparisons++;
-            if (!double.IsFinite(expected[i]) || !double.IsFinite(value))
+            if (!double.IsFinite(Rounded(expected[i])) || !double.IsFinite(value))
             {
-                if (!(double.IsNaN(expected[i]) && double.IsNaN(value)) && expected[i] != value)
+                if (!(double.IsNaN(expected[i]) && double.IsNaN(value)) && Rounded(expected[i]) != value)
                 {
                     Mismatch($"{context}, entry {i}: expected {Format(expected[i])}, actual {Format(value)}.");
                 }
@@ -153,6 +157,9 @@ internal sealed class LossCheck<T>
     public string Summary(string name) =>
         string.Create(CultureInfo.InvariantCulture,
             $"{typeof(T).Name} {name}: {Comparisons} values compared; max relative error of losses {MaxLossError:E2}, of gradient entries {MaxGradientError:E2}, of gradient entries relative to their terms' magnitude {MaxGradientErrorOfMagnitude:E2}.");
+
+    /// <summary>The expectation rounded to T: a finite value beyond T's range must come out as that infinity.</summary>
+    private static double Rounded(double expected) => ToDouble(T.CreateTruncating(expected));
 
     private void Mismatch(string message)
     {

@@ -24,6 +24,18 @@ internal static class LossData
         return result;
     }
 
+    /// <summary>Values uniform in [-<paramref name="bound"/>, <paramref name="bound"/>].</summary>
+    public static double[] Uniform(Random random, int length, double bound)
+    {
+        double[] result = new double[length];
+        for (int i = 0; i < length; i++)
+        {
+            result[i] = bound * (2 * random.NextDouble() - 1);
+        }
+
+        return result;
+    }
+
     /// <summary>
     /// Probabilities in [0, 1]: most uniform, some tiny, some exactly 0 or 1. Half of the rows are scaled to sum to 1
     /// (what a softmax produces); the others are not, since rows are not renormalised.

@@ -1,0 +1,189 @@
+using System;
+using System.Collections.Generic;
+using System.Numerics;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace CrossEntropy.Tests.Losses;
+
+/// <summary>
+/// Every input and output in <see cref="BoundedMemory{T}"/> (the last element right before an inaccessible page, so any
+/// read or write past the end crashes the run), for every length 0..256 on every SIMD width: the results match the
+/// reference, and gradients (and binary losses) written over an input have the bits of those written elsewhere.
+/// The scalar path, which reads one element at a time and is slow in a test build, runs one entry point per case.
+/// </summary>
+public abstract class GuardedMemoryTests<T>(ITestOutputHelper output)
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private const int MaxLength = 256;
+    private const int Seed = 4242;
+    private const int IgnoredLabel = -1;
+
+    private static readonly VectorWidth[] VectorWidths = [VectorWidth.Vector512, VectorWidth.Vector256, VectorWidth.Vector128];
+
+    /// <summary>
+    /// Logits and probabilities of every length with targets, weights of the same length, a positive weight of length 1 and
+    /// smoothing 0.1: the Sum gradient, written elsewhere and over the input; on the vector paths also the Mean loss, the
+    /// gradient over the targets, and the losses written elsewhere and over the input.
+    /// </summary>
+    [Fact]
+    public void BinaryEveryLength()
+    {
+        var random = new Random(Seed);
+        var check = new LossCheck<T>();
+        for (int length = 0; length <= MaxLength; length++)
+        {
+            using BoundedMemory<T> targets = Guarded(LossData.BinaryTargets(random, length));
+            using BoundedMemory<T> weights = Guarded(LossData.Weights(random, length));
+            using BoundedMemory<T> positiveWeights = Guarded(LossData.Weights(random, 1, high: 4));
+            using BoundedMemory<T> result = BoundedMemory.Allocate<T>(length);
+            using BoundedMemory<T> overInput = BoundedMemory.Allocate<T>(length);
+            foreach (bool fromLogits in new[] { true, false })
+            {
+                using BoundedMemory<T> input = Guarded(fromLogits ? LossData.Logits(random, 1, length) : LossData.BinaryProbabilities(random, length));
+                LossReference.Result reference = fromLogits
+                    ? LossReference.BinaryFromLogits(LossData.Exact<T>(input.Span), LossData.Exact<T>(targets.Span), LossData.Exact<T>(weights.Span), LossData.Exact<T>(positiveWeights.Span), 0.1)
+                    : LossReference.BinaryFromProbabilities(LossData.Exact<T>(input.Span), LossData.Exact<T>(targets.Span), LossData.Exact<T>(weights.Span), 0.1);
+                foreach (VectorWidth width in Widths.All)
+                {
+                    var call = new BinaryCall<T>
+                    {
+                        FromLogits = fromLogits, Input = input.Span, Targets = targets.Span, Weights = weights.Span,
+                        PositiveWeights = fromLogits ? positiveWeights.Span : default, Smoothing = 0.1,
+                    };
+                    string context = $"{call.Describe()}, {width}";
+                    using (Simd.Limit(width))
+                    {
+                        call.WithGradient(result.Span, Reduction.Sum);
+                        check.Gradient(reference.Gradient(Reduction.Sum), reference.Magnitude(Reduction.Sum), result.Span, $"{context}, Sum gradient");
+                        input.Span.CopyTo(overInput.Span);
+                        (call with { Input = overInput.Span }).WithGradient(overInput.Span, Reduction.Sum);
+                        Check<T>.SameBits(result.Span, overInput.Span, $"{context}, gradient over the input");
+                        if (width == VectorWidth.Scalar)
+                        {
+                            continue;
+                        }
+
+                        check.Loss(reference.Loss(Reduction.Mean), call.Loss(Reduction.Mean), $"{context}, Mean");
+                        targets.Span.CopyTo(overInput.Span);
+                        (call with { Targets = overInput.Span }).WithGradient(overInput.Span, Reduction.Sum);
+                        Check<T>.SameBits(result.Span, overInput.Span, $"{context}, gradient over the targets");
+                        call.Losses(result.Span);
+                        check.Losses(reference.RowLosses, result.Span, $"{context}, losses");
+                        input.Span.CopyTo(overInput.Span);
+                        (call with { Input = overInput.Span }).Losses(overInput.Span);
+                        Check<T>.SameBits(result.Span, overInput.Span, $"{context}, losses over the input");
+                    }
+                }
+            }
+        }
+
+        output.WriteLine(check.Summary("binary cross-entropy in guarded memory"));
+        check.AssertNoMismatch();
+    }
+
+    /// <summary>
+    /// Batches of every length as one row, as rows of one class, and as rows of the smallest divisor in between; logits and
+    /// probabilities, labels (some ignored) and targets, class weights, smoothing 0.1: the Mean loss and gradient, written
+    /// elsewhere and over the input (every width for the first shape of each length, the vector widths for the others); on
+    /// the vector paths also the Sum, the per-row losses and the gradient over the targets.
+    /// </summary>
+    [Fact]
+    public void CategoricalEveryLength()
+    {
+        var random = new Random(Seed);
+        var check = new LossCheck<T>();
+        for (int length = 0; length <= MaxLength; length++)
+        {
+            bool first = true;
+            foreach (int classes in ClassCounts(length))
+            {
+                int rows = length / classes;
+                using BoundedMemory<T> targets = Guarded(LossData.SoftTargets(random, rows, classes));
+                using BoundedMemory<T> weights = Guarded(LossData.Weights(random, classes));
+                using BoundedMemory<int> labels = BoundedMemory.Allocate<int>(rows);
+                LossData.Labels(random, rows, classes, rows > 1 ? IgnoredLabel : null).CopyTo(labels.Span);
+                using BoundedMemory<T> losses = BoundedMemory.Allocate<T>(rows);
+                using BoundedMemory<T> gradient = BoundedMemory.Allocate<T>(length);
+                using BoundedMemory<T> overInput = BoundedMemory.Allocate<T>(length);
+                foreach (bool fromLogits in new[] { true, false })
+                {
+                    using BoundedMemory<T> input = Guarded(fromLogits ? LossData.Logits(random, rows, classes) : LossData.Probabilities(random, rows, classes));
+                    foreach (bool soft in new[] { false, true })
+                    {
+                        LossReference.Result reference = LossReference.Categorical(LossData.Exact<T>(input.Span), fromLogits, classes,
+                            soft ? null : labels.Span.ToArray(), soft ? LossData.Exact<T>(targets.Span) : null, LossData.Exact<T>(weights.Span), IgnoredLabel, 0.1);
+                        var call = new CategoricalCall<T>
+                        {
+                            FromLogits = fromLogits, Input = input.Span, Classes = classes, Soft = soft, Labels = labels.Span, Targets = targets.Span,
+                            Weights = weights.Span, IgnoreIndex = IgnoredLabel, Smoothing = 0.1,
+                        };
+                        foreach (VectorWidth width in first ? Widths.All : VectorWidths)
+                        {
+                            string context = $"{call.Describe()}, {width}";
+                            using (Simd.Limit(width))
+                            {
+                                check.Loss(reference.Loss(Reduction.Mean), call.WithGradient(gradient.Span, Reduction.Mean), $"{context}, Mean with gradient");
+                                check.Gradient(reference.Gradient(Reduction.Mean), reference.Magnitude(Reduction.Mean), gradient.Span, $"{context}, Mean gradient");
+                                input.Span.CopyTo(overInput.Span);
+                                (call with { Input = overInput.Span }).WithGradient(overInput.Span, Reduction.Mean);
+                                Check<T>.SameBits(gradient.Span, overInput.Span, $"{context}, gradient over the input");
+                                if (width == VectorWidth.Scalar)
+                                {
+                                    continue;
+                                }
+
+                                check.Loss(reference.Loss(Reduction.Sum), call.Loss(Reduction.Sum), $"{context}, Sum");
+                                call.Losses(losses.Span);
+                                check.Losses(reference.RowLosses, losses.Span, $"{context}, losses");
+                                if (soft)
+                                {
+                                    targets.Span.CopyTo(overInput.Span);
+                                    (call with { Targets = overInput.Span }).WithGradient(overInput.Span, Reduction.Mean);
+                                    Check<T>.SameBits(gradient.Span, overInput.Span, $"{context}, gradient over the targets");
+                                }
+                            }
+                        }
+                    }
+                }
+
+                first = false;
+            }
+        }
+
+        output.WriteLine(check.Summary("categorical cross-entropy in guarded memory"));
+        check.AssertNoMismatch();
+    }
+
+    /// <summary>Row lengths for a batch of <paramref name="length"/> values: one row, rows of one class, and rows of the smallest divisor in between.</summary>
+    private static IEnumerable<int> ClassCounts(int length)
+    {
+        if (length == 0)
+        {
+            return [1, 3];
+        }
+
+        var counts = new SortedSet<int> { length, 1 };
+        for (int divisor = 2; divisor < length; divisor++)
+        {
+            if (length % divisor == 0)
+            {
+                counts.Add(divisor);
+                break;
+            }
+        }
+
+        return counts;
+    }
+
+    private static BoundedMemory<T> Guarded(double[] values)
+    {
+        BoundedMemory<T> memory = BoundedMemory.Allocate<T>(values.Length);
+        LossData.To<T>(values).CopyTo(memory.Span);
+        return memory;
+    }
+}
+
+public sealed class FloatGuardedMemoryTests(ITestOutputHelper output) : GuardedMemoryTests<float>(output);
+
+public sealed class DoubleGuardedMemoryTests(ITestOutputHelper output) : GuardedMemoryTests<double>(output);

@@ -1,0 +1,330 @@
+using System;
+using System.Numerics;
+using Xunit;
+
+namespace CrossEntropy.Tests.Losses;
+
+/// <summary>
+/// Numerical stability and special values, on every SIMD width: huge logits, -infinity logits, NaN and +infinity, tiny
+/// losses, probabilities of exactly 0 and 1, empty batches, ignored rows, zero class weights.
+/// </summary>
+public abstract class SpecialValueTests<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>
+    /// Rows [L, 0, -L] for L = 1e4 and 1e9 with each label: the losses are exactly 0, L and 2L (e^-L underflows), and the Sum
+    /// gradient rows exactly [0, 0, 0], [1, -1, 0] and [1, 0, -1]. A target split [0.5, 0.5, 0] costs exactly L / 2.
+    /// </summary>
+    [Theory]
+    [InlineData(1e4)]
+    [InlineData(1e9)]
+    public void HugeLogitsGiveExactLosses(double magnitude)
+    {
+        T[] logits = Values(magnitude, 0, -magnitude, magnitude, 0, -magnitude, magnitude, 0, -magnitude);
+        int[] labels = [0, 1, 2];
+        ForEachWidth(width =>
+        {
+            T[] losses = new T[3];
+            CategoricalCrossEntropy.FromLogits<T>(logits, labels, losses, 3);
+            AssertExactly([0, magnitude, 2 * magnitude], losses, $"losses, {width}");
+            T[] gradient = new T[9];
+            CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, labels, gradient, 3, Reduction.Sum);
+            AssertExactly([0, 0, 0, 1, -1, 0, 1, 0, -1], gradient, $"gradient, {width}");
+            Assert.Equal(magnitude / 2, double.CreateTruncating(CategoricalCrossEntropy.FromLogits<T>(logits.AsSpan(0, 3), Values(0.5, 0.5, 0), 3)));
+        });
+    }
+
+    /// <summary>Two equal huge logits: the loss is ln 2, the gradient [-0.5, 0.5].</summary>
+    [Fact]
+    public void EqualHugeLogitsGiveLogTwo()
+    {
+        T[] logits = Values(1e4, 1e4);
+        ForEachWidth(width =>
+        {
+            var check = new LossCheck<T>();
+            T[] gradient = new T[2];
+            check.Loss(Math.Log(2), CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, [0], gradient, 2), $"{width}");
+            check.AssertNoMismatch();
+            AssertExactly([-0.5, 0.5], gradient, $"{width}");
+        });
+    }
+
+    /// <summary>
+    /// Binary cross-entropy from logits of +-1e4 and +-1e9 with targets 0 and 1: 0 where they agree, |x| where they disagree,
+    /// and gradients exactly 0 or +-1 (Sum).
+    /// </summary>
+    [Theory]
+    [InlineData(1e4)]
+    [InlineData(1e9)]
+    public void HugeBinaryLogitsGiveExactLosses(double magnitude)
+    {
+        T[] logits = Values(magnitude, magnitude, -magnitude, -magnitude);
+        T[] targets = Values(1, 0, 0, 1);
+        ForEachWidth(width =>
+        {
+            T[] losses = new T[4];
+            BinaryCrossEntropy.FromLogits<T>(logits, targets, losses);
+            AssertExactly([0, magnitude, 0, magnitude], losses, $"losses, {width}");
+            T[] gradient = new T[4];
+            BinaryCrossEntropy.FromLogitsWithGradient<T>(logits, targets, gradient, Reduction.Sum);
+            AssertExactly([0, 1, 0, -1], gradient, $"gradient, {width}");
+        });
+    }
+
+    /// <summary>
+    /// -infinity logits on classes with target 0 are fine: the loss is finite and their gradient entries are exactly 0, with
+    /// labels and with targets. Label smoothing puts mass on them (loss +infinity), unless their class weight is 0, in which
+    /// case they contribute nothing (where PyTorch returns NaN); the gradient follows the closed form either way.
+    /// </summary>
+    [Fact]
+    public void NegativeInfinityLogitsOnClassesWithoutTarget()
+    {
+        double inf = double.PositiveInfinity;
+        double[] row = [2, -inf, 1, -inf];
+        T[] logits = Values(row);
+        T[] targets = Values(0.7, 0, 0.3, 0);
+        T[] maskWeights = Values(1, 0, 1, 0);
+        ForEachWidth(width =>
+        {
+            var check = new LossCheck<T>();
+            T[] gradient = new T[4];
+            T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, [0], gradient, 4);
+            check.Loss(LossReference.Log1P(Math.Exp(-1)), loss, $"label, {width}");
+            Assert.True(T.IsZero(gradient[1]) && T.IsZero(gradient[3]), $"label, {width}: gradient {gradient[1]}, {gradient[3]} on -infinity logits.");
+            LossReference.Result labelled = Expected(row, [0], null, [], 0);
+            check.Gradient(labelled.Gradient(Reduction.Mean), labelled.Magnitude(Reduction.Mean), gradient, $"label, {width}");
+
+            loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, targets, gradient, 4);
+            LossReference.Result soft = Expected(row, null, [0.7, 0, 0.3, 0], [], 0);
+            check.Loss(soft.Loss(Reduction.Mean), loss, $"targets, {width}");
+            Assert.True(T.IsZero(gradient[1]) && T.IsZero(gradient[3]), $"targets, {width}: gradient {gradient[1]}, {gradient[3]} on -infinity logits.");
+            check.Gradient(soft.Gradient(Reduction.Mean), soft.Magnitude(Reduction.Mean), gradient, $"targets, {width}");
+
+            loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, [0], gradient, 4, Reduction.Mean, default, -100, 0.1);
+            Assert.True(T.IsPositiveInfinity(loss), $"smoothed, {width}: loss {loss}, expected +infinity.");
+            LossReference.Result smoothed = Expected(row, [0], null, [], 0.1);
+            check.Gradient(smoothed.Gradient(Reduction.Mean), smoothed.Magnitude(Reduction.Mean), gradient, $"smoothed, {width}");
+
+            loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, [0], gradient, 4, Reduction.Mean, maskWeights, -100, 0.1);
+            LossReference.Result masked = Expected(row, [0], null, [1, 0, 1, 0], 0.1);
+            Assert.True(double.IsFinite(masked.Loss(Reduction.Mean)));
+            check.Loss(masked.Loss(Reduction.Mean), loss, $"smoothed with zero weights, {width}");
+            check.Gradient(masked.Gradient(Reduction.Mean), masked.Magnitude(Reduction.Mean), gradient, $"smoothed with zero weights, {width}");
+            check.AssertNoMismatch();
+
+            Assert.True(T.IsPositiveInfinity(CategoricalCrossEntropy.FromLogits<T>(logits, [1], 4)), $"{width}: a label on a -infinity logit must cost +infinity.");
+        });
+    }
+
+    /// <summary>A row with NaN, with +infinity, or of only -infinity has a NaN loss (as log_softmax); with a gradient, its gradient row is NaN too.</summary>
+    [Fact]
+    public void NonFiniteRowsGiveNaN()
+    {
+        double inf = double.PositiveInfinity;
+        T[] logits = Values(1, double.NaN, 0, 1, inf, 0, -inf, -inf, -inf, 1, 2, 3);
+        int[] labels = [0, 2, 1, 2];
+        ForEachWidth(width =>
+        {
+            T[] losses = new T[4];
+            CategoricalCrossEntropy.FromLogits<T>(logits, labels, losses, 3);
+            for (int row = 0; row < 3; row++)
+            {
+                Assert.True(T.IsNaN(losses[row]), $"{width}: row {row} loss {losses[row]}, expected NaN.");
+            }
+
+            Assert.True(T.IsFinite(losses[3]), $"{width}: a finite row next to non-finite ones has loss {losses[3]}.");
+            T[] gradient = new T[12];
+            CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits.AsSpan(3, 3), labels.AsSpan(1, 1), gradient.AsSpan(0, 3), 3);
+            Assert.True(T.IsNaN(gradient[0]) && T.IsNaN(gradient[1]) && T.IsNaN(gradient[2]), $"{width}: gradient of a +infinity row is {gradient[0]}, {gradient[1]}, {gradient[2]}.");
+        });
+    }
+
+    /// <summary>
+    /// Losses near 1e-9 keep their relative precision (within the loss tolerance: 1e-5 for float, not 0): logits [21, 0, 0]
+    /// with label 0 cost log1p(2 e^-21); binary logits 21 with target 1 and -21 with target 0 cost log1p(e^-21); a probability
+    /// of 2^-30 with target 0 costs -log1p(-2^-30); a probability of 1 - 2^-24 on the label costs -log(1 - 2^-24). Gradients
+    /// as small keep theirs too.
+    /// </summary>
+    [Fact]
+    public void TinyLossesKeepTheirRelativePrecision()
+    {
+        double tiny = Math.Pow(2, -30);
+        double almostOne = 1 - Math.Pow(2, -24);
+        double[] confident = [21, 0, 0];
+        ForEachWidth(width =>
+        {
+            var check = new LossCheck<T>();
+            T[] gradient = new T[3];
+            T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(confident), [0], gradient, 3, Reduction.Sum);
+            LossReference.Result expected = Expected(confident, [0], null, [], 0);
+            Assert.True(expected.Sum is > 1e-9 and < 2e-9);
+            check.Loss(expected.Sum, loss, $"categorical from logits, {width}");
+            check.Gradient(expected.Gradient(Reduction.Sum), expected.Magnitude(Reduction.Sum), gradient, $"categorical from logits, {width}");
+
+            T[] losses = new T[2];
+            BinaryCrossEntropy.FromLogits<T>(Values(21, -21), Values(1, 0), losses);
+            check.Losses([LossReference.Log1P(Math.Exp(-21)), LossReference.Log1P(Math.Exp(-21))], losses, $"binary from logits, {width}");
+            BinaryCrossEntropy.FromProbabilities<T>(Values(tiny, almostOne), Values(0, 1), losses);
+            check.Losses([-LossReference.Log1P(-tiny), -Math.Log(almostOne)], losses, $"binary from probabilities, {width}");
+            check.Loss(-Math.Log(almostOne), CategoricalCrossEntropy.FromProbabilities<T>(Values(almostOne, 1 - almostOne), [0], 2), $"categorical from probabilities, {width}");
+            check.AssertNoMismatch();
+        });
+    }
+
+    /// <summary>
+    /// Probabilities of exactly 0 and 1 give finite losses (log clamped at -100) and finite gradients (p (1 - p), or p, clamped
+    /// at 1e-12): binary p [0, 1, 0, 1, 0] with targets [1, 0, 0, 1, 0.5] cost [100, 100, 0, 0, 50]; categorical rows [0, 1, 0]
+    /// cost 100 with label 0, 0 with label 1, and 50 against targets [0.5, 0.5, 0].
+    /// </summary>
+    [Fact]
+    public void ProbabilitiesOfZeroAndOneAreFinite()
+    {
+        double[] p = [0, 1, 0, 1, 0];
+        double[] y = [1, 0, 0, 1, 0.5];
+        double[] row = [0, 1, 0];
+        ForEachWidth(width =>
+        {
+            var check = new LossCheck<T>();
+            T[] losses = new T[5];
+            T[] gradient = new T[5];
+            BinaryCrossEntropy.FromProbabilities<T>(Values(p), Values(y), losses);
+            check.Losses([100, 100, 0, 0, 50], losses, $"binary, {width}");
+            BinaryCrossEntropy.FromProbabilitiesWithGradient<T>(Values(p), Values(y), gradient, Reduction.Sum);
+            LossReference.Result binary = LossReference.BinaryFromProbabilities(p, y, [], 0);
+            check.Gradient(binary.Gradient(Reduction.Sum), binary.Magnitude(Reduction.Sum), gradient, $"binary gradient, {width}");
+            AssertFinite(gradient, $"binary gradient, {width}");
+
+            T[] rowGradient = new T[3];
+            check.Loss(100, CategoricalCrossEntropy.FromProbabilitiesWithGradient<T>(Values(row), [0], rowGradient, 3), $"categorical label 0, {width}");
+            AssertFinite(rowGradient, $"categorical gradient, {width}");
+            check.Gradient([-1e12, 0, 0], [1e12, 0, 0], rowGradient, $"categorical gradient, {width}");
+            check.Loss(0, CategoricalCrossEntropy.FromProbabilities<T>(Values(row), [1], 3), $"categorical label 1, {width}");
+            check.Loss(50, CategoricalCrossEntropy.FromProbabilitiesWithGradient<T>(Values(row), Values(0.5, 0.5, 0), rowGradient, 3), $"categorical targets, {width}");
+            check.Gradient([-5e11, -0.5, 0], [5e11, 0.5, 0], rowGradient, $"categorical targets gradient, {width}");
+            check.AssertNoMismatch();
+        });
+    }
+
+    /// <summary>An empty batch: Mean is NaN, Sum is 0, for every loss and entry point.</summary>
+    [Fact]
+    public void EmptyBatchGivesNaNMeanAndZeroSum()
+    {
+        T[] none = [];
+        ForEachWidth(width =>
+        {
+            foreach (bool fromLogits in new[] { true, false })
+            {
+                foreach (bool soft in new[] { false, true })
+                {
+                    var call = new CategoricalCall<T> { FromLogits = fromLogits, Input = none, Classes = 3, Soft = soft, IgnoreIndex = -100 };
+                    AssertMeanNaNSumZero(call.Loss(Reduction.Mean), call.Loss(Reduction.Sum), $"{call.Describe()}, {width}");
+                    AssertMeanNaNSumZero(call.WithGradient([], Reduction.Mean), call.WithGradient([], Reduction.Sum), $"{call.Describe()} with gradient, {width}");
+                    call.Losses([]);
+                }
+
+                var binary = new BinaryCall<T> { FromLogits = fromLogits, Input = none, Targets = none };
+                AssertMeanNaNSumZero(binary.Loss(Reduction.Mean), binary.Loss(Reduction.Sum), $"{binary.Describe()}, {width}");
+                AssertMeanNaNSumZero(binary.WithGradient([], Reduction.Mean), binary.WithGradient([], Reduction.Sum), $"{binary.Describe()} with gradient, {width}");
+                binary.Losses([]);
+            }
+        });
+    }
+
+    /// <summary>Every row ignored: Mean is NaN, Sum is 0, every per-row loss and gradient entry is 0.</summary>
+    [Fact]
+    public void AllRowsIgnored()
+    {
+        T[] logits = Values(1, 2, 3, 4, 5, 6);
+        T[] probabilities = Values(0.1, 0.2, 0.7, 0.3, 0.3, 0.4);
+        int[] labels = [-100, -100];
+        ForEachWidth(width =>
+        {
+            foreach (bool fromLogits in new[] { true, false })
+            {
+                var call = new CategoricalCall<T> { FromLogits = fromLogits, Input = fromLogits ? logits : probabilities, Classes = 3, Labels = labels, IgnoreIndex = -100, Smoothing = 0.1 };
+                T[] losses = LossBuffers<T>.Filled(2);
+                T[] gradient = LossBuffers<T>.Filled(6);
+                T mean = call.WithGradient(gradient, Reduction.Mean);
+                AssertMeanNaNSumZero(mean, call.Loss(Reduction.Sum), $"{call.Describe()}, {width}");
+                Assert.True(T.IsNaN(call.Loss(Reduction.Mean)), $"{call.Describe()}, {width}: Mean without gradient is not NaN.");
+                AssertExactly([0, 0, 0, 0, 0, 0], gradient, $"{call.Describe()} Mean gradient, {width}");
+                call.Losses(losses);
+                AssertExactly([0, 0], losses, $"{call.Describe()} losses, {width}");
+            }
+        });
+    }
+
+    /// <summary>
+    /// ignoreIndex inside [0, classes) ignores the rows with that label (PyTorch checks it before the range), leaving a Mean
+    /// over 2 rows, one of whose labels sits on a -infinity logit (+infinity); a zero class weight on that label makes it
+    /// contribute 0 instead (no NaN). Both against the reference.
+    /// </summary>
+    [Fact]
+    public void IgnoreIndexInRangeAndZeroClassWeight()
+    {
+        double[] row = [0.5, -1, 2, 0.25, 3, -2, 1, 1, -double.PositiveInfinity, 0, 4, 1];
+        int[] labels = [1, 0, 2, 1];
+        double[] weights = [1.5, 0.5, 0];
+        ForEachWidth(width =>
+        {
+            var check = new LossCheck<T>();
+            T[] gradient = new T[12];
+            T[] losses = new T[4];
+            LossReference.Result inRange = Expected(row, labels, null, [], 0, ignoreIndex: 1);
+            check.Loss(inRange.Loss(Reduction.Mean), CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(row), labels, gradient, 3, Reduction.Mean, default, 1), $"ignoreIndex 1, {width}");
+            check.Gradient(inRange.Gradient(Reduction.Mean), inRange.Magnitude(Reduction.Mean), gradient, $"ignoreIndex 1, {width}");
+            Assert.Equal(2, inRange.Denominator);
+
+            LossReference.Result weighted = Expected(row, labels, null, weights, 0);
+            CategoricalCrossEntropy.FromLogits<T>(Values(row), labels, losses, 3, Values(weights));
+            check.Losses(weighted.RowLosses, losses, $"zero weight, {width}");
+            Assert.Equal(0, weighted.RowLosses[2]);
+            check.Loss(weighted.Loss(Reduction.Mean), CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(row), labels, gradient, 3, Reduction.Mean, Values(weights)), $"zero weight, {width}");
+            check.Gradient(weighted.Gradient(Reduction.Mean), weighted.Magnitude(Reduction.Mean), gradient, $"zero weight, {width}");
+            check.AssertNoMismatch();
+        });
+    }
+
+    private static LossReference.Result Expected(double[] logits, int[]? labels, double[]? targets, double[] weights, double smoothing, int ignoreIndex = -100) =>
+        LossReference.Categorical(LossData.RoundTrip<T>(logits), true, logits.Length / (labels?.Length ?? 1), labels, targets, weights, ignoreIndex, smoothing);
+
+    private static T[] Values(params double[] values) => LossData.To<T>(values);
+
+    private static void AssertExactly(double[] expected, T[] actual, string context)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(double.CreateTruncating(actual[i]) == expected[i], $"{context}, entry {i}: expected exactly {expected[i]:R}, actual {actual[i]}.");
+        }
+    }
+
+    private static void AssertFinite(T[] values, string context)
+    {
+        foreach (T value in values)
+        {
+            Assert.True(T.IsFinite(value), $"{context}: {value} is not finite.");
+        }
+    }
+
+    private static void AssertMeanNaNSumZero(T mean, T sum, string context)
+    {
+        Assert.True(T.IsNaN(mean), $"{context}: Mean {mean}, expected NaN.");
+        Assert.True(T.IsZero(sum), $"{context}: Sum {sum}, expected 0.");
+    }
+
+    private static void ForEachWidth(Action<VectorWidth> check)
+    {
+        foreach (VectorWidth width in Widths.All)
+        {
+            using (Simd.Limit(width))
+            {
+                check(width);
+            }
+        }
+    }
+}
+
+public sealed class FloatSpecialValueTests : SpecialValueTests<float>;
+
+public sealed class DoubleSpecialValueTests : SpecialValueTests<double>;
