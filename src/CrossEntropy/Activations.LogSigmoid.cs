@@ -22,7 +22,7 @@ public static partial class Activations
     {
         ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination));
         var kernel = new MapKernel<LogSigmoidOperator, T>(x, destination);
-        Simd.Run<MapKernel<LogSigmoidOperator, T>, T>(ref kernel);
+        Simd.Run<MapKernel<LogSigmoidOperator, T>, T>(ref kernel, Simd.Groups(x.Length), Simd.GroupSize);
     }
 
     private readonly struct LogSigmoidOperator : IUnaryBlockOperator

@@ -42,7 +42,7 @@ public static partial class Activations
         ThrowHelper.Rows(x.Length, classes, nameof(x));
         ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination));
         var kernel = new LogSoftmaxKernel<T>(x, destination, classes);
-        Simd.Run<LogSoftmaxKernel<T>, T>(ref kernel);
+        Simd.Run<LogSoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
     }
 
     /// <summary>Computes the gradient of a loss with respect to the input of <see cref="LogSoftmax{T}(ReadOnlySpan{T}, Span{T}, int)"/>.</summary>
@@ -66,7 +66,7 @@ public static partial class Activations
     {
         CheckBackward(output, outputGradient, inputGradient, classes);
         var kernel = new LogSoftmaxBackwardKernel<T>(output, outputGradient, inputGradient, classes);
-        Simd.Run<LogSoftmaxBackwardKernel<T>, T>(ref kernel);
+        Simd.Run<LogSoftmaxBackwardKernel<T>, T>(ref kernel, output.Length / classes, classes);
     }
 
     private readonly ref struct LogSoftmaxKernel<T>(ReadOnlySpan<T> x, Span<T> destination, int classes) : IKernel
@@ -75,10 +75,15 @@ public static partial class Activations
         private readonly ReadOnlySpan<T> _x = x;
         private readonly Span<T> _destination = destination;
 
-        public void Run<TBlock, TCompute>()
+        public double Run<TBlock, TCompute>(int start, int end)
             where TBlock : struct, IBlock<TBlock, TCompute>
-            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
-            Kernel<TBlock, TCompute, T>.LogSoftmax(_x, _destination, classes);
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
+        {
+            int offset = start * classes;
+            int length = (end - start) * classes;
+            Kernel<TBlock, TCompute, T>.LogSoftmax(_x.Slice(offset, length), _destination.Slice(offset, length), classes);
+            return 0;
+        }
     }
 
     private readonly ref struct LogSoftmaxBackwardKernel<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classes) : IKernel
@@ -88,10 +93,16 @@ public static partial class Activations
         private readonly ReadOnlySpan<T> _outputGradient = outputGradient;
         private readonly Span<T> _inputGradient = inputGradient;
 
-        public void Run<TBlock, TCompute>()
+        public double Run<TBlock, TCompute>(int start, int end)
             where TBlock : struct, IBlock<TBlock, TCompute>
-            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
-            Kernel<TBlock, TCompute, T>.LogSoftmaxBackward(_output, _outputGradient, _inputGradient, classes);
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
+        {
+            int offset = start * classes;
+            int length = (end - start) * classes;
+            Kernel<TBlock, TCompute, T>.LogSoftmaxBackward(
+                _output.Slice(offset, length), _outputGradient.Slice(offset, length), _inputGradient.Slice(offset, length), classes);
+            return 0;
+        }
     }
 }
 

@@ -43,7 +43,7 @@ public static partial class Activations
         int rows = ThrowHelper.Rows(x.Length, classes, nameof(x));
         ThrowHelper.CheckOutput(x, destination, rows, nameof(destination));
         var kernel = new LogSumExpKernel<T>(x, destination, classes);
-        Simd.Run<LogSumExpKernel<T>, T>(ref kernel);
+        Simd.Run<LogSumExpKernel<T>, T>(ref kernel, rows, classes);
     }
 
     private readonly ref struct LogSumExpKernel<T>(ReadOnlySpan<T> x, Span<T> destination, int classes) : IKernel
@@ -52,10 +52,13 @@ public static partial class Activations
         private readonly ReadOnlySpan<T> _x = x;
         private readonly Span<T> _destination = destination;
 
-        public void Run<TBlock, TCompute>()
+        public double Run<TBlock, TCompute>(int start, int end)
             where TBlock : struct, IBlock<TBlock, TCompute>
-            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
-            Kernel<TBlock, TCompute, T>.LogSumExp(_x, _destination, classes);
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
+        {
+            Kernel<TBlock, TCompute, T>.LogSumExp(_x.Slice(start * classes, (end - start) * classes), _destination[start..end], classes);
+            return 0;
+        }
     }
 }
 

@@ -22,7 +22,7 @@ public static partial class Activations
     {
         ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination));
         var kernel = new MapKernel<SigmoidOperator, T>(x, destination);
-        Simd.Run<MapKernel<SigmoidOperator, T>, T>(ref kernel);
+        Simd.Run<MapKernel<SigmoidOperator, T>, T>(ref kernel, Simd.Groups(x.Length), Simd.GroupSize);
     }
 
     /// <summary>Computes the gradient of a loss with respect to the input of <see cref="Sigmoid{T}(ReadOnlySpan{T}, Span{T})"/>.</summary>
@@ -44,7 +44,7 @@ public static partial class Activations
         ThrowHelper.CheckOutput(output, inputGradient, output.Length, nameof(inputGradient));
         ThrowHelper.CheckNoPartialOverlap(outputGradient, inputGradient, nameof(inputGradient));
         var kernel = new SigmoidBackwardKernel<T>(output, outputGradient, inputGradient);
-        Simd.Run<SigmoidBackwardKernel<T>, T>(ref kernel);
+        Simd.Run<SigmoidBackwardKernel<T>, T>(ref kernel, Simd.Groups(output.Length), Simd.GroupSize);
     }
 
     private readonly struct SigmoidOperator : IUnaryBlockOperator
@@ -69,10 +69,15 @@ public static partial class Activations
         private readonly ReadOnlySpan<T> _x = x;
         private readonly Span<T> _destination = destination;
 
-        public void Run<TBlock, TCompute>()
+        public double Run<TBlock, TCompute>(int start, int end)
             where TBlock : struct, IBlock<TBlock, TCompute>
-            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
-            Kernel<TBlock, TCompute, T>.Map<TOperator>(_x, _destination);
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
+        {
+            int offset = start * Simd.GroupSize;
+            int length = Math.Min(end * Simd.GroupSize, _x.Length) - offset;
+            Kernel<TBlock, TCompute, T>.Map<TOperator>(_x.Slice(offset, length), _destination.Slice(offset, length));
+            return 0;
+        }
     }
 
     private readonly ref struct SigmoidBackwardKernel<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient) : IKernel
@@ -82,10 +87,16 @@ public static partial class Activations
         private readonly ReadOnlySpan<T> _outputGradient = outputGradient;
         private readonly Span<T> _inputGradient = inputGradient;
 
-        public void Run<TBlock, TCompute>()
+        public double Run<TBlock, TCompute>(int start, int end)
             where TBlock : struct, IBlock<TBlock, TCompute>
-            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
-            Kernel<TBlock, TCompute, T>.SigmoidBackward(_output, _outputGradient, _inputGradient);
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
+        {
+            int offset = start * Simd.GroupSize;
+            int length = Math.Min(end * Simd.GroupSize, _output.Length) - offset;
+            Kernel<TBlock, TCompute, T>.SigmoidBackward(
+                _output.Slice(offset, length), _outputGradient.Slice(offset, length), _inputGradient.Slice(offset, length));
+            return 0;
+        }
     }
 }
 

@@ -47,7 +47,7 @@ public static partial class Activations
         ThrowHelper.Rows(x.Length, classes, nameof(x));
         ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination));
         var kernel = new SoftmaxKernel<T>(x, destination, classes);
-        Simd.Run<SoftmaxKernel<T>, T>(ref kernel);
+        Simd.Run<SoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
     }
 
     /// <summary>Computes the gradient of a loss with respect to the input of <see cref="Softmax{T}(ReadOnlySpan{T}, Span{T}, int)"/>.</summary>
@@ -71,7 +71,7 @@ public static partial class Activations
     {
         CheckBackward(output, outputGradient, inputGradient, classes);
         var kernel = new SoftmaxBackwardKernel<T>(output, outputGradient, inputGradient, classes);
-        Simd.Run<SoftmaxBackwardKernel<T>, T>(ref kernel);
+        Simd.Run<SoftmaxBackwardKernel<T>, T>(ref kernel, output.Length / classes, classes);
     }
 
     private static void CheckBackward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classes)
@@ -88,10 +88,15 @@ public static partial class Activations
         private readonly ReadOnlySpan<T> _x = x;
         private readonly Span<T> _destination = destination;
 
-        public void Run<TBlock, TCompute>()
+        public double Run<TBlock, TCompute>(int start, int end)
             where TBlock : struct, IBlock<TBlock, TCompute>
-            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
-            Kernel<TBlock, TCompute, T>.Softmax(_x, _destination, classes);
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
+        {
+            int offset = start * classes;
+            int length = (end - start) * classes;
+            Kernel<TBlock, TCompute, T>.Softmax(_x.Slice(offset, length), _destination.Slice(offset, length), classes);
+            return 0;
+        }
     }
 
     private readonly ref struct SoftmaxBackwardKernel<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classes) : IKernel
@@ -101,10 +106,16 @@ public static partial class Activations
         private readonly ReadOnlySpan<T> _outputGradient = outputGradient;
         private readonly Span<T> _inputGradient = inputGradient;
 
-        public void Run<TBlock, TCompute>()
+        public double Run<TBlock, TCompute>(int start, int end)
             where TBlock : struct, IBlock<TBlock, TCompute>
-            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
-            Kernel<TBlock, TCompute, T>.SoftmaxBackward(_output, _outputGradient, _inputGradient, classes);
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
+        {
+            int offset = start * classes;
+            int length = (end - start) * classes;
+            Kernel<TBlock, TCompute, T>.SoftmaxBackward(
+                _output.Slice(offset, length), _outputGradient.Slice(offset, length), _inputGradient.Slice(offset, length), classes);
+            return 0;
+        }
     }
 }
 
@@ -125,14 +136,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
 
             // exp(x - max) goes to the output in the pass that sums it, then is scaled in place.
-            T rest = SumExpBesideMax(row, max, deep, KeepsExponentials ? output : default, default, default, T.Zero, T.Zero, false, out _, out _);
+            Span<TMemory> kept = KeepsExponentials ? output : default;
+            T rest = SumExpBesideMax(row, max, deep, kept, default, default, T.Zero, T.Zero, false, out _, out _);
             TBlock m = TBlock.Create(max);
             TBlock scale = TBlock.Create(T.One / (T.One + rest));
-            TBlock tail = ExponentialsTail(row, output, max);
+            TBlock tail = ExponentialsTail(row, kept, max);
             TBlock last = tail;
             for (int i = 0; i < classes; i += Width)
             {
-                TBlock p = Exponentials(row, output, i, tail, m) * scale;
+                TBlock p = Exponentials(row, kept, i, tail, m) * scale;
                 if (i <= classes - Width)
                 {
                     Store(p, output, i);

@@ -56,8 +56,8 @@ public static partial class BinaryCrossEntropy
             Losses = losses,
             Gradient = gradient,
         };
-        Simd.Run<BinaryKernel<TOperator, T>, T>(ref kernel);
-        return T.CreateTruncating(reduction == Reduction.Mean ? kernel.Total / input.Length : kernel.Total);
+        double total = Simd.Run<BinaryKernel<TOperator, T>, T>(ref kernel, Simd.Groups(input.Length), Simd.GroupSize);
+        return T.CreateTruncating(reduction == Reduction.Mean ? total / input.Length : total);
     }
 
     private ref struct BinaryKernel<TOperator, T> : IKernel
@@ -72,13 +72,17 @@ public static partial class BinaryCrossEntropy
         public double GradientScale;
         public Span<T> Losses;
         public Span<T> Gradient;
-        public double Total;
 
-        public void Run<TBlock, TCompute>()
+        public readonly double Run<TBlock, TCompute>(int start, int end)
             where TBlock : struct, IBlock<TBlock, TCompute>
-            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
-            Total = Kernel<TBlock, TCompute, T>.BinaryCrossEntropy<TOperator>(
-                Input, Targets, Weights, PositiveWeights, LabelSmoothing, GradientScale, Losses, Gradient);
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
+        {
+            int offset = start * Simd.GroupSize;
+            int length = Math.Min(end * Simd.GroupSize, Input.Length) - offset;
+            return Kernel<TBlock, TCompute, T>.BinaryCrossEntropy<TOperator>(
+                Input.Slice(offset, length), Targets.Slice(offset, length), offset, Weights, PositiveWeights, LabelSmoothing, GradientScale,
+                Losses.IsEmpty ? Losses : Losses.Slice(offset, length), Gradient.IsEmpty ? Gradient : Gradient.Slice(offset, length));
+        }
     }
 }
 
@@ -97,10 +101,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
 {
     /// <summary>
     /// Binary cross-entropy element by element: writes the weighted losses and the gradient (times <paramref name="gradientScale"/>)
-    /// where those spans are not empty, and returns the sum of the weighted losses.
+    /// where those spans are not empty, and returns the sum of the weighted losses. The input starts at element
+    /// <paramref name="offset"/> of the batch, which places it in the cycles of the weights.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static double BinaryCrossEntropy<TOperator>(ReadOnlySpan<TMemory> input, ReadOnlySpan<TMemory> targets, ReadOnlySpan<TMemory> weights,
+    public static double BinaryCrossEntropy<TOperator>(ReadOnlySpan<TMemory> input, ReadOnlySpan<TMemory> targets, int offset, ReadOnlySpan<TMemory> weights,
         ReadOnlySpan<TMemory> positiveWeights, double labelSmoothing, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
         where TOperator : IBinaryLossOperator
     {
@@ -121,8 +126,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
         for (int i = 0; i < length; i += Width)
         {
             TBlock target = TBlock.FusedMultiplyAdd(Load(targets, i, targetsTail), keep, half);
-            TBlock weight = weights.IsEmpty ? one : Cyclic(weights, i);
-            TBlock positiveWeight = positiveWeights.IsEmpty ? one : Cyclic(positiveWeights, i);
+            TBlock weight = weights.IsEmpty ? one : Cyclic(weights, offset + i);
+            TBlock positiveWeight = positiveWeights.IsEmpty ? one : Cyclic(positiveWeights, offset + i);
             TBlock loss = TOperator.Invoke<TBlock, T>(Load(input, i, inputTail), target, positiveWeight, out TBlock g) * weight;
             g = g * weight * scale;
             if (i <= length - Width)

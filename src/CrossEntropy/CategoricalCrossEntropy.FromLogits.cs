@@ -224,8 +224,7 @@ public static partial class CategoricalCrossEntropy
             Losses = losses,
             Gradient = gradient,
         };
-        Simd.Run<FromLogitsKernel<T>, T>(ref kernel);
-        return kernel.Total;
+        return Simd.Run<FromLogitsKernel<T>, T>(ref kernel, logits.Length / classes, classes);
     }
 
     private ref struct FromLogitsKernel<T> : IKernel
@@ -241,13 +240,17 @@ public static partial class CategoricalCrossEntropy
         public double GradientScale;
         public Span<T> Losses;
         public Span<T> Gradient;
-        public double Total;
 
-        public void Run<TBlock, TCompute>()
+        public readonly double Run<TBlock, TCompute>(int start, int end)
             where TBlock : struct, IBlock<TBlock, TCompute>
-            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
-            Total = Kernel<TBlock, TCompute, T>.CrossEntropyFromLogits(
-                Logits, Labels, Targets, Classes, ClassWeights, IgnoreIndex, LabelSmoothing, GradientScale, Losses, Gradient);
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
+        {
+            int offset = start * Classes;
+            int length = (end - start) * Classes;
+            return Kernel<TBlock, TCompute, T>.CrossEntropyFromLogits(
+                Logits.Slice(offset, length), Rows(Labels, start, end - start), Rows(Targets, offset, length), Classes, ClassWeights, IgnoreIndex,
+                LabelSmoothing, GradientScale, Rows(Losses, start, end - start), Rows(Gradient, offset, length));
+        }
     }
 }
 
@@ -314,8 +317,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
         bool spread = factor != T.Zero;
         T labelLogit = labelled ? ToCompute(row[label]) : T.Zero;
 
-        // exp(x - max) goes to the gradient in the pass that sums it (the gradient may be the logits' memory).
-        Span<TMemory> kept = KeepsExponentials ? gradient : default;
+        // exp(x - max) goes to the gradient in the pass that sums it (the gradient may be the logits' memory, but not the
+        // targets', which the last pass reads again).
+        Span<TMemory> kept = KeepsExponentials && !gradient.Overlaps(targets) ? gradient : default;
         T rest = SumExpBesideMax(row, max, deep, kept, weights, targets, keep, perClass, spread, out T coefficientSum, out T shiftedSum);
         T logSum = Log1P(rest);
         T loss = spread ? factor * (logSum * coefficientSum - shiftedSum) : T.Zero;
@@ -337,13 +341,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock m = TBlock.Create(max);
             TBlock softmaxScale = TBlock.Create((labelWeight + factor * coefficientSum) / sum * scale);
             TBlock coefficientScale = TBlock.Create(-(factor * scale));
-            TBlock tail = ExponentialsTail(row, gradient, max);
+            TBlock tail = ExponentialsTail(row, kept, max);
             TBlock weightsTail = spread ? TailOrOnes(weights, row.Length) : tail;
             TBlock targetsTail = spread ? Tail(targets, T.Zero) : tail;
             TBlock last = tail;
             for (int i = 0; i < row.Length; i += Width)
             {
-                TBlock g = Exponentials(row, gradient, i, tail, m) * softmaxScale;
+                TBlock g = Exponentials(row, kept, i, tail, m) * softmaxScale;
                 if (spread)
                 {
                     TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);

@@ -225,8 +225,7 @@ public static partial class CategoricalCrossEntropy
             Losses = losses,
             Gradient = gradient,
         };
-        Simd.Run<FromProbabilitiesKernel<T>, T>(ref kernel);
-        return kernel.Total;
+        return Simd.Run<FromProbabilitiesKernel<T>, T>(ref kernel, probabilities.Length / classes, classes);
     }
 
     private ref struct FromProbabilitiesKernel<T> : IKernel
@@ -242,13 +241,17 @@ public static partial class CategoricalCrossEntropy
         public double GradientScale;
         public Span<T> Losses;
         public Span<T> Gradient;
-        public double Total;
 
-        public void Run<TBlock, TCompute>()
+        public readonly double Run<TBlock, TCompute>(int start, int end)
             where TBlock : struct, IBlock<TBlock, TCompute>
-            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
-            Total = Kernel<TBlock, TCompute, T>.CrossEntropyFromProbabilities(
-                Probabilities, Labels, Targets, Classes, ClassWeights, IgnoreIndex, LabelSmoothing, GradientScale, Losses, Gradient);
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
+        {
+            int offset = start * Classes;
+            int length = (end - start) * Classes;
+            return Kernel<TBlock, TCompute, T>.CrossEntropyFromProbabilities(
+                Probabilities.Slice(offset, length), Rows(Labels, start, end - start), Rows(Targets, offset, length), Classes, ClassWeights, IgnoreIndex,
+                LabelSmoothing, GradientScale, Rows(Losses, start, end - start), Rows(Gradient, offset, length));
+        }
     }
 }
 

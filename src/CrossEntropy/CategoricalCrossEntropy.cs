@@ -58,10 +58,21 @@ public static partial class CategoricalCrossEntropy
     private static double GradientScale(Reduction reduction, double denominator) =>
         reduction == Reduction.Mean ? 1 / denominator : 1;
 
-    /// <summary>The reduced loss from the sum of the row losses, rounded once to <typeparamref name="T"/>.</summary>
+    /// <summary>
+    /// The reduced loss from the sum of the row losses, rounded once to <typeparamref name="T"/>. A Mean over a zero
+    /// denominator is NaN, as PyTorch's weighted mean of the label term is 0/0 there whatever the smoothing term gives.
+    /// </summary>
     private static T Reduce<T>(double total, Reduction reduction, double denominator)
         where T : IFloatingPointIeee754<T> =>
-        T.CreateTruncating(reduction == Reduction.Mean ? total / denominator : total);
+        T.CreateTruncating(reduction == Reduction.Sum ? total : denominator == 0 ? double.NaN : total / denominator);
+
+    /// <summary>The part of an optional span from <paramref name="start"/> on, of <paramref name="length"/> elements: empty where it is empty.</summary>
+    private static ReadOnlySpan<TValue> Rows<TValue>(ReadOnlySpan<TValue> values, int start, int length) =>
+        values.IsEmpty ? values : values.Slice(start, length);
+
+    /// <summary>The part of an optional output from <paramref name="start"/> on, of <paramref name="length"/> elements: empty where it is empty.</summary>
+    private static Span<TValue> Rows<TValue>(Span<TValue> values, int start, int length) =>
+        values.IsEmpty ? values : values.Slice(start, length);
 
     /// <summary>Checks a per-row losses output: room for every row, and no memory shared with an input.</summary>
     private static void CheckLosses<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, Span<T> losses, int rows)

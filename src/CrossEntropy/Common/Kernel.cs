@@ -264,6 +264,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock x = Load(row, i, rowTail);
             TBlock isMax = TBlock.Equals(x, m);
             TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet);
+            if (TCoefficients.IsSet)
+            {
+                TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
+                coefficients.Add(a);
+                shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (x - m)));
+            }
+
             if (i > row.Length - Width)
             {
                 isMax &= inRow;
@@ -280,12 +287,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             sum.Add(TBlock.Select(isMax, zero, e));
             maxima += isMax & one;
-            if (TCoefficients.IsSet)
-            {
-                TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
-                coefficients.Add(a);
-                shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (x - m)));
-            }
         }
 
         // Reduce before the call below, so that no block is live across a call (every vector register is caller-saved).
@@ -327,12 +328,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>The tail block for <see cref="Exponentials"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock ExponentialsTail(ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, T max) =>
-        KeepsExponentials ? Tail(kept, T.Zero) : Tail(row, max);
+        kept.IsEmpty ? Tail(row, max) : Tail(kept, T.Zero);
 
-    /// <summary>The block of exp(x - max) at <paramref name="index"/>: read from <paramref name="kept"/>, or computed again.</summary>
+    /// <summary>
+    /// The block of exp(x - max) at <paramref name="index"/>: read from <paramref name="kept"/> where the pass that summed
+    /// them kept them there, or computed again where it is empty.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Exponentials(ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m) =>
-        KeepsExponentials ? Load(kept, index, tail) : ExpDifference(Load(row, index, tail), m);
+        kept.IsEmpty ? ExpDifference(Load(row, index, tail), m) : Load(kept, index, tail);
 
     /// <summary>
     /// A sum of blocks that loses no precision to long rows: eight blocks are added plainly, then their partial sum is added
@@ -360,7 +364,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             TBlock term = _partial - _compensation;
             TBlock next = _sum + term;
-            _compensation = (next - _sum) - term;
+            TBlock compensation = (next - _sum) - term;
+
+            // An infinite sum has no rounding error to carry; its compensation would be NaN.
+            _compensation = TBlock.Select(TBlock.Equals(compensation, compensation), compensation, default);
             _sum = next;
             _partial = default;
             _count = 0;
@@ -371,7 +378,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
             get
             {
                 Flush();
-                return TBlock.Sum(_sum) - TBlock.Sum(_compensation);
+                T sum = TBlock.Sum(_sum);
+                return T.IsFinite(sum) ? sum - TBlock.Sum(_compensation) : sum;
             }
         }
     }

@@ -13,10 +13,14 @@ internal enum VectorWidth
     Vector512 = 512,
 }
 
-/// <summary>A computation over blocks, run on the block type of the chosen hardware path.</summary>
+/// <summary>
+/// A computation over a batch of work items (rows, or groups of <see cref="Simd.GroupSize"/> elements), run on the block
+/// type of the chosen hardware path over any contiguous range of items. Items are independent; a loss kernel returns the
+/// sum of its items' losses, other kernels return 0.
+/// </summary>
 internal interface IKernel
 {
-    void Run<TBlock, T>()
+    double Run<TBlock, T>(int start, int end)
         where TBlock : struct, IBlock<TBlock, T>
         where T : unmanaged, IFloatingPointIeee754<T>;
 }
@@ -46,42 +50,40 @@ internal static class Simd
     }
 
     /// <summary>
-    /// Runs <paramref name="kernel"/> on the path for <see cref="Current"/>, computing in double for
-    /// <typeparamref name="TMemory"/> = double and in float for float and Half. Other types compute in double.
+    /// The elements of one item of an element-wise kernel: a whole number of blocks for both float and double, so that no
+    /// split between items depends on the element type's block.
     /// </summary>
-    public static void Run<TKernel, TMemory>(ref TKernel kernel)
+    public const int GroupSize = 64;
+
+    /// <summary>The number of element groups of <see cref="GroupSize"/> covering <paramref name="length"/> elements.</summary>
+    public static int Groups(int length) => (length + GroupSize - 1) / GroupSize;
+
+    /// <summary>
+    /// Runs <paramref name="kernel"/> over <paramref name="items"/> items of <paramref name="itemLength"/> elements on the path
+    /// for <see cref="Current"/>, computing in double for <typeparamref name="TMemory"/> = double and in float for float and
+    /// Half (other types compute in double), spread over threads by <see cref="Parallelism"/>. Returns the sum of the kernel's
+    /// results.
+    /// </summary>
+    public static double Run<TKernel, TMemory>(ref TKernel kernel, int items, int itemLength)
         where TKernel : IKernel, allows ref struct
     {
-        if (typeof(TMemory) == typeof(float) || typeof(TMemory) == typeof(Half))
-        {
-            Run<TKernel, float>(ref kernel, Current);
-        }
-        else
-        {
-            Run<TKernel, double>(ref kernel, Current);
-        }
+        VectorWidth width = Current;
+        return typeof(TMemory) == typeof(float) || typeof(TMemory) == typeof(Half)
+            ? Parallelism.Run<TKernel, float>(ref kernel, width, items, itemLength)
+            : Parallelism.Run<TKernel, double>(ref kernel, width, items, itemLength);
     }
 
-    private static void Run<TKernel, T>(ref TKernel kernel, VectorWidth width)
+    /// <summary>Runs <paramref name="kernel"/> over items <paramref name="start"/> to <paramref name="end"/> on the path for <paramref name="width"/>.</summary>
+    public static double Run<TKernel, T>(ref TKernel kernel, VectorWidth width, int start, int end)
         where TKernel : IKernel, allows ref struct
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        switch (width)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        width switch
         {
-            case VectorWidth.Vector512:
-                kernel.Run<Block512<T>, T>();
-                break;
-            case VectorWidth.Vector256:
-                kernel.Run<Block256<T>, T>();
-                break;
-            case VectorWidth.Vector128:
-                kernel.Run<Block128<T>, T>();
-                break;
-            default:
-                kernel.Run<BlockScalar<T>, T>();
-                break;
-        }
-    }
+            VectorWidth.Vector512 => kernel.Run<Block512<T>, T>(start, end),
+            VectorWidth.Vector256 => kernel.Run<Block256<T>, T>(start, end),
+            VectorWidth.Vector128 => kernel.Run<Block128<T>, T>(start, end),
+            _ => kernel.Run<BlockScalar<T>, T>(start, end),
+        };
 
     public readonly struct LimitScope(VectorWidth? previous) : IDisposable
     {

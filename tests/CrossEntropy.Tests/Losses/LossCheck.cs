@@ -54,7 +54,7 @@ internal sealed class LossCheck<T>
     /// <summary>The largest |actual - expected| / |expected| over the losses compared (expected finite and in the normal range of T).</summary>
     public double MaxLossError { get; private set; }
 
-    /// <summary>The largest |actual - expected| / |expected| over gradient entries not dominated by cancellation (|expected| at least 1% of the terms' magnitude).</summary>
+    /// <summary>The largest |actual - expected| / |expected| over gradient entries whose terms cancel by less than half (|expected| at least half their magnitude).</summary>
     public double MaxGradientError { get; private set; }
 
     /// <summary>The largest |actual - expected| / magnitude over all gradient entries whose magnitude is in the normal range of T.</summary>
@@ -127,7 +127,7 @@ internal sealed class LossCheck<T>
             }
 
             double error = Math.Abs(value - expected[i]);
-            if (Math.Abs(expected[i]) >= 0.01 * magnitude[i] && Math.Abs(expected[i]) >= LossTolerance<T>.MinNormal)
+            if (Math.Abs(expected[i]) >= 0.5 * magnitude[i] && Math.Abs(expected[i]) >= LossTolerance<T>.MinNormal)
             {
                 MaxGradientError = Math.Max(MaxGradientError, error / Math.Abs(expected[i]));
             }
@@ -156,7 +156,7 @@ internal sealed class LossCheck<T>
 
     public string Summary(string name) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{typeof(T).Name} {name}: {Comparisons} values compared; max relative error of losses {MaxLossError:E2}, of gradient entries {MaxGradientError:E2}, of gradient entries relative to their terms' magnitude {MaxGradientErrorOfMagnitude:E2}.");
+            $"{typeof(T).Name} {name}: {Comparisons} values compared; max relative error of losses {MaxLossError:E2}, of gradient entries (terms cancelling by less than half) {MaxGradientError:E2}, of all gradient entries relative to their terms' magnitude {MaxGradientErrorOfMagnitude:E2}.");
 
     /// <summary>The expectation rounded to T: a finite value beyond T's range must come out as that infinity.</summary>
     private static double Rounded(double expected) => ToDouble(T.CreateTruncating(expected));

@@ -224,7 +224,7 @@ internal static class LossReference
         return x >= 0 ? 1 / (1 + e) : e / (1 + e);
     }
 
-    /// <summary>Neumaier-compensated sum, so long rows keep full double precision.</summary>
+    /// <summary>Neumaier-compensated sum, so long rows keep full double precision; a sum that is not finite is returned as is.</summary>
     public static double Sum(ReadOnlySpan<double> values)
     {
         double sum = 0;
@@ -236,7 +236,7 @@ internal static class LossReference
             sum = next;
         }
 
-        return sum + lost;
+        return double.IsFinite(sum) ? sum + lost : sum;
     }
 
     private static double Smooth(double y, double smoothing) => y * (1 - smoothing) + 0.5 * smoothing;

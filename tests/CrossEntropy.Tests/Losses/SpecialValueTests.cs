@@ -11,6 +11,8 @@ namespace CrossEntropy.Tests.Losses;
 public abstract class SpecialValueTests<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>A row whose second and fourth classes are masked with -infinity logits.</summary>
+    private static readonly double[] MaskedRow = [2, double.NegativeInfinity, 1, double.NegativeInfinity];
     /// <summary>
     /// Rows [L, 0, -L] for L = 1e4 and 1e9 with each label: the losses are exactly 0, L and 2L (e^-L underflows), and the Sum
     /// gradient rows exactly [0, 0, 0], [1, -1, 0] and [1, 0, -1]. A target split [0.5, 0.5, 0] costs exactly L / 2.
@@ -73,46 +75,85 @@ public abstract class SpecialValueTests<T>
 
     /// <summary>
     /// -infinity logits on classes with target 0 are fine: the loss is finite and their gradient entries are exactly 0, with
-    /// labels and with targets. Label smoothing puts mass on them (loss +infinity), unless their class weight is 0, in which
-    /// case they contribute nothing (where PyTorch returns NaN); the gradient follows the closed form either way.
+    /// labels and with targets.
     /// </summary>
     [Fact]
     public void NegativeInfinityLogitsOnClassesWithoutTarget()
     {
-        double inf = double.PositiveInfinity;
-        double[] row = [2, -inf, 1, -inf];
-        T[] logits = Values(row);
-        T[] targets = Values(0.7, 0, 0.3, 0);
-        T[] maskWeights = Values(1, 0, 1, 0);
         ForEachWidth(width =>
         {
             var check = new LossCheck<T>();
             T[] gradient = new T[4];
-            T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, [0], gradient, 4);
+            T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(MaskedRow), [0], gradient, 4);
             check.Loss(LossReference.Log1P(Math.Exp(-1)), loss, $"label, {width}");
             Assert.True(T.IsZero(gradient[1]) && T.IsZero(gradient[3]), $"label, {width}: gradient {gradient[1]}, {gradient[3]} on -infinity logits.");
-            LossReference.Result labelled = Expected(row, [0], null, [], 0);
+            LossReference.Result labelled = Expected(MaskedRow, [0], null, [], 0);
             check.Gradient(labelled.Gradient(Reduction.Mean), labelled.Magnitude(Reduction.Mean), gradient, $"label, {width}");
 
-            loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, targets, gradient, 4);
-            LossReference.Result soft = Expected(row, null, [0.7, 0, 0.3, 0], [], 0);
+            loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(MaskedRow), Values(0.7, 0, 0.3, 0), gradient, 4);
+            LossReference.Result soft = Expected(MaskedRow, null, [0.7, 0, 0.3, 0], [], 0);
             check.Loss(soft.Loss(Reduction.Mean), loss, $"targets, {width}");
             Assert.True(T.IsZero(gradient[1]) && T.IsZero(gradient[3]), $"targets, {width}: gradient {gradient[1]}, {gradient[3]} on -infinity logits.");
             check.Gradient(soft.Gradient(Reduction.Mean), soft.Magnitude(Reduction.Mean), gradient, $"targets, {width}");
-
-            loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, [0], gradient, 4, Reduction.Mean, default, -100, 0.1);
-            Assert.True(T.IsPositiveInfinity(loss), $"smoothed, {width}: loss {loss}, expected +infinity.");
-            LossReference.Result smoothed = Expected(row, [0], null, [], 0.1);
-            check.Gradient(smoothed.Gradient(Reduction.Mean), smoothed.Magnitude(Reduction.Mean), gradient, $"smoothed, {width}");
-
-            loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, [0], gradient, 4, Reduction.Mean, maskWeights, -100, 0.1);
-            LossReference.Result masked = Expected(row, [0], null, [1, 0, 1, 0], 0.1);
-            Assert.True(double.IsFinite(masked.Loss(Reduction.Mean)));
-            check.Loss(masked.Loss(Reduction.Mean), loss, $"smoothed with zero weights, {width}");
-            check.Gradient(masked.Gradient(Reduction.Mean), masked.Magnitude(Reduction.Mean), gradient, $"smoothed with zero weights, {width}");
             check.AssertNoMismatch();
+        });
+    }
 
-            Assert.True(T.IsPositiveInfinity(CategoricalCrossEntropy.FromLogits<T>(logits, [1], 4)), $"{width}: a label on a -infinity logit must cost +infinity.");
+    /// <summary>A label on a -infinity logit costs +infinity; the gradient stays finite (softmax - one_hot).</summary>
+    [Fact]
+    public void LabelOnNegativeInfinityLogitCostsInfinity()
+    {
+        ForEachWidth(width =>
+        {
+            T[] gradient = new T[4];
+            T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(MaskedRow), [1], gradient, 4);
+            Assert.True(T.IsPositiveInfinity(loss), $"{width}: loss {loss}, expected +infinity.");
+            var check = new LossCheck<T>();
+            LossReference.Result expected = Expected(MaskedRow, [1], null, [], 0);
+            check.Gradient(expected.Gradient(Reduction.Mean), expected.Magnitude(Reduction.Mean), gradient, $"{width}");
+            check.AssertNoMismatch();
+        });
+    }
+
+    /// <summary>
+    /// Label smoothing 0.1 puts target mass s / C on the -infinity logits of the row [2, -inf, 1, -inf]: the loss is +infinity
+    /// (the contract: "target mass on a -infinity logit gives +infinity"), with a label and with targets; the gradient follows
+    /// the closed form (finite).
+    /// </summary>
+    [Fact]
+    public void SmoothingOntoNegativeInfinityLogitsCostsInfinity()
+    {
+        ForEachWidth(width =>
+        {
+            var check = new LossCheck<T>();
+            T[] gradient = new T[4];
+            T labelled = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(MaskedRow), [0], gradient, 4, Reduction.Mean, default, -100, 0.1);
+            LossReference.Result expected = Expected(MaskedRow, [0], null, [], 0.1);
+            check.Gradient(expected.Gradient(Reduction.Mean), expected.Magnitude(Reduction.Mean), gradient, $"label, {width}");
+            T soft = CategoricalCrossEntropy.FromLogits<T>(Values(MaskedRow), Values(0.7, 0, 0.3, 0), 4, Reduction.Mean, default, 0.1);
+            Assert.True(T.IsPositiveInfinity(labelled) && T.IsPositiveInfinity(soft), $"{width}: losses {labelled} (label) and {soft} (targets), expected +infinity.");
+            check.AssertNoMismatch();
+        });
+    }
+
+    /// <summary>
+    /// With label smoothing 0.1 and class weights [1, 0, 1, 0], the -infinity logits of [2, -inf, 1, -inf] have w t' = 0 and
+    /// contribute nothing (PyTorch returns NaN here; the contract gives 0 log 0 = 0): a finite loss, as the reference.
+    /// </summary>
+    [Fact]
+    public void ZeroWeightsMaskNegativeInfinityLogitsUnderSmoothing()
+    {
+        double[] weights = [1, 0, 1, 0];
+        LossReference.Result expected = Expected(MaskedRow, [0], null, weights, 0.1);
+        Assert.True(double.IsFinite(expected.Loss(Reduction.Mean)));
+        ForEachWidth(width =>
+        {
+            var check = new LossCheck<T>();
+            T[] gradient = new T[4];
+            T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(MaskedRow), [0], gradient, 4, Reduction.Mean, Values(weights), -100, 0.1);
+            check.Loss(expected.Loss(Reduction.Mean), loss, $"{width}");
+            check.Gradient(expected.Gradient(Reduction.Mean), expected.Magnitude(Reduction.Mean), gradient, $"{width}");
+            check.AssertNoMismatch();
         });
     }
 

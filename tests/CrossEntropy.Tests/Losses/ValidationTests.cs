@@ -1,0 +1,273 @@
+using System;
+using System.Numerics;
+using Xunit;
+
+namespace CrossEntropy.Tests.Losses;
+
+/// <summary>
+/// Rejected arguments: the exception type and parameter name, through every entry point (reduced, per-row, with
+/// gradient), and outputs that still hold their sentinel afterwards (every argument is checked before anything is
+/// written). Bad labels and probabilities are placed last. Each case runs on every SIMD width.
+/// </summary>
+public abstract class ValidationTests<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private const int Classes = 3;
+    private const int Rows = 4;
+    private const int Length = 6;
+
+    public static TheoryData<bool, bool> Kinds => new() { { true, false }, { true, true }, { false, false }, { false, true } };
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void CategoricalRejectsBadShapesAndOptions(bool fromLogits, bool soft)
+    {
+        CategoricalArgs valid = CategoricalArgs.Valid(fromLogits, soft);
+        RejectedEverywhere<ArgumentOutOfRangeException>("classes", valid with { Classes = 0 });
+        RejectedEverywhere<ArgumentOutOfRangeException>("classes", valid with { Classes = -1 });
+        RejectedEverywhere<ArgumentException>(null, valid with { Input = valid.Input[..^1], Targets = soft ? valid.Targets[..^1] : valid.Targets });
+        RejectedEverywhere<ArgumentException>("classWeights", valid with { Weights = Values(1, 2) });
+        RejectedEverywhere<ArgumentException>("classWeights", valid with { Weights = Values(1, 2, 3, 4) });
+        foreach (double smoothing in new[] { -0.01, 1.01, double.NaN, double.PositiveInfinity })
+        {
+            RejectedEverywhere<ArgumentOutOfRangeException>("labelSmoothing", valid with { Smoothing = smoothing });
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CategoricalRejectsBadLabels(bool fromLogits)
+    {
+        CategoricalArgs valid = CategoricalArgs.Valid(fromLogits, soft: false);
+        RejectedEverywhere<ArgumentOutOfRangeException>("labels", valid with { Labels = [0, 1, 2, Classes] });
+        RejectedEverywhere<ArgumentOutOfRangeException>("labels", valid with { Labels = [0, 1, 2, -1] });
+        RejectedEverywhere<ArgumentOutOfRangeException>("labels", valid with { Labels = [-1, 1, 2, -100], IgnoreIndex = -1 });
+        RejectedEverywhere<ArgumentOutOfRangeException>("labels", valid with { Labels = [0, 1, 2, int.MinValue] });
+        RejectedEverywhere<ArgumentException>("labels", valid with { Labels = [0, 1, 2] });
+        RejectedEverywhere<ArgumentException>("labels", valid with { Labels = [0, 1, 2, 0, 1] });
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CategoricalRejectsTargetsOfAnotherLength(bool fromLogits)
+    {
+        CategoricalArgs valid = CategoricalArgs.Valid(fromLogits, soft: true);
+        RejectedEverywhere<ArgumentException>("targets", valid with { Targets = valid.Targets[..^1] });
+        RejectedEverywhere<ArgumentException>("targets", valid with { Targets = [.. valid.Targets, T.Zero] });
+    }
+
+    [Theory]
+    [InlineData(1.5)]
+    [InlineData(-0.25)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void CategoricalRejectsProbabilitiesOutsideZeroOne(double bad)
+    {
+        foreach (bool soft in new[] { false, true })
+        {
+            CategoricalArgs valid = CategoricalArgs.Valid(fromLogits: false, soft);
+            RejectedEverywhere<ArgumentOutOfRangeException>("probabilities", valid with { Input = [.. valid.Input[..^1], T.CreateTruncating(bad)] });
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void CategoricalRejectsBadOutputsAndReductions(bool fromLogits, bool soft)
+    {
+        CategoricalArgs args = CategoricalArgs.Valid(fromLogits, soft);
+        ForEachWidth(() =>
+        {
+            T[] losses = LossBuffers<T>.Filled(Rows - 1);
+            Rejected<ArgumentException>("losses", () => args.Call().Losses(losses), losses);
+            T[] gradient = LossBuffers<T>.Filled(Rows * Classes - 1);
+            Rejected<ArgumentException>("gradient", () => args.Call().WithGradient(gradient, Reduction.Mean), gradient);
+            gradient = LossBuffers<T>.Filled(Rows * Classes);
+            Rejected<ArgumentOutOfRangeException>("reduction", () => args.Call().Loss((Reduction)2));
+            Rejected<ArgumentOutOfRangeException>("reduction", () => args.Call().WithGradient(gradient, (Reduction)(-1)), gradient);
+
+            // Outputs sharing memory with an input without being exactly that memory: one element apart.
+            T[] shared = Shared(args.Input);
+            Rejected<ArgumentException>("gradient", () => args.CallOn(shared.AsSpan(1), args.Targets).WithGradient(shared.AsSpan(0, args.Input.Length), Reduction.Mean), shared, args.Input);
+            shared = Shared(args.Input);
+            Rejected<ArgumentException>("losses", () => args.CallOn(shared.AsSpan(1), args.Targets).Losses(shared.AsSpan(0, Rows)), shared, args.Input);
+            if (soft)
+            {
+                shared = Shared(args.Targets);
+                Rejected<ArgumentException>("gradient", () => args.CallOn(args.Input, shared.AsSpan(1)).WithGradient(shared.AsSpan(0, args.Input.Length), Reduction.Mean), shared, args.Targets);
+            }
+        });
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void BinaryRejectsBadArguments(bool fromLogits)
+    {
+        BinaryArgs valid = BinaryArgs.Valid(fromLogits);
+        RejectedEverywhere<ArgumentException>("targets", valid with { Targets = valid.Targets[..^1] });
+        RejectedEverywhere<ArgumentException>("targets", valid with { Targets = [.. valid.Targets, T.Zero] });
+        RejectedEverywhere<ArgumentException>("weights", valid with { Weights = Values(1, 2, 3, 4) });
+        RejectedEverywhere<ArgumentException>("weights", valid with { Weights = Values(1, 2, 3, 4, 5, 6, 7) });
+        if (fromLogits)
+        {
+            RejectedEverywhere<ArgumentException>("positiveWeights", valid with { PositiveWeights = Values(1, 2, 3, 4) });
+        }
+
+        foreach (double smoothing in new[] { -0.01, 1.01, double.NaN, double.NegativeInfinity })
+        {
+            RejectedEverywhere<ArgumentOutOfRangeException>("labelSmoothing", valid with { Smoothing = smoothing });
+        }
+    }
+
+    [Theory]
+    [InlineData(1.5)]
+    [InlineData(-0.25)]
+    [InlineData(double.NaN)]
+    [InlineData(double.NegativeInfinity)]
+    public void BinaryRejectsProbabilitiesOutsideZeroOne(double bad)
+    {
+        BinaryArgs valid = BinaryArgs.Valid(fromLogits: false);
+        RejectedEverywhere<ArgumentOutOfRangeException>("probabilities", valid with { Input = [.. valid.Input[..^1], T.CreateTruncating(bad)] });
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void BinaryRejectsBadOutputsAndReductions(bool fromLogits)
+    {
+        BinaryArgs args = BinaryArgs.Valid(fromLogits);
+        ForEachWidth(() =>
+        {
+            T[] losses = LossBuffers<T>.Filled(Length - 1);
+            Rejected<ArgumentException>("losses", () => args.Call().Losses(losses), losses);
+            T[] gradient = LossBuffers<T>.Filled(Length - 1);
+            Rejected<ArgumentException>("gradient", () => args.Call().WithGradient(gradient, Reduction.Sum), gradient);
+            gradient = LossBuffers<T>.Filled(Length);
+            Rejected<ArgumentOutOfRangeException>("reduction", () => args.Call().Loss((Reduction)2));
+            Rejected<ArgumentOutOfRangeException>("reduction", () => args.Call().WithGradient(gradient, (Reduction)2), gradient);
+
+            T[] shared = Shared(args.Input);
+            Rejected<ArgumentException>("gradient", () => args.CallOn(shared.AsSpan(1), args.Targets).WithGradient(shared.AsSpan(0, Length), Reduction.Mean), shared, args.Input);
+            shared = Shared(args.Input);
+            Rejected<ArgumentException>("losses", () => args.CallOn(shared.AsSpan(1), args.Targets).Losses(shared.AsSpan(0, Length)), shared, args.Input);
+            shared = Shared(args.Targets);
+            Rejected<ArgumentException>("gradient", () => args.CallOn(args.Input, shared.AsSpan(1)).WithGradient(shared.AsSpan(0, Length), Reduction.Mean), shared, args.Targets);
+        });
+    }
+
+    /// <summary>Every entry point throws <typeparamref name="TException"/> naming <paramref name="paramName"/> (any name when null) and writes nothing, on every width.</summary>
+    private static void RejectedEverywhere<TException>(string? paramName, CategoricalArgs args)
+        where TException : ArgumentException =>
+        ForEachWidth(() =>
+        {
+            T[] losses = LossBuffers<T>.Filled(Rows + 2);
+            T[] gradient = LossBuffers<T>.Filled(Rows * Classes + 2);
+            Rejected<TException>(paramName, () => args.Call().Loss(Reduction.Mean));
+            Rejected<TException>(paramName, () => args.Call().Losses(losses), losses);
+            Rejected<TException>(paramName, () => args.Call().WithGradient(gradient, Reduction.Sum), gradient);
+        });
+
+    private static void RejectedEverywhere<TException>(string? paramName, BinaryArgs args)
+        where TException : ArgumentException =>
+        ForEachWidth(() =>
+        {
+            T[] losses = LossBuffers<T>.Filled(Length + 2);
+            T[] gradient = LossBuffers<T>.Filled(Length + 2);
+            Rejected<TException>(paramName, () => args.Call().Loss(Reduction.Sum));
+            Rejected<TException>(paramName, () => args.Call().Losses(losses), losses);
+            Rejected<TException>(paramName, () => args.Call().WithGradient(gradient, Reduction.Mean), gradient);
+        });
+
+    /// <summary>
+    /// <paramref name="call"/> throws exactly <typeparamref name="TException"/> with <paramref name="paramName"/> (unless null), and
+    /// <paramref name="output"/> still holds the sentinel, or, when <paramref name="input"/> is given, holds the sentinel
+    /// followed by that input (an output sharing memory with it).
+    /// </summary>
+    private static void Rejected<TException>(string? paramName, Action call, T[]? output = null, T[]? input = null)
+        where TException : ArgumentException
+    {
+        TException exception = Assert.Throws<TException>(call);
+        if (paramName is not null)
+        {
+            Assert.Equal(paramName, exception.ParamName);
+        }
+
+        if (output is null)
+        {
+            return;
+        }
+
+        if (input is null)
+        {
+            Assert.True(LossBuffers<T>.UntouchedOutside(output, 0, 0), $"{typeof(TException).Name} for {paramName}: an output changed although the call was rejected.");
+        }
+        else
+        {
+            Assert.True(Check<T>.SameBits(LossBuffers<T>.Sentinel, output[0]), $"{typeof(TException).Name} for {paramName}: the shared output changed.");
+            Check<T>.SameBits(input, output.AsSpan(1), $"{typeof(TException).Name} for {paramName}: the shared input");
+        }
+    }
+
+    /// <summary>The sentinel followed by <paramref name="values"/>: an output at 0 overlaps an input at 1 without being its memory.</summary>
+    private static T[] Shared(T[] values)
+    {
+        T[] shared = LossBuffers<T>.Filled(values.Length + 1);
+        values.CopyTo(shared, 1);
+        return shared;
+    }
+
+    private static T[] Values(params double[] values) => LossData.To<T>(values);
+
+    private static void ForEachWidth(Action check)
+    {
+        foreach (VectorWidth width in Widths.All)
+        {
+            using (Simd.Limit(width))
+            {
+                check();
+            }
+        }
+    }
+
+    /// <summary>The arguments of a categorical call as arrays, so that a lambda can capture them.</summary>
+    private sealed record CategoricalArgs(bool FromLogits, bool Soft, T[] Input, T[] Targets, int[] Labels, int Classes, T[] Weights, int IgnoreIndex, double Smoothing)
+    {
+        /// <summary>Four rows of three classes that every entry point accepts.</summary>
+        public static CategoricalArgs Valid(bool fromLogits, bool soft) =>
+            new(fromLogits, soft,
+                fromLogits ? Values(-4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7) : Values(0.1, 0.2, 0.7, 0.3, 0.3, 0.4, 0.5, 0.25, 0.25, 1, 0, 0),
+                Values(1, 0, 0, 0.5, 0.5, 0, 0, 0, 1, 0.2, 0.3, 0.5), [0, 1, 2, 1], ValidationTests<T>.Classes, [], -100, 0.1);
+
+        public CategoricalCall<T> Call() => CallOn(Input, Targets);
+
+        /// <summary>The call with the input and targets taken from other memory.</summary>
+        public CategoricalCall<T> CallOn(ReadOnlySpan<T> input, ReadOnlySpan<T> targets) => new()
+        {
+            FromLogits = FromLogits, Input = input, Classes = Classes, Soft = Soft, Labels = Labels, Targets = targets, Weights = Weights,
+            IgnoreIndex = IgnoreIndex, Smoothing = Smoothing,
+        };
+    }
+
+    /// <summary>The arguments of a binary call as arrays.</summary>
+    private sealed record BinaryArgs(bool FromLogits, T[] Input, T[] Targets, T[] Weights, T[] PositiveWeights, double Smoothing)
+    {
+        /// <summary>Six elements, weights of length 2 and positive weights of length 3, that every entry point accepts.</summary>
+        public static BinaryArgs Valid(bool fromLogits) =>
+            new(fromLogits, fromLogits ? Values(-2, -1, 0, 1, 2, 3) : Values(0, 0.2, 0.4, 0.6, 0.8, 1), Values(0, 1, 0.5, 1, 0, 1),
+                Values(0.5, 2), fromLogits ? Values(1, 2, 3) : [], 0.1);
+
+        public BinaryCall<T> Call() => CallOn(Input, Targets);
+
+        /// <summary>The call with the input and targets taken from other memory.</summary>
+        public BinaryCall<T> CallOn(ReadOnlySpan<T> input, ReadOnlySpan<T> targets) => new()
+        {
+            FromLogits = FromLogits, Input = input, Targets = targets, Weights = Weights, PositiveWeights = PositiveWeights, Smoothing = Smoothing,
+        };
+    }
+}
+
+public sealed class FloatValidationTests : ValidationTests<float>;
+
+public sealed class DoubleValidationTests : ValidationTests<double>;
