@@ -7,8 +7,8 @@ using BenchmarkDotNet.Attributes;
 namespace CrossEntropy.Benchmarks;
 
 /// <summary>
-/// Softmax, LogSoftmax and Sigmoid against their peers in TensorPrimitives. Logits are uniform in [-5, 5], where
-/// TensorPrimitives.SoftMax (which does not subtract the maximum) does not overflow.
+/// Softmax, LogSoftmax and Sigmoid on one thread against their peers in TensorPrimitives. Logits are uniform in [-5, 5],
+/// where TensorPrimitives.SoftMax (which does not subtract the maximum) does not overflow.
 /// </summary>
 [GenericTypeArguments(typeof(float))]
 [GenericTypeArguments(typeof(double))]
@@ -28,13 +28,8 @@ public class ActivationBenchmarks<T>
     [GlobalSetup]
     public void Setup()
     {
-        var random = new Random(42);
-        _x = new T[Shape.Elements];
-        for (int i = 0; i < _x.Length; i++)
-        {
-            _x[i] = T.CreateTruncating(random.NextDouble() * 10 - 5);
-        }
-
+        Parallelism.Limit(1);
+        _x = Inputs.Uniform<T>(new Random(Inputs.Seed), Shape.Elements, -5, 5);
         _destination = new T[Shape.Elements];
         _scratch = new T[Shape.Classes];
     }
@@ -57,7 +52,7 @@ public class ActivationBenchmarks<T>
         return _destination;
     }
 
-    /// <summary>Max-subtracted log-softmax composed from TensorPrimitives calls: Max, Subtract, Exp, Sum, Log, Subtract.</summary>
+    /// <summary>Max-subtracted log-softmax, row by row: Max, Subtract, Exp, Sum, then Subtract the Log of the sum.</summary>
     [Benchmark(Baseline = true), BenchmarkCategory("LogSoftmax")]
     public T[] TensorPrimitives_LogSoftmax_Composed()
     {

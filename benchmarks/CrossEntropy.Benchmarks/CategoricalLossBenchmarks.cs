@@ -7,8 +7,8 @@ using BenchmarkDotNet.Attributes;
 namespace CrossEntropy.Benchmarks;
 
 /// <summary>
-/// Mean cross-entropy with integer labels and its gradient, against the same work composed from TensorPrimitives calls
-/// (max-subtracted, so both are exact on these inputs).
+/// Mean cross-entropy with integer labels and its gradient, on one thread, against the same work composed from
+/// TensorPrimitives calls (max-subtracted, so both are exact on these inputs).
 /// </summary>
 [GenericTypeArguments(typeof(float))]
 [GenericTypeArguments(typeof(double))]
@@ -28,25 +28,19 @@ public class CategoricalLossBenchmarks<T>
     [GlobalSetup]
     public void Setup()
     {
-        var random = new Random(42);
-        _logits = new T[Shape.Elements];
-        for (int i = 0; i < _logits.Length; i++)
-        {
-            _logits[i] = T.CreateTruncating(random.NextDouble() * 10 - 5);
-        }
-
-        _labels = new int[Shape.Rows];
-        for (int i = 0; i < _labels.Length; i++)
-        {
-            _labels[i] = random.Next(Shape.Classes);
-        }
-
+        Parallelism.Limit(1);
+        var random = new Random(Inputs.Seed);
+        _logits = Inputs.Uniform<T>(random, Shape.Elements, -5, 5);
+        _labels = Inputs.Labels(random, Shape.Rows, Shape.Classes);
         _gradient = new T[Shape.Elements];
     }
 
-    /// <summary>Per row: Max, Subtract, Exp, Sum, the loss from Log of the sum, then Multiply by 1/(sum rows) and the label's -1/rows.</summary>
+    /// <summary>
+    /// Per row: Max, Subtract, Exp, Sum, the loss from the Log of the sum, then Multiply by 1 / (sum x rows) and subtract
+    /// 1 / rows at the label.
+    /// </summary>
     [Benchmark(Baseline = true), BenchmarkCategory("FromLogitsWithGradient")]
-    public T TensorPrimitives_Composed_LossAndGradient()
+    public T TensorPrimitives_CrossEntropyWithGradient_Composed()
     {
         T total = T.Zero;
         T inverseRows = T.One / T.CreateTruncating(Shape.Rows);

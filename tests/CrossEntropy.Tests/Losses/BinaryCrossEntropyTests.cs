@@ -10,7 +10,8 @@ namespace CrossEntropy.Tests.Losses;
 /// <summary>
 /// Randomized comparisons of <see cref="BinaryCrossEntropy"/> with <see cref="LossReference"/>: from logits and from
 /// probabilities, weights and positive weights of length 0 (none), 1, a divisor of the input length and the input length,
-/// label smoothing 0, 0.1 and 1, every reduction and the gradients, on every SIMD width with the same bits on each.
+/// label smoothing 0, 0.1 and 1, every reduction and the gradients, on every SIMD width (the scalar path, slow in a test
+/// build, up to 300 elements) with the same bits on each.
 /// </summary>
 public abstract class BinaryCrossEntropyTests<T>(ITestOutputHelper output)
     where T : unmanaged, IFloatingPointIeee754<T>

@@ -47,8 +47,8 @@ public abstract class CategoricalCrossEntropyTests<T>(ITestOutputHelper output)
 
     /// <summary>
     /// Mean, Sum, per-row losses and both gradients, for logits and probabilities, labels and targets, with and without
-    /// class weights, with and without ignored rows, label smoothing 0, 0.1 and 1, on every width; and the same bits on
-    /// every width.
+    /// class weights, with and without ignored rows, label smoothing 0, 0.1 and 1, against the reference on the widths of
+    /// <see cref="WidthsFor"/>, with the same bits on each.
     /// </summary>
     [Theory]
     [MemberData(nameof(ClassCounts))]

@@ -10,7 +10,8 @@ namespace CrossEntropy.Tests.Losses;
 /// Every input and output in <see cref="BoundedMemory{T}"/> (the last element right before an inaccessible page, so any
 /// read or write past the end crashes the run), for every length 0..256 on every SIMD width: the results match the
 /// reference, and gradients (and binary losses) written over an input have the bits of those written elsewhere.
-/// The scalar path, which reads one element at a time and is slow in a test build, runs one entry point per case.
+/// The scalar path, which reads one element at a time and is slow in a test build, runs only the gradient (written
+/// elsewhere and over the input), and for categorical losses only on the first shape of each length.
 /// </summary>
 public abstract class GuardedMemoryTests<T>(ITestOutputHelper output)
     where T : unmanaged, IFloatingPointIeee754<T>

@@ -13,9 +13,9 @@ namespace CrossEntropy.Tests.Losses;
 /// (the same error budget in double ulps, with room for long rows), 2e-3 for Half (computed in float, then rounded once
 /// to 11 significant bits: 2.4e-4, plus the error of the float values it was computed from).</item>
 /// <item>Gradient entries: the same relative tolerance on the entry, plus <see cref="Cancellation"/> times the sum of the
-/// magnitudes of the terms that make up the entry (softmax * sum(w t') and w t' from logits), which is what rounding can
-/// leave where those terms cancel: 1e-5 for float (sum(w t') over 32000 classes, summed in float, is off by a few 1e-6),
-/// 1e-13 for double (the same in double ulps), 1e-3 for Half.</item>
+/// magnitudes of the terms that make up the entry (<see cref="LossReference.Result.Magnitude"/>: softmax * sum(w t') and
+/// w t' from logits), which is what rounding can leave where those terms cancel: 1e-5 for float (room for sum(w t') over
+/// 32000 classes summed plainly in float, off by a few 1e-6), 1e-13 for double (the same in double ulps), 1e-3 for Half.</item>
 /// <item>An absolute floor of about one rounding step below the normal range of T, where results carry few bits.</item>
 /// </list>
 /// </summary>
