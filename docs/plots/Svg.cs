@@ -18,6 +18,12 @@ internal readonly record struct Box(double Left, double Top, double Width, doubl
 /// <summary>A named line through the points (X[i], Y[i]).</summary>
 internal sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, bool Dashed = false);
 
+/// <summary>One horizontal bar: its label on the left, its length, and optionally a goal marked across it.</summary>
+internal sealed record Bar(string Label, double Value, double? Goal = null);
+
+/// <summary>Bars drawn together under one title, in one colour.</summary>
+internal sealed record BarGroup(string Title, IReadOnlyList<Bar> Bars);
+
 /// <summary>The corner of the plotting area that holds the legend.</summary>
 internal enum Corner
 {
@@ -127,6 +133,8 @@ internal static class Chart
     private const string DashPattern = "7 4";
     private const string GridColour = "#e3e3e3";
     private const string AxisColour = "#555";
+    private const double PlotTop = 40, PlotBottom = 56;
+    private const double GroupTitleRow = 26, BarRow = 22, BarThickness = 15;
 
     /// <summary>Draws a line chart in <paramref name="box"/>: title, both axes with grid lines, one line per series and a legend.</summary>
     public static void Lines(SvgCanvas svg, Box box, string title, Axis x, Axis y, IReadOnlyList<Series> series, Corner legend)
@@ -144,12 +152,52 @@ internal static class Chart
         Legend(svg, plot, series.Select((s, i) => (s.Name, Palette[i % Palette.Length], s.Dashed)).ToArray(), legend);
     }
 
-    /// <summary>Writes the title above <paramref name="box"/> and returns the part of it left for the data, inside the axis margins.</summary>
-    public static Box PlotArea(SvgCanvas svg, Box box, string title)
+    /// <summary>The height of a <see cref="HorizontalBars"/> chart of <paramref name="groups"/>: a title row per group and a row per bar, plus margins.</summary>
+    public static double HorizontalBarsHeight(IReadOnlyList<BarGroup> groups) =>
+        PlotTop + PlotBottom + groups.Sum(g => GroupTitleRow + g.Bars.Count * BarRow);
+
+    /// <summary>
+    /// Draws groups of horizontal bars in <paramref name="box"/>, each group under its title and in its own colour, with the
+    /// value written at the end of each bar, a black tick at each bar's goal, and a solid line at <paramref name="reference"/>.
+    /// </summary>
+    public static void HorizontalBars(SvgCanvas svg, Box box, string title, Axis x, IReadOnlyList<BarGroup> groups, double reference, string referenceLabel)
     {
-        const double Left = 70, Right = 20, Top = 40, Bottom = 56;
+        Box plot = PlotArea(svg, box, title, left: 84);
+        XAxis(svg, plot, x);
+        double top = plot.Top;
+        for (int i = 0; i < groups.Count; i++)
+        {
+            string colour = Palette[i % Palette.Length];
+            svg.Text(plot.Left + 6, top + GroupTitleRow - 7, groups[i].Title, size: 13, bold: true);
+            top += GroupTitleRow;
+            foreach (Bar bar in groups[i].Bars)
+            {
+                double middle = top + BarRow / 2;
+                double end = x.ToPixel(bar.Value, plot.Left, plot.Right);
+                svg.Rectangle(new Box(plot.Left, middle - BarThickness / 2, end - plot.Left, BarThickness), colour);
+                svg.Text(plot.Left - 8, middle + 4, bar.Label, anchor: "end");
+                svg.Text(end + 5, middle + 4, bar.Value.ToString("0.00", CultureInfo.InvariantCulture) + "x");
+                if (bar.Goal is double goal)
+                {
+                    double goalX = x.ToPixel(goal, plot.Left, plot.Right);
+                    svg.Line(goalX, middle - BarRow / 2 + 1, goalX, middle + BarRow / 2 - 1, "#000", 2.5);
+                }
+
+                top += BarRow;
+            }
+        }
+
+        double referenceX = x.ToPixel(reference, plot.Left, plot.Right);
+        svg.Line(referenceX, plot.Top - 4, referenceX, plot.Bottom, AxisColour, 1.5);
+        svg.Text(referenceX, plot.Top - 8, referenceLabel, size: 11, anchor: "middle");
+    }
+
+    /// <summary>Writes the title above <paramref name="box"/> and returns the part of it left for the data, inside the axis margins.</summary>
+    public static Box PlotArea(SvgCanvas svg, Box box, string title, double left = 70)
+    {
+        const double Right = 20;
         svg.Text(box.Left + box.Width / 2, box.Top + 24, title, size: 15, anchor: "middle", bold: true);
-        return new Box(box.Left + Left, box.Top + Top, box.Width - Left - Right, box.Height - Top - Bottom);
+        return new Box(box.Left + left, box.Top + PlotTop, box.Width - left - Right, box.Height - PlotTop - PlotBottom);
     }
 
     /// <summary>Draws horizontal grid lines at the ticks of <paramref name="y"/>, their values on the left and the axis label.</summary>

@@ -34,7 +34,7 @@ public static partial class Activations
         {
             TBlock zero = BlockMath<TBlock, T>.Zero;
             TBlock z = BlockMath<TBlock, T>.ExpNonPositive(zero - BlockMath<TBlock, T>.Abs(x));
-            return TBlock.Min(x, zero) - BlockMath<TBlock, T>.Log1P(z);
+            return TBlock.Min(x, zero) - BlockMath<TBlock, T>.Log1PUnit(z, BlockMath<TBlock, T>.One / (BlockMath<TBlock, T>.One + z));
         }
     }
 }

@@ -116,7 +116,7 @@ public static partial class BinaryCrossEntropy
 
             TBlock linear = TBlock.Select(negative, zero - positiveTarget * x, negativeTarget * x);
             TBlock logWeight = one + positiveTarget - y;
-            return TBlock.FusedMultiplyAdd(logWeight, BlockMath<TBlock, T>.Log1P(z), linear);
+            return TBlock.FusedMultiplyAdd(logWeight, BlockMath<TBlock, T>.Log1PUnit(z, large), linear);
         }
     }
 }

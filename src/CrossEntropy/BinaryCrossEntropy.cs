@@ -152,6 +152,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
             sum.Add(loss);
         }
 
+        // Reduce before the calls below, so that no block is live across a call (every vector register is caller-saved).
+        double total = double.CreateTruncating(sum.Total);
         if (!losses.IsEmpty)
         {
             StoreTail(lastLoss, losses, length);
@@ -162,7 +164,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             StoreTail(lastGradient, gradient, length);
         }
 
-        return double.CreateTruncating(sum.Total);
+        return total;
     }
 
     /// <summary>The block of <c>w[(index + lane) % w.Length]</c>.</summary>

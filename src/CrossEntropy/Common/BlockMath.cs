@@ -177,17 +177,29 @@ internal static class BlockMath<TBlock, T>
 
     /// <summary>
     /// ln x for x &gt;= 0 (0 gives -infinity, +infinity gives +infinity, NaN and negative x give NaN), to about 1 ulp.
-    /// x = m 2^e with m in [sqrt(1/2), sqrt(2)); ln m = 2 atanh(f / (2 + f)) with f = m - 1, by its series.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TBlock Log(TBlock x)
     {
         // Subnormals: scale into the normal range first.
         TBlock tiny = TBlock.LessThan(x, MinNormal);
-        TBlock scaled = TBlock.Select(tiny, x * SubnormalScale, x);
-        TBlock e = (TBlock.ShiftRightBits(scaled, IsFloat ? 23 : 52) | TwoToMantissa) - TwoToMantissa - ExponentBias
-            + (tiny & SubnormalExponent);
-        TBlock m = (scaled & MantissaMask) | One;
+        TBlock result = LogNormal(TBlock.Select(tiny, x * SubnormalScale, x), tiny & SubnormalExponent);
+
+        // 0 -> -inf, +inf -> +inf, NaN or negative -> NaN.
+        TBlock positiveFinite = TBlock.GreaterThan(x, Zero) & TBlock.LessThan(x, PositiveInfinity);
+        TBlock special = TBlock.Select(TBlock.Equals(x, Zero), NegativeInfinity, TBlock.Select(TBlock.Equals(x, PositiveInfinity), x, NaN));
+        return TBlock.Select(positiveFinite, result, special);
+    }
+
+    /// <summary>
+    /// ln(x 2^<paramref name="exponent"/>) for a positive normal x (NaN gives NaN). x = m 2^e with m in [sqrt(1/2), sqrt(2));
+    /// ln m = 2 atanh(f / (2 + f)) with f = m - 1, by its series.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock LogNormal(TBlock x, TBlock exponent)
+    {
+        TBlock e = (TBlock.ShiftRightBits(x, IsFloat ? 23 : 52) | TwoToMantissa) - TwoToMantissa - ExponentBias + exponent;
+        TBlock m = (x & MantissaMask) | One;
         TBlock big = TBlock.GreaterThan(m, Sqrt2);
         m = TBlock.Select(big, m * Half, m);
         e += big & One;
@@ -217,12 +229,19 @@ internal static class BlockMath<TBlock, T>
         // ln(1 + f) = f - (f^2/2 - s (f^2/2 + R)), with R = z * poly.
         TBlock halfSquare = Half * f * f;
         TBlock lnM = f - (halfSquare - s * TBlock.FusedMultiplyAdd(z, poly, halfSquare));
-        TBlock result = TBlock.FusedMultiplyAdd(e, Ln2High, TBlock.FusedMultiplyAdd(e, Ln2Low, lnM));
+        return TBlock.FusedMultiplyAdd(e, Ln2High, TBlock.FusedMultiplyAdd(e, Ln2Low, lnM));
+    }
 
-        // 0 -> -inf, +inf -> +inf, NaN or negative -> NaN.
-        TBlock positiveFinite = TBlock.GreaterThan(x, Zero) & TBlock.LessThan(x, PositiveInfinity);
-        TBlock special = TBlock.Select(TBlock.Equals(x, Zero), NegativeInfinity, TBlock.Select(TBlock.Equals(x, PositiveInfinity), x, NaN));
-        return TBlock.Select(positiveFinite, result, special);
+    /// <summary>
+    /// ln(1 + z) for z in [0, 1] or NaN, given <paramref name="reciprocal"/> = 1 / (1 + z): the log1p of an exponential
+    /// e^-|x|, where the caller has the reciprocal already. Accurate also where z is far below 1 ulp of 1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TBlock Log1PUnit(TBlock z, TBlock reciprocal)
+    {
+        // u = 1 + z rounds; (z - (u - 1)) / u restores what the rounding lost.
+        TBlock u = One + z;
+        return LogNormal(u, Zero) + (z - (u - One)) * reciprocal;
     }
 
     /// <summary>ln(1 + x) for x &gt;= -1 or NaN, accurate also where |x| is far below 1 ulp of 1; -1 gives -infinity.</summary>

@@ -1,0 +1,341 @@
+using System;
+using System.Numerics;
+using static CrossEntropy.Tests.Determinism.DeterminismData;
+
+namespace CrossEntropy.Tests.Determinism;
+
+/// <summary>
+/// The cases of the determinism sweeps: seeded inputs for one shape and the calls of one public method family on them,
+/// every output element and every returned loss collected. Each builder draws its data from its own seed.
+/// </summary>
+internal static class DeterminismCases
+{
+    /// <summary>Distinguishes the seeds of the families, so that no two families share data by accident.</summary>
+    private enum Family
+    {
+        Softmax = 1,
+        LogSoftmax,
+        LogSumExp,
+        SoftmaxBackward,
+        LogSoftmaxBackward,
+        Sigmoid,
+        LogSigmoid,
+        SigmoidBackward,
+        CategoricalLabels,
+        CategoricalTargets,
+        Binary,
+        Specials,
+    }
+
+    public static Case<T> Softmax<T>(int rows, int classes)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(Seed((int)Family.Softmax, rows, classes));
+        return new Case<T>
+        {
+            Name = $"{typeof(T).Name} Softmax {rows} x {classes}",
+            X = Convert<T>(Logits(random, rows, classes, negativeInfinity: true)),
+            Parts = [new("softmax", rows * classes)],
+            Scalars = [],
+            Call = (inputs, output, scalars) => Activations.Softmax(inputs.X, output, classes),
+        };
+    }
+
+    public static Case<T> LogSoftmax<T>(int rows, int classes)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(Seed((int)Family.LogSoftmax, rows, classes));
+        return new Case<T>
+        {
+            Name = $"{typeof(T).Name} LogSoftmax {rows} x {classes}",
+            X = Convert<T>(Logits(random, rows, classes, negativeInfinity: true)),
+            Parts = [new("log-softmax", rows * classes)],
+            Scalars = [],
+            Call = (inputs, output, scalars) => Activations.LogSoftmax(inputs.X, output, classes),
+        };
+    }
+
+    /// <summary>The per-row overload, and the one-row overload over the whole batch as a scalar.</summary>
+    public static Case<T> LogSumExp<T>(int rows, int classes)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(Seed((int)Family.LogSumExp, rows, classes));
+        return new Case<T>
+        {
+            Name = $"{typeof(T).Name} LogSumExp {rows} x {classes}",
+            X = Convert<T>(Logits(random, rows, classes, negativeInfinity: true)),
+            Parts = [new("logsumexp per row", rows)],
+            Scalars = ["logsumexp of the whole batch"],
+            Call = (inputs, output, scalars) =>
+            {
+                Activations.LogSumExp(inputs.X, output, classes);
+                scalars[0] = Activations.LogSumExp(inputs.X);
+            },
+        };
+    }
+
+    /// <summary>X: probabilities (some exactly 0), Y: output gradients.</summary>
+    public static Case<T> SoftmaxBackward<T>(int rows, int classes)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(Seed((int)Family.SoftmaxBackward, rows, classes));
+        return new Case<T>
+        {
+            Name = $"{typeof(T).Name} SoftmaxBackward {rows} x {classes}",
+            X = Convert<T>(Probabilities(random, rows, classes)),
+            Y = Convert<T>(Gradients(random, rows, classes)),
+            Parts = [new("input gradient", rows * classes)],
+            Scalars = [],
+            Call = (inputs, output, scalars) => Activations.SoftmaxBackward(inputs.X, inputs.Y, output, classes),
+        };
+    }
+
+    /// <summary>X: log-probabilities (some -infinity), Y: output gradients.</summary>
+    public static Case<T> LogSoftmaxBackward<T>(int rows, int classes)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(Seed((int)Family.LogSoftmaxBackward, rows, classes));
+        return new Case<T>
+        {
+            Name = $"{typeof(T).Name} LogSoftmaxBackward {rows} x {classes}",
+            X = Convert<T>(LogProbabilities(random, rows, classes)),
+            Y = Convert<T>(Gradients(random, rows, classes)),
+            Parts = [new("input gradient", rows * classes)],
+            Scalars = [],
+            Call = (inputs, output, scalars) => Activations.LogSoftmaxBackward(inputs.X, inputs.Y, output, classes),
+        };
+    }
+
+    public static Case<T> Sigmoid<T>(int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(Seed((int)Family.Sigmoid, count, 0));
+        return new Case<T>
+        {
+            Name = $"{typeof(T).Name} Sigmoid {count}",
+            X = Convert<T>(Elements(random, count, specials: true)),
+            Parts = [new("sigmoid", count)],
+            Scalars = [],
+            Call = (inputs, output, scalars) => Activations.Sigmoid(inputs.X, output),
+        };
+    }
+
+    public static Case<T> LogSigmoid<T>(int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(Seed((int)Family.LogSigmoid, count, 0));
+        return new Case<T>
+        {
+            Name = $"{typeof(T).Name} LogSigmoid {count}",
+            X = Convert<T>(Elements(random, count, specials: true)),
+            Parts = [new("log-sigmoid", count)],
+            Scalars = [],
+            Call = (inputs, output, scalars) => Activations.LogSigmoid(inputs.X, output),
+        };
+    }
+
+    /// <summary>X: sigmoids, Y: output gradients.</summary>
+    public static Case<T> SigmoidBackward<T>(int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(Seed((int)Family.SigmoidBackward, count, 0));
+        return new Case<T>
+        {
+            Name = $"{typeof(T).Name} SigmoidBackward {count}",
+            X = Convert<T>(Sigmoids(random, count)),
+            Y = Convert<T>(Gradients(random, 1, count)),
+            Parts = [new("input gradient", count)],
+            Scalars = [],
+            Call = (inputs, output, scalars) => Activations.SigmoidBackward(inputs.X, inputs.Y, output),
+        };
+    }
+
+    /// <summary>
+    /// Categorical cross-entropy with integer labels, from logits or from probabilities: Mean and Sum, per-row losses, and
+    /// the loss and gradient for Mean and for Sum. About one row in eight is ignored; the ignore index is -100 (the default)
+    /// without class weights and -1 with them. Without smoothing, logits have -infinity on some classes other than the label.
+    /// </summary>
+    public static Case<T> CategoricalLabels<T>(int rows, int classes, bool fromLogits, bool weighted, double smoothing)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(Seed((int)Family.CategoricalLabels, rows, classes, Variant(fromLogits, weighted, smoothing)));
+        int ignoreIndex = weighted ? -1 : -100;
+        int[] labels = Labels(random, rows, classes, ignore: true, ignoreIndex);
+        int[] keep = Array.ConvertAll(labels, label => label == ignoreIndex ? -1 : label);
+        double[] input = fromLogits ? Logits(random, rows, classes, negativeInfinity: smoothing == 0, keep) : Probabilities(random, rows, classes);
+        int n = rows * classes;
+        return new Case<T>
+        {
+            Name = $"{typeof(T).Name} CategoricalCrossEntropy.{(fromLogits ? "FromLogits" : "FromProbabilities")} labels {rows} x {classes}" +
+                $"{(weighted ? ", class weights" : string.Empty)}, smoothing {smoothing}, ignoreIndex {ignoreIndex}",
+            X = Convert<T>(input),
+            W = weighted ? Convert<T>(Weights(random, classes)) : [],
+            Labels = labels,
+            Parts = [new("per-row losses", rows), new("gradient (Mean)", n), new("gradient (Sum)", n)],
+            Scalars = ["Mean", "Sum", "Mean with gradient", "Sum with gradient"],
+            Call = (inputs, output, scalars) =>
+            {
+                ReadOnlySpan<T> x = inputs.X;
+                ReadOnlySpan<T> w = inputs.W;
+                ReadOnlySpan<int> y = inputs.Labels;
+                Span<T> losses = output[..rows];
+                Span<T> meanGradient = output.Slice(rows, n);
+                Span<T> sumGradient = output.Slice(rows + n, n);
+                if (fromLogits)
+                {
+                    scalars[0] = CategoricalCrossEntropy.FromLogits(x, y, classes, Reduction.Mean, w, ignoreIndex, smoothing);
+                    scalars[1] = CategoricalCrossEntropy.FromLogits(x, y, classes, Reduction.Sum, w, ignoreIndex, smoothing);
+                    CategoricalCrossEntropy.FromLogits(x, y, losses, classes, w, ignoreIndex, smoothing);
+                    scalars[2] = CategoricalCrossEntropy.FromLogitsWithGradient(x, y, meanGradient, classes, Reduction.Mean, w, ignoreIndex, smoothing);
+                    scalars[3] = CategoricalCrossEntropy.FromLogitsWithGradient(x, y, sumGradient, classes, Reduction.Sum, w, ignoreIndex, smoothing);
+                }
+                else
+                {
+                    scalars[0] = CategoricalCrossEntropy.FromProbabilities(x, y, classes, Reduction.Mean, w, ignoreIndex, smoothing);
+                    scalars[1] = CategoricalCrossEntropy.FromProbabilities(x, y, classes, Reduction.Sum, w, ignoreIndex, smoothing);
+                    CategoricalCrossEntropy.FromProbabilities(x, y, losses, classes, w, ignoreIndex, smoothing);
+                    scalars[2] = CategoricalCrossEntropy.FromProbabilitiesWithGradient(x, y, meanGradient, classes, Reduction.Mean, w, ignoreIndex, smoothing);
+                    scalars[3] = CategoricalCrossEntropy.FromProbabilitiesWithGradient(x, y, sumGradient, classes, Reduction.Sum, w, ignoreIndex, smoothing);
+                }
+            },
+        };
+    }
+
+    /// <summary>
+    /// Categorical cross-entropy with soft targets (zero on -infinity logits), from logits or from probabilities: Mean and
+    /// Sum, per-row losses, and the loss and gradient for Mean and for Sum.
+    /// </summary>
+    public static Case<T> CategoricalTargets<T>(int rows, int classes, bool fromLogits, bool weighted, double smoothing)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(Seed((int)Family.CategoricalTargets, rows, classes, Variant(fromLogits, weighted, smoothing)));
+        double[] input = fromLogits ? Logits(random, rows, classes, negativeInfinity: smoothing == 0) : Probabilities(random, rows, classes);
+        double[] targets = SoftTargets(random, fromLogits ? input : Array.ConvertAll(input, p => p > 0 ? 0.0 : double.NegativeInfinity), classes);
+        int n = rows * classes;
+        return new Case<T>
+        {
+            Name = $"{typeof(T).Name} CategoricalCrossEntropy.{(fromLogits ? "FromLogits" : "FromProbabilities")} soft targets {rows} x {classes}" +
+                $"{(weighted ? ", class weights" : string.Empty)}, smoothing {smoothing}",
+            X = Convert<T>(input),
+            Y = Convert<T>(targets),
+            W = weighted ? Convert<T>(Weights(random, classes)) : [],
+            Parts = [new("per-row losses", rows), new("gradient (Mean)", n), new("gradient (Sum)", n)],
+            Scalars = ["Mean", "Sum", "Mean with gradient", "Sum with gradient"],
+            Call = (inputs, output, scalars) =>
+            {
+                ReadOnlySpan<T> x = inputs.X;
+                ReadOnlySpan<T> t = inputs.Y;
+                ReadOnlySpan<T> w = inputs.W;
+                Span<T> losses = output[..rows];
+                Span<T> meanGradient = output.Slice(rows, n);
+                Span<T> sumGradient = output.Slice(rows + n, n);
+                if (fromLogits)
+                {
+                    scalars[0] = CategoricalCrossEntropy.FromLogits(x, t, classes, Reduction.Mean, w, smoothing);
+                    scalars[1] = CategoricalCrossEntropy.FromLogits(x, t, classes, Reduction.Sum, w, smoothing);
+                    CategoricalCrossEntropy.FromLogits(x, t, losses, classes, w, smoothing);
+                    scalars[2] = CategoricalCrossEntropy.FromLogitsWithGradient(x, t, meanGradient, classes, Reduction.Mean, w, smoothing);
+                    scalars[3] = CategoricalCrossEntropy.FromLogitsWithGradient(x, t, sumGradient, classes, Reduction.Sum, w, smoothing);
+                }
+                else
+                {
+                    scalars[0] = CategoricalCrossEntropy.FromProbabilities(x, t, classes, Reduction.Mean, w, smoothing);
+                    scalars[1] = CategoricalCrossEntropy.FromProbabilities(x, t, classes, Reduction.Sum, w, smoothing);
+                    CategoricalCrossEntropy.FromProbabilities(x, t, losses, classes, w, smoothing);
+                    scalars[2] = CategoricalCrossEntropy.FromProbabilitiesWithGradient(x, t, meanGradient, classes, Reduction.Mean, w, smoothing);
+                    scalars[3] = CategoricalCrossEntropy.FromProbabilitiesWithGradient(x, t, sumGradient, classes, Reduction.Sum, w, smoothing);
+                }
+            },
+        };
+    }
+
+    /// <summary>
+    /// Binary cross-entropy on a row-major [rows, columns] batch, from logits or from probabilities: Mean and Sum,
+    /// per-element losses, and the loss and gradient for Mean and for Sum. The weights have one entry per column; the
+    /// positive weights (logits only) one per element of the first d rows, d the largest of 3, 2, 1 dividing the rows,
+    /// so both cycles cross the 64-element groups and the chunk boundaries.
+    /// </summary>
+    public static Case<T> Binary<T>(int rows, int columns, bool fromLogits, bool weighted, bool positiveWeighted, double smoothing)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(Seed((int)Family.Binary, rows, columns, Variant(fromLogits, weighted, smoothing) + (positiveWeighted ? 16 : 0)));
+        int n = rows * columns;
+        int cycles = rows % 3 == 0 ? 3 : rows % 2 == 0 ? 2 : 1;
+        double[] input = fromLogits ? Elements(random, n, specials: false) : BinaryProbabilities(random, n);
+        return new Case<T>
+        {
+            Name = $"{typeof(T).Name} BinaryCrossEntropy.{(fromLogits ? "FromLogits" : "FromProbabilities")} {rows} x {columns}" +
+                $"{(weighted ? ", weights" : string.Empty)}{(positiveWeighted ? ", positive weights" : string.Empty)}, smoothing {smoothing}",
+            X = Convert<T>(input),
+            Y = Convert<T>(BinaryTargets(random, n)),
+            W = weighted ? Convert<T>(Weights(random, columns)) : [],
+            V = positiveWeighted ? Convert<T>(Weights(random, columns * cycles)) : [],
+            Parts = [new("per-element losses", n), new("gradient (Mean)", n), new("gradient (Sum)", n)],
+            Scalars = ["Mean", "Sum", "Mean with gradient", "Sum with gradient"],
+            Call = (inputs, output, scalars) =>
+            {
+                ReadOnlySpan<T> x = inputs.X;
+                ReadOnlySpan<T> t = inputs.Y;
+                ReadOnlySpan<T> w = inputs.W;
+                ReadOnlySpan<T> v = inputs.V;
+                Span<T> losses = output[..n];
+                Span<T> meanGradient = output.Slice(n, n);
+                Span<T> sumGradient = output.Slice(2 * n, n);
+                if (fromLogits)
+                {
+                    scalars[0] = BinaryCrossEntropy.FromLogits(x, t, Reduction.Mean, w, v, smoothing);
+                    scalars[1] = BinaryCrossEntropy.FromLogits(x, t, Reduction.Sum, w, v, smoothing);
+                    BinaryCrossEntropy.FromLogits(x, t, losses, w, v, smoothing);
+                    scalars[2] = BinaryCrossEntropy.FromLogitsWithGradient(x, t, meanGradient, Reduction.Mean, w, v, smoothing);
+                    scalars[3] = BinaryCrossEntropy.FromLogitsWithGradient(x, t, sumGradient, Reduction.Sum, w, v, smoothing);
+                }
+                else
+                {
+                    scalars[0] = BinaryCrossEntropy.FromProbabilities(x, t, Reduction.Mean, w, smoothing);
+                    scalars[1] = BinaryCrossEntropy.FromProbabilities(x, t, Reduction.Sum, w, smoothing);
+                    BinaryCrossEntropy.FromProbabilities(x, t, losses, w, smoothing);
+                    scalars[2] = BinaryCrossEntropy.FromProbabilitiesWithGradient(x, t, meanGradient, Reduction.Mean, w, smoothing);
+                    scalars[3] = BinaryCrossEntropy.FromProbabilitiesWithGradient(x, t, sumGradient, Reduction.Sum, w, smoothing);
+                }
+            },
+        };
+    }
+
+    /// <summary>
+    /// Rows of special values (NaN, +infinity, only -infinity, signed zeros, extremes, subnormals; see
+    /// <see cref="DeterminismData.SpecialLogits{T}"/>) through the row-wise activations, the element-wise activations and
+    /// the per-row losses and gradient from logits: NaN and infinities must come out the same everywhere too.
+    /// </summary>
+    public static Case<T> Specials<T>(int rows, int classes)
+        where T : unmanaged, IFloatingPointIeee754<T>, IMinMaxValue<T>
+    {
+        var random = new Random(Seed((int)Family.Specials, rows, classes));
+        int n = rows * classes;
+        return new Case<T>
+        {
+            Name = $"{typeof(T).Name} special values {rows} x {classes}",
+            X = Convert<T>(SpecialLogits<T>(random, rows, classes)),
+            Labels = Labels(random, rows, classes, ignore: false, -100),
+            Parts =
+            [
+                new("softmax", n), new("log-softmax", n), new("logsumexp", rows), new("sigmoid", n), new("log-sigmoid", n),
+                new("per-row losses", rows), new("gradient (Sum)", n),
+            ],
+            Scalars = ["Sum with gradient"],
+            Call = (inputs, output, scalars) =>
+            {
+                ReadOnlySpan<T> x = inputs.X;
+                Activations.Softmax(x, output[..n], classes);
+                Activations.LogSoftmax(x, output.Slice(n, n), classes);
+                Activations.LogSumExp(x, output.Slice(2 * n, rows), classes);
+                Activations.Sigmoid(x, output.Slice((2 * n) + rows, n));
+                Activations.LogSigmoid(x, output.Slice((3 * n) + rows, n));
+                CategoricalCrossEntropy.FromLogits(x, inputs.Labels, output.Slice(4 * n + rows, rows), classes);
+                scalars[0] = CategoricalCrossEntropy.FromLogitsWithGradient(x, inputs.Labels, output.Slice((4 * n) + (2 * rows), n), classes, Reduction.Sum);
+            },
+        };
+    }
+
+    private static int Variant(bool fromLogits, bool weighted, double smoothing) =>
+        (fromLogits ? 1 : 0) + (weighted ? 2 : 0) + (smoothing == 0 ? 0 : 4 + (int)(smoothing * 100));
+}
