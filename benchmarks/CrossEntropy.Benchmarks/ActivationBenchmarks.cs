@@ -16,9 +16,9 @@ namespace CrossEntropy.Benchmarks;
 public class ActivationBenchmarks<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private T[] _x = [];
-    private T[] _destination = [];
-    private T[] _scratch = [];
+    private ReadOnlyMemory<T> _x;
+    private Memory<T> _destination;
+    private Memory<T> _scratch;
 
     [ParamsSource(nameof(Shapes))]
     public Shape Shape { get; set; } = new(1, 1000);
@@ -29,63 +29,68 @@ public class ActivationBenchmarks<T>
     public void Setup()
     {
         Parallelism.Limit(1);
-        _x = Inputs.Uniform<T>(new Random(Inputs.Seed), Shape.Elements, -5, 5);
-        _destination = new T[Shape.Elements];
-        _scratch = new T[Shape.Classes];
+        _x = Inputs.Uniform<T>(new Random(Inputs.Seed), Shape.Elements, -5, 5, slot: 0);
+        _destination = Inputs.Buffer<T>(Shape.Elements, slot: 1);
+        _scratch = Inputs.Buffer<T>(Shape.Classes, slot: 2);
     }
 
     [Benchmark(Baseline = true), BenchmarkCategory("Softmax")]
-    public T[] TensorPrimitives_SoftMax_RowByRow()
+    public Memory<T> TensorPrimitives_SoftMax_RowByRow()
     {
-        for (int start = 0; start < _x.Length; start += Shape.Classes)
+        ReadOnlySpan<T> x = _x.Span;
+        Span<T> destination = _destination.Span;
+        for (int start = 0; start < x.Length; start += Shape.Classes)
         {
-            TensorPrimitives.SoftMax<T>(_x.AsSpan(start, Shape.Classes), _destination.AsSpan(start, Shape.Classes));
+            TensorPrimitives.SoftMax<T>(x.Slice(start, Shape.Classes), destination.Slice(start, Shape.Classes));
         }
 
         return _destination;
     }
 
     [Benchmark, BenchmarkCategory("Softmax")]
-    public T[] Activations_Softmax()
+    public Memory<T> Activations_Softmax()
     {
-        Activations.Softmax<T>(_x, _destination, Shape.Classes);
+        Activations.Softmax<T>(_x.Span, _destination.Span, Shape.Classes);
         return _destination;
     }
 
     /// <summary>Max-subtracted log-softmax, row by row: Max, Subtract, Exp, Sum, then Subtract the Log of the sum.</summary>
     [Benchmark(Baseline = true), BenchmarkCategory("LogSoftmax")]
-    public T[] TensorPrimitives_LogSoftmax_Composed()
+    public Memory<T> TensorPrimitives_LogSoftmax_Composed()
     {
-        for (int start = 0; start < _x.Length; start += Shape.Classes)
+        ReadOnlySpan<T> x = _x.Span;
+        Span<T> destination = _destination.Span;
+        Span<T> scratch = _scratch.Span;
+        for (int start = 0; start < x.Length; start += Shape.Classes)
         {
-            ReadOnlySpan<T> row = _x.AsSpan(start, Shape.Classes);
-            Span<T> output = _destination.AsSpan(start, Shape.Classes);
+            ReadOnlySpan<T> row = x.Slice(start, Shape.Classes);
+            Span<T> output = destination.Slice(start, Shape.Classes);
             TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), output);
-            TensorPrimitives.Exp<T>(output, _scratch);
-            TensorPrimitives.Subtract(output, T.Log(TensorPrimitives.Sum<T>(_scratch)), output);
+            TensorPrimitives.Exp<T>(output, scratch);
+            TensorPrimitives.Subtract(output, T.Log(TensorPrimitives.Sum<T>(scratch)), output);
         }
 
         return _destination;
     }
 
     [Benchmark, BenchmarkCategory("LogSoftmax")]
-    public T[] Activations_LogSoftmax()
+    public Memory<T> Activations_LogSoftmax()
     {
-        Activations.LogSoftmax<T>(_x, _destination, Shape.Classes);
+        Activations.LogSoftmax<T>(_x.Span, _destination.Span, Shape.Classes);
         return _destination;
     }
 
     [Benchmark(Baseline = true), BenchmarkCategory("Sigmoid")]
-    public T[] TensorPrimitives_Sigmoid()
+    public Memory<T> TensorPrimitives_Sigmoid()
     {
-        TensorPrimitives.Sigmoid<T>(_x, _destination);
+        TensorPrimitives.Sigmoid<T>(_x.Span, _destination.Span);
         return _destination;
     }
 
     [Benchmark, BenchmarkCategory("Sigmoid")]
-    public T[] Activations_Sigmoid()
+    public Memory<T> Activations_Sigmoid()
     {
-        Activations.Sigmoid<T>(_x, _destination);
+        Activations.Sigmoid<T>(_x.Span, _destination.Span);
         return _destination;
     }
 }

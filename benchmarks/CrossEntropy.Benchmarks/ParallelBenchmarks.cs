@@ -16,9 +16,9 @@ namespace CrossEntropy.Benchmarks;
 public class ParallelBenchmarks<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private T[] _logits = [];
+    private ReadOnlyMemory<T> _logits;
     private int[] _labels = [];
-    private T[] _destination = [];
+    private Memory<T> _destination;
 
     [ParamsSource(nameof(Shapes))]
     public Shape Shape { get; set; } = new(4096, 1000);
@@ -34,19 +34,19 @@ public class ParallelBenchmarks<T>
     {
         Parallelism.Limit(Threads);
         var random = new Random(Inputs.Seed);
-        _logits = Inputs.Uniform<T>(random, Shape.Elements, -5, 5);
+        _logits = Inputs.Uniform<T>(random, Shape.Elements, -5, 5, slot: 0);
         _labels = Inputs.Labels(random, Shape.Rows, Shape.Classes);
-        _destination = new T[Shape.Elements];
+        _destination = Inputs.Buffer<T>(Shape.Elements, slot: 1);
     }
 
     [Benchmark, BenchmarkCategory("Softmax")]
-    public T[] Activations_Softmax()
+    public Memory<T> Activations_Softmax()
     {
-        Activations.Softmax<T>(_logits, _destination, Shape.Classes);
+        Activations.Softmax<T>(_logits.Span, _destination.Span, Shape.Classes);
         return _destination;
     }
 
     [Benchmark, BenchmarkCategory("FromLogitsWithGradient")]
     public T CategoricalCrossEntropy_FromLogitsWithGradient() =>
-        CategoricalCrossEntropy.FromLogitsWithGradient<T>(_logits, _labels, _destination, Shape.Classes);
+        CategoricalCrossEntropy.FromLogitsWithGradient<T>(_logits.Span, _labels, _destination.Span, Shape.Classes);
 }

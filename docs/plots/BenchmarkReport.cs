@@ -82,10 +82,10 @@ internal static class BenchmarkReport
         }
 
         double largest = groups.SelectMany(g => g.Bars).Max(b => Math.Max(b.Value, b.Goal ?? 0));
-        var x = new Axis("times faster: the median time of the peer (or of 1 thread) / ours; black ticks: goals", 0, largest * 1.12, targetTicks: 8);
+        var x = new Axis("times faster: median time of the peer (or of 1 thread) / ours; solid line: 1x, as fast; black ticks: goals", 0, largest * 1.12, targetTicks: 8);
         var svg = new SvgCanvas(960, Chart.HorizontalBarsHeight(groups));
         Chart.HorizontalBars(svg, new Box(0, 0, 960, Chart.HorizontalBarsHeight(groups)),
-            "CrossEntropy against its peers: float, speed-up per batch shape (rows x classes)", x, groups, 1, "1x");
+            "CrossEntropy against its peers: float, speed-up per batch shape (rows x classes)", x, groups, reference: 1);
         svg.Save(path);
     }
 

@@ -160,7 +160,7 @@ internal static class Chart
     /// Draws groups of horizontal bars in <paramref name="box"/>, each group under its title and in its own colour, with the
     /// value written at the end of each bar, a black tick at each bar's goal, and a solid line at <paramref name="reference"/>.
     /// </summary>
-    public static void HorizontalBars(SvgCanvas svg, Box box, string title, Axis x, IReadOnlyList<BarGroup> groups, double reference, string referenceLabel)
+    public static void HorizontalBars(SvgCanvas svg, Box box, string title, Axis x, IReadOnlyList<BarGroup> groups, double reference)
     {
         Box plot = PlotArea(svg, box, title, left: 84);
         XAxis(svg, plot, x);
@@ -188,8 +188,7 @@ internal static class Chart
         }
 
         double referenceX = x.ToPixel(reference, plot.Left, plot.Right);
-        svg.Line(referenceX, plot.Top - 4, referenceX, plot.Bottom, AxisColour, 1.5);
-        svg.Text(referenceX, plot.Top - 8, referenceLabel, size: 11, anchor: "middle");
+        svg.Line(referenceX, plot.Top, referenceX, plot.Bottom, AxisColour, 1.5);
     }
 
     /// <summary>Writes the title above <paramref name="box"/> and returns the part of it left for the data, inside the axis margins.</summary>

@@ -34,7 +34,7 @@ public static partial class CategoricalCrossEntropy
     public static T FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes, Reduction reduction = Reduction.Mean,
         ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
         where T : IFloatingPointIeee754<T> =>
-        FromLogits(logits, labels, default, false, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
+        Reduced(Input.Logits, logits, labels, default, false, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
 
     /// <summary>Computes the cross-entropy of rows of logits against soft targets (a distribution per row), reduced to one value.</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -60,7 +60,7 @@ public static partial class CategoricalCrossEntropy
     public static T FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes, Reduction reduction = Reduction.Mean,
         ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
         where T : IFloatingPointIeee754<T> =>
-        FromLogits(logits, targets, default, false, classes, reduction, classWeights, labelSmoothing);
+        Reduced(Input.Logits, logits, targets, default, false, classes, reduction, classWeights, labelSmoothing);
 
     /// <summary>Computes the cross-entropy of each row of logits against its integer label (PyTorch's <c>reduction='none'</c>).</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -85,13 +85,8 @@ public static partial class CategoricalCrossEntropy
     /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input.</exception>
     public static void FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> losses, int classes,
         ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
-        where T : IFloatingPointIeee754<T>
-    {
-        int rows = CheckShape(logits, nameof(logits), classes, classWeights, labelSmoothing);
-        CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
-        CheckLosses(logits, default, classWeights, losses, rows);
-        RunFromLogits(logits, labels, default, classes, classWeights, ignoreIndex, labelSmoothing, 1, losses[..rows], default);
-    }
+        where T : IFloatingPointIeee754<T> =>
+        PerRow(Input.Logits, logits, labels, losses, classes, classWeights, ignoreIndex, labelSmoothing);
 
     /// <summary>Computes the cross-entropy of each row of logits against its soft targets (PyTorch's <c>reduction='none'</c>).</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -114,13 +109,8 @@ public static partial class CategoricalCrossEntropy
     /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input.</exception>
     public static void FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> losses, int classes,
         ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
-        where T : IFloatingPointIeee754<T>
-    {
-        int rows = CheckShape(logits, nameof(logits), classes, classWeights, labelSmoothing);
-        ThrowHelper.CheckSameLength(logits.Length, targets.Length, nameof(targets));
-        CheckLosses(logits, targets, classWeights, losses, rows);
-        RunFromLogits(logits, default, targets, classes, classWeights, 0, labelSmoothing, 1, losses[..rows], default);
-    }
+        where T : IFloatingPointIeee754<T> =>
+        PerRow(Input.Logits, logits, targets, losses, classes, classWeights, labelSmoothing);
 
     /// <summary>Computes the reduced cross-entropy of rows of logits against integer labels, and its gradient with respect to the logits.</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -151,7 +141,7 @@ public static partial class CategoricalCrossEntropy
     public static T FromLogitsWithGradient<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> gradient, int classes,
         Reduction reduction = Reduction.Mean, ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
         where T : IFloatingPointIeee754<T> =>
-        FromLogits(logits, labels, gradient, true, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
+        Reduced(Input.Logits, logits, labels, gradient, true, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
 
     /// <summary>Computes the reduced cross-entropy of rows of logits against soft targets, and its gradient with respect to the logits.</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -179,79 +169,8 @@ public static partial class CategoricalCrossEntropy
     public static T FromLogitsWithGradient<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> gradient, int classes,
         Reduction reduction = Reduction.Mean, ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
         where T : IFloatingPointIeee754<T> =>
-        FromLogits(logits, targets, gradient, true, classes, reduction, classWeights, labelSmoothing);
+        Reduced(Input.Logits, logits, targets, gradient, true, classes, reduction, classWeights, labelSmoothing);
 
-    private static T FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> gradient, bool withGradient, int classes,
-        Reduction reduction, ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing)
-        where T : IFloatingPointIeee754<T>
-    {
-        int rows = CheckShape(logits, nameof(logits), classes, classWeights, labelSmoothing);
-        ThrowHelper.CheckReduction(reduction);
-        double denominator = CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
-        Span<T> gradientOutput = withGradient ? CheckGradient(logits, default, classWeights, gradient) : default;
-        double total = RunFromLogits(logits, labels, default, classes, classWeights, ignoreIndex, labelSmoothing,
-            GradientScale(reduction, denominator), default, gradientOutput);
-        return Reduce<T>(total, reduction, denominator);
-    }
-
-    private static T FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> gradient, bool withGradient, int classes,
-        Reduction reduction, ReadOnlySpan<T> classWeights, double labelSmoothing)
-        where T : IFloatingPointIeee754<T>
-    {
-        int rows = CheckShape(logits, nameof(logits), classes, classWeights, labelSmoothing);
-        ThrowHelper.CheckReduction(reduction);
-        ThrowHelper.CheckSameLength(logits.Length, targets.Length, nameof(targets));
-        Span<T> gradientOutput = withGradient ? CheckGradient(logits, targets, classWeights, gradient) : default;
-        double total = RunFromLogits(logits, default, targets, classes, classWeights, 0, labelSmoothing,
-            GradientScale(reduction, rows), default, gradientOutput);
-        return Reduce<T>(total, reduction, rows);
-    }
-
-    private static double RunFromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, ReadOnlySpan<T> targets, int classes,
-        ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale, Span<T> losses, Span<T> gradient)
-        where T : IFloatingPointIeee754<T>
-    {
-        var kernel = new FromLogitsKernel<T>
-        {
-            Logits = logits,
-            Labels = labels,
-            Targets = targets,
-            Classes = classes,
-            ClassWeights = classWeights,
-            IgnoreIndex = ignoreIndex,
-            LabelSmoothing = labelSmoothing,
-            GradientScale = gradientScale,
-            Losses = losses,
-            Gradient = gradient,
-        };
-        return Simd.Run<FromLogitsKernel<T>, T>(ref kernel, logits.Length / classes, classes);
-    }
-
-    private ref struct FromLogitsKernel<T> : IKernel
-        where T : IFloatingPointIeee754<T>
-    {
-        public ReadOnlySpan<T> Logits;
-        public ReadOnlySpan<int> Labels;
-        public ReadOnlySpan<T> Targets;
-        public int Classes;
-        public ReadOnlySpan<T> ClassWeights;
-        public int IgnoreIndex;
-        public double LabelSmoothing;
-        public double GradientScale;
-        public Span<T> Losses;
-        public Span<T> Gradient;
-
-        public readonly double Run<TBlock, TCompute>(int start, int end)
-            where TBlock : struct, IBlock<TBlock, TCompute>
-            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
-        {
-            int offset = start * Classes;
-            int length = (end - start) * Classes;
-            return Kernel<TBlock, TCompute, T>.CrossEntropyFromLogits(
-                Logits.Slice(offset, length), Rows(Labels, start, end - start), Rows(Targets, offset, length), Classes, ClassWeights, IgnoreIndex,
-                LabelSmoothing, GradientScale, Rows(Losses, start, end - start), Rows(Gradient, offset, length));
-        }
-    }
 }
 
 internal static partial class Kernel<TBlock, T, TMemory>

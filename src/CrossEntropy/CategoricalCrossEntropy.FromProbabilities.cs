@@ -33,7 +33,7 @@ public static partial class CategoricalCrossEntropy
     public static T FromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int classes, Reduction reduction = Reduction.Mean,
         ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
         where T : IFloatingPointIeee754<T> =>
-        FromProbabilities(probabilities, labels, default, false, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
+        Reduced(Input.Probabilities, probabilities, labels, default, false, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
 
     /// <summary>Computes the cross-entropy of rows of probabilities against soft targets (a distribution per row), reduced to one value.</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -59,7 +59,7 @@ public static partial class CategoricalCrossEntropy
     public static T FromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, int classes, Reduction reduction = Reduction.Mean,
         ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
         where T : IFloatingPointIeee754<T> =>
-        FromProbabilities(probabilities, targets, default, false, classes, reduction, classWeights, labelSmoothing);
+        Reduced(Input.Probabilities, probabilities, targets, default, false, classes, reduction, classWeights, labelSmoothing);
 
     /// <summary>Computes the cross-entropy of each row of probabilities against its integer label (PyTorch's <c>reduction='none'</c>).</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -84,14 +84,8 @@ public static partial class CategoricalCrossEntropy
     /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input.</exception>
     public static void FromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, Span<T> losses, int classes,
         ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
-        where T : IFloatingPointIeee754<T>
-    {
-        int rows = CheckShape(probabilities, nameof(probabilities), classes, classWeights, labelSmoothing);
-        ThrowHelper.CheckProbabilities(probabilities);
-        CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
-        CheckLosses(probabilities, default, classWeights, losses, rows);
-        RunFromProbabilities(probabilities, labels, default, classes, classWeights, ignoreIndex, labelSmoothing, 1, losses[..rows], default);
-    }
+        where T : IFloatingPointIeee754<T> =>
+        PerRow(Input.Probabilities, probabilities, labels, losses, classes, classWeights, ignoreIndex, labelSmoothing);
 
     /// <summary>Computes the cross-entropy of each row of probabilities against its soft targets (PyTorch's <c>reduction='none'</c>).</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -114,14 +108,8 @@ public static partial class CategoricalCrossEntropy
     /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input.</exception>
     public static void FromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, Span<T> losses, int classes,
         ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
-        where T : IFloatingPointIeee754<T>
-    {
-        int rows = CheckShape(probabilities, nameof(probabilities), classes, classWeights, labelSmoothing);
-        ThrowHelper.CheckProbabilities(probabilities);
-        ThrowHelper.CheckSameLength(probabilities.Length, targets.Length, nameof(targets));
-        CheckLosses(probabilities, targets, classWeights, losses, rows);
-        RunFromProbabilities(probabilities, default, targets, classes, classWeights, 0, labelSmoothing, 1, losses[..rows], default);
-    }
+        where T : IFloatingPointIeee754<T> =>
+        PerRow(Input.Probabilities, probabilities, targets, losses, classes, classWeights, labelSmoothing);
 
     /// <summary>Computes the reduced cross-entropy of rows of probabilities against integer labels, and its gradient with respect to the probabilities.</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -151,7 +139,7 @@ public static partial class CategoricalCrossEntropy
     public static T FromProbabilitiesWithGradient<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, Span<T> gradient, int classes,
         Reduction reduction = Reduction.Mean, ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
         where T : IFloatingPointIeee754<T> =>
-        FromProbabilities(probabilities, labels, gradient, true, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
+        Reduced(Input.Probabilities, probabilities, labels, gradient, true, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
 
     /// <summary>Computes the reduced cross-entropy of rows of probabilities against soft targets, and its gradient with respect to the probabilities.</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -178,81 +166,8 @@ public static partial class CategoricalCrossEntropy
     public static T FromProbabilitiesWithGradient<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, Span<T> gradient, int classes,
         Reduction reduction = Reduction.Mean, ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
         where T : IFloatingPointIeee754<T> =>
-        FromProbabilities(probabilities, targets, gradient, true, classes, reduction, classWeights, labelSmoothing);
+        Reduced(Input.Probabilities, probabilities, targets, gradient, true, classes, reduction, classWeights, labelSmoothing);
 
-    private static T FromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, Span<T> gradient, bool withGradient, int classes,
-        Reduction reduction, ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing)
-        where T : IFloatingPointIeee754<T>
-    {
-        int rows = CheckShape(probabilities, nameof(probabilities), classes, classWeights, labelSmoothing);
-        ThrowHelper.CheckProbabilities(probabilities);
-        ThrowHelper.CheckReduction(reduction);
-        double denominator = CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
-        Span<T> gradientOutput = withGradient ? CheckGradient(probabilities, default, classWeights, gradient) : default;
-        double total = RunFromProbabilities(probabilities, labels, default, classes, classWeights, ignoreIndex, labelSmoothing,
-            GradientScale(reduction, denominator), default, gradientOutput);
-        return Reduce<T>(total, reduction, denominator);
-    }
-
-    private static T FromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, Span<T> gradient, bool withGradient, int classes,
-        Reduction reduction, ReadOnlySpan<T> classWeights, double labelSmoothing)
-        where T : IFloatingPointIeee754<T>
-    {
-        int rows = CheckShape(probabilities, nameof(probabilities), classes, classWeights, labelSmoothing);
-        ThrowHelper.CheckProbabilities(probabilities);
-        ThrowHelper.CheckReduction(reduction);
-        ThrowHelper.CheckSameLength(probabilities.Length, targets.Length, nameof(targets));
-        Span<T> gradientOutput = withGradient ? CheckGradient(probabilities, targets, classWeights, gradient) : default;
-        double total = RunFromProbabilities(probabilities, default, targets, classes, classWeights, 0, labelSmoothing,
-            GradientScale(reduction, rows), default, gradientOutput);
-        return Reduce<T>(total, reduction, rows);
-    }
-
-    private static double RunFromProbabilities<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, ReadOnlySpan<T> targets, int classes,
-        ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale, Span<T> losses, Span<T> gradient)
-        where T : IFloatingPointIeee754<T>
-    {
-        var kernel = new FromProbabilitiesKernel<T>
-        {
-            Probabilities = probabilities,
-            Labels = labels,
-            Targets = targets,
-            Classes = classes,
-            ClassWeights = classWeights,
-            IgnoreIndex = ignoreIndex,
-            LabelSmoothing = labelSmoothing,
-            GradientScale = gradientScale,
-            Losses = losses,
-            Gradient = gradient,
-        };
-        return Simd.Run<FromProbabilitiesKernel<T>, T>(ref kernel, probabilities.Length / classes, classes);
-    }
-
-    private ref struct FromProbabilitiesKernel<T> : IKernel
-        where T : IFloatingPointIeee754<T>
-    {
-        public ReadOnlySpan<T> Probabilities;
-        public ReadOnlySpan<int> Labels;
-        public ReadOnlySpan<T> Targets;
-        public int Classes;
-        public ReadOnlySpan<T> ClassWeights;
-        public int IgnoreIndex;
-        public double LabelSmoothing;
-        public double GradientScale;
-        public Span<T> Losses;
-        public Span<T> Gradient;
-
-        public readonly double Run<TBlock, TCompute>(int start, int end)
-            where TBlock : struct, IBlock<TBlock, TCompute>
-            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
-        {
-            int offset = start * Classes;
-            int length = (end - start) * Classes;
-            return Kernel<TBlock, TCompute, T>.CrossEntropyFromProbabilities(
-                Probabilities.Slice(offset, length), Rows(Labels, start, end - start), Rows(Targets, offset, length), Classes, ClassWeights, IgnoreIndex,
-                LabelSmoothing, GradientScale, Rows(Losses, start, end - start), Rows(Gradient, offset, length));
-        }
-    }
 }
 
 internal static partial class Kernel<TBlock, T, TMemory>

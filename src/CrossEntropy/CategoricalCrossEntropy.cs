@@ -14,6 +14,97 @@ namespace CrossEntropy;
 /// </remarks>
 public static partial class CategoricalCrossEntropy
 {
+    /// <summary>What a batch holds: logits, or probabilities a softmax layer produced.</summary>
+    private enum Input
+    {
+        Logits,
+        Probabilities,
+    }
+
+    /// <summary>The reduced loss against labels, with its gradient where <paramref name="withGradient"/>: every check, then one kernel.</summary>
+    private static T Reduced<T>(Input input, ReadOnlySpan<T> values, ReadOnlySpan<int> labels, Span<T> gradient, bool withGradient, int classes,
+        Reduction reduction, ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
+        ThrowHelper.CheckReduction(reduction);
+        double denominator = CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
+        Span<T> gradientOutput = withGradient ? CheckGradient(values, default, classWeights, gradient) : default;
+        double total = Run(input, values, labels, default, classes, classWeights, ignoreIndex, labelSmoothing,
+            GradientScale(reduction, denominator), default, gradientOutput);
+        return Reduce<T>(total, reduction, denominator);
+    }
+
+    /// <summary>The reduced loss against soft targets, with its gradient where <paramref name="withGradient"/>: every check, then one kernel.</summary>
+    private static T Reduced<T>(Input input, ReadOnlySpan<T> values, ReadOnlySpan<T> targets, Span<T> gradient, bool withGradient, int classes,
+        Reduction reduction, ReadOnlySpan<T> classWeights, double labelSmoothing)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
+        ThrowHelper.CheckReduction(reduction);
+        ThrowHelper.CheckSameLength(values.Length, targets.Length, nameof(targets));
+        Span<T> gradientOutput = withGradient ? CheckGradient(values, targets, classWeights, gradient) : default;
+        double total = Run(input, values, default, targets, classes, classWeights, 0, labelSmoothing,
+            GradientScale(reduction, rows), default, gradientOutput);
+        return Reduce<T>(total, reduction, rows);
+    }
+
+    /// <summary>The loss of each row against its label.</summary>
+    private static void PerRow<T>(Input input, ReadOnlySpan<T> values, ReadOnlySpan<int> labels, Span<T> losses, int classes,
+        ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
+        CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
+        CheckLosses(values, default, classWeights, losses, rows);
+        Run(input, values, labels, default, classes, classWeights, ignoreIndex, labelSmoothing, 1, losses[..rows], default);
+    }
+
+    /// <summary>The loss of each row against its soft targets.</summary>
+    private static void PerRow<T>(Input input, ReadOnlySpan<T> values, ReadOnlySpan<T> targets, Span<T> losses, int classes,
+        ReadOnlySpan<T> classWeights, double labelSmoothing)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
+        ThrowHelper.CheckSameLength(values.Length, targets.Length, nameof(targets));
+        CheckLosses(values, targets, classWeights, losses, rows);
+        Run(input, values, default, targets, classes, classWeights, 0, labelSmoothing, 1, losses[..rows], default);
+    }
+
+    /// <summary>Checks the shape and, for probabilities, their range; returns the number of rows.</summary>
+    private static int CheckInput<T>(Input input, ReadOnlySpan<T> values, int classes, ReadOnlySpan<T> classWeights, double labelSmoothing)
+        where T : IFloatingPointIeee754<T>
+    {
+        int rows = CheckShape(values, input == Input.Logits ? "logits" : "probabilities", classes, classWeights, labelSmoothing);
+        if (input == Input.Probabilities)
+        {
+            ThrowHelper.CheckProbabilities(values);
+        }
+
+        return rows;
+    }
+
+    private static double Run<T>(Input input, ReadOnlySpan<T> values, ReadOnlySpan<int> labels, ReadOnlySpan<T> targets, int classes,
+        ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale, Span<T> losses, Span<T> gradient)
+        where T : IFloatingPointIeee754<T>
+    {
+        var kernel = new CrossEntropyKernel<T>
+        {
+            Input = input,
+            Values = values,
+            Labels = labels,
+            Targets = targets,
+            Classes = classes,
+            ClassWeights = classWeights,
+            IgnoreIndex = ignoreIndex,
+            LabelSmoothing = labelSmoothing,
+            GradientScale = gradientScale,
+            Losses = losses,
+            Gradient = gradient,
+        };
+        return Simd.Run<CrossEntropyKernel<T>, T>(ref kernel, values.Length / classes, classes);
+    }
+
     /// <summary>Checks the arguments every overload shares and returns the number of rows.</summary>
     private static int CheckShape<T>(ReadOnlySpan<T> input, string inputName, int classes, ReadOnlySpan<T> classWeights, double labelSmoothing)
     {
@@ -89,5 +180,37 @@ public static partial class CategoricalCrossEntropy
         ThrowHelper.CheckNoPartialOverlap(targets, gradient, nameof(gradient));
         ThrowHelper.CheckSeparateOutput(classWeights, gradient, input.Length, nameof(gradient));
         return gradient[..input.Length];
+    }
+
+    private ref struct CrossEntropyKernel<T> : IKernel
+        where T : IFloatingPointIeee754<T>
+    {
+        public Input Input;
+        public ReadOnlySpan<T> Values;
+        public ReadOnlySpan<int> Labels;
+        public ReadOnlySpan<T> Targets;
+        public int Classes;
+        public ReadOnlySpan<T> ClassWeights;
+        public int IgnoreIndex;
+        public double LabelSmoothing;
+        public double GradientScale;
+        public Span<T> Losses;
+        public Span<T> Gradient;
+
+        public readonly double Run<TBlock, TCompute>(int start, int end)
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
+        {
+            int offset = start * Classes;
+            int length = (end - start) * Classes;
+            ReadOnlySpan<T> values = Values.Slice(offset, length);
+            ReadOnlySpan<int> labels = Rows(Labels, start, end - start);
+            ReadOnlySpan<T> targets = Rows(Targets, offset, length);
+            Span<T> losses = Rows(Losses, start, end - start);
+            Span<T> gradient = Rows(Gradient, offset, length);
+            return Input == Input.Logits
+                ? Kernel<TBlock, TCompute, T>.CrossEntropyFromLogits(values, labels, targets, Classes, ClassWeights, IgnoreIndex, LabelSmoothing, GradientScale, losses, gradient)
+                : Kernel<TBlock, TCompute, T>.CrossEntropyFromProbabilities(values, labels, targets, Classes, ClassWeights, IgnoreIndex, LabelSmoothing, GradientScale, losses, gradient);
+        }
     }
 }

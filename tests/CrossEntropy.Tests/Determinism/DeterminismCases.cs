@@ -151,11 +151,12 @@ internal static class DeterminismCases
     }
 
     /// <summary>
-    /// Categorical cross-entropy with integer labels, from logits or from probabilities: Mean and Sum, per-row losses, and
-    /// the loss and gradient for Mean and for Sum. About one row in eight is ignored; the ignore index is -100 (the default)
-    /// without class weights and -1 with them. Without smoothing, logits have -infinity on some classes other than the label.
+    /// Categorical cross-entropy with integer labels, from logits or from probabilities: per-row losses, the reduced loss,
+    /// and the loss and gradient with the other reduction (see <see cref="Reductions"/>). About one row in eight is ignored;
+    /// the ignore index is -100 (the default) without class weights and -1 with them. Without smoothing, logits have
+    /// -infinity on some classes other than the label.
     /// </summary>
-    public static Case<T> CategoricalLabels<T>(int rows, int classes, bool fromLogits, bool weighted, double smoothing)
+    public static Case<T> CategoricalLabels<T>(int rows, int classes, bool fromLogits, bool weighted, double smoothing, bool meanReduced)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(Seed((int)Family.CategoricalLabels, rows, classes, Variant(fromLogits, weighted, smoothing)));
@@ -164,6 +165,7 @@ internal static class DeterminismCases
         int[] keep = Array.ConvertAll(labels, label => label == ignoreIndex ? -1 : label);
         double[] input = fromLogits ? Logits(random, rows, classes, negativeInfinity: smoothing == 0, keep) : Probabilities(random, rows, classes);
         int n = rows * classes;
+        (Reduction reduced, Reduction withGradient) = Reductions(meanReduced);
         return new Case<T>
         {
             Name = $"{typeof(T).Name} CategoricalCrossEntropy.{(fromLogits ? "FromLogits" : "FromProbabilities")} labels {rows} x {classes}" +
@@ -171,47 +173,43 @@ internal static class DeterminismCases
             X = Convert<T>(input),
             W = weighted ? Convert<T>(Weights(random, classes)) : [],
             Labels = labels,
-            Parts = [new("per-row losses", rows), new("gradient (Mean)", n), new("gradient (Sum)", n)],
-            Scalars = ["Mean", "Sum", "Mean with gradient", "Sum with gradient"],
+            Parts = [new("per-row losses", rows), new($"gradient ({withGradient})", n)],
+            Scalars = [$"{reduced}", $"{withGradient} with gradient"],
             Call = (inputs, output, scalars) =>
             {
                 ReadOnlySpan<T> x = inputs.X;
                 ReadOnlySpan<T> w = inputs.W;
                 ReadOnlySpan<int> y = inputs.Labels;
                 Span<T> losses = output[..rows];
-                Span<T> meanGradient = output.Slice(rows, n);
-                Span<T> sumGradient = output.Slice(rows + n, n);
+                Span<T> gradient = output.Slice(rows, n);
                 if (fromLogits)
                 {
-                    scalars[0] = CategoricalCrossEntropy.FromLogits(x, y, classes, Reduction.Mean, w, ignoreIndex, smoothing);
-                    scalars[1] = CategoricalCrossEntropy.FromLogits(x, y, classes, Reduction.Sum, w, ignoreIndex, smoothing);
+                    scalars[0] = CategoricalCrossEntropy.FromLogits(x, y, classes, reduced, w, ignoreIndex, smoothing);
                     CategoricalCrossEntropy.FromLogits(x, y, losses, classes, w, ignoreIndex, smoothing);
-                    scalars[2] = CategoricalCrossEntropy.FromLogitsWithGradient(x, y, meanGradient, classes, Reduction.Mean, w, ignoreIndex, smoothing);
-                    scalars[3] = CategoricalCrossEntropy.FromLogitsWithGradient(x, y, sumGradient, classes, Reduction.Sum, w, ignoreIndex, smoothing);
+                    scalars[1] = CategoricalCrossEntropy.FromLogitsWithGradient(x, y, gradient, classes, withGradient, w, ignoreIndex, smoothing);
                 }
                 else
                 {
-                    scalars[0] = CategoricalCrossEntropy.FromProbabilities(x, y, classes, Reduction.Mean, w, ignoreIndex, smoothing);
-                    scalars[1] = CategoricalCrossEntropy.FromProbabilities(x, y, classes, Reduction.Sum, w, ignoreIndex, smoothing);
+                    scalars[0] = CategoricalCrossEntropy.FromProbabilities(x, y, classes, reduced, w, ignoreIndex, smoothing);
                     CategoricalCrossEntropy.FromProbabilities(x, y, losses, classes, w, ignoreIndex, smoothing);
-                    scalars[2] = CategoricalCrossEntropy.FromProbabilitiesWithGradient(x, y, meanGradient, classes, Reduction.Mean, w, ignoreIndex, smoothing);
-                    scalars[3] = CategoricalCrossEntropy.FromProbabilitiesWithGradient(x, y, sumGradient, classes, Reduction.Sum, w, ignoreIndex, smoothing);
+                    scalars[1] = CategoricalCrossEntropy.FromProbabilitiesWithGradient(x, y, gradient, classes, withGradient, w, ignoreIndex, smoothing);
                 }
             },
         };
     }
 
     /// <summary>
-    /// Categorical cross-entropy with soft targets (zero on -infinity logits), from logits or from probabilities: Mean and
-    /// Sum, per-row losses, and the loss and gradient for Mean and for Sum.
+    /// Categorical cross-entropy with soft targets (zero on -infinity logits), from logits or from probabilities: per-row
+    /// losses, the reduced loss, and the loss and gradient with the other reduction (see <see cref="Reductions"/>).
     /// </summary>
-    public static Case<T> CategoricalTargets<T>(int rows, int classes, bool fromLogits, bool weighted, double smoothing)
+    public static Case<T> CategoricalTargets<T>(int rows, int classes, bool fromLogits, bool weighted, double smoothing, bool meanReduced)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(Seed((int)Family.CategoricalTargets, rows, classes, Variant(fromLogits, weighted, smoothing)));
         double[] input = fromLogits ? Logits(random, rows, classes, negativeInfinity: smoothing == 0) : Probabilities(random, rows, classes);
         double[] targets = SoftTargets(random, fromLogits ? input : Array.ConvertAll(input, p => p > 0 ? 0.0 : double.NegativeInfinity), classes);
         int n = rows * classes;
+        (Reduction reduced, Reduction withGradient) = Reductions(meanReduced);
         return new Case<T>
         {
             Name = $"{typeof(T).Name} CategoricalCrossEntropy.{(fromLogits ? "FromLogits" : "FromProbabilities")} soft targets {rows} x {classes}" +
@@ -219,47 +217,43 @@ internal static class DeterminismCases
             X = Convert<T>(input),
             Y = Convert<T>(targets),
             W = weighted ? Convert<T>(Weights(random, classes)) : [],
-            Parts = [new("per-row losses", rows), new("gradient (Mean)", n), new("gradient (Sum)", n)],
-            Scalars = ["Mean", "Sum", "Mean with gradient", "Sum with gradient"],
+            Parts = [new("per-row losses", rows), new($"gradient ({withGradient})", n)],
+            Scalars = [$"{reduced}", $"{withGradient} with gradient"],
             Call = (inputs, output, scalars) =>
             {
                 ReadOnlySpan<T> x = inputs.X;
                 ReadOnlySpan<T> t = inputs.Y;
                 ReadOnlySpan<T> w = inputs.W;
                 Span<T> losses = output[..rows];
-                Span<T> meanGradient = output.Slice(rows, n);
-                Span<T> sumGradient = output.Slice(rows + n, n);
+                Span<T> gradient = output.Slice(rows, n);
                 if (fromLogits)
                 {
-                    scalars[0] = CategoricalCrossEntropy.FromLogits(x, t, classes, Reduction.Mean, w, smoothing);
-                    scalars[1] = CategoricalCrossEntropy.FromLogits(x, t, classes, Reduction.Sum, w, smoothing);
+                    scalars[0] = CategoricalCrossEntropy.FromLogits(x, t, classes, reduced, w, smoothing);
                     CategoricalCrossEntropy.FromLogits(x, t, losses, classes, w, smoothing);
-                    scalars[2] = CategoricalCrossEntropy.FromLogitsWithGradient(x, t, meanGradient, classes, Reduction.Mean, w, smoothing);
-                    scalars[3] = CategoricalCrossEntropy.FromLogitsWithGradient(x, t, sumGradient, classes, Reduction.Sum, w, smoothing);
+                    scalars[1] = CategoricalCrossEntropy.FromLogitsWithGradient(x, t, gradient, classes, withGradient, w, smoothing);
                 }
                 else
                 {
-                    scalars[0] = CategoricalCrossEntropy.FromProbabilities(x, t, classes, Reduction.Mean, w, smoothing);
-                    scalars[1] = CategoricalCrossEntropy.FromProbabilities(x, t, classes, Reduction.Sum, w, smoothing);
+                    scalars[0] = CategoricalCrossEntropy.FromProbabilities(x, t, classes, reduced, w, smoothing);
                     CategoricalCrossEntropy.FromProbabilities(x, t, losses, classes, w, smoothing);
-                    scalars[2] = CategoricalCrossEntropy.FromProbabilitiesWithGradient(x, t, meanGradient, classes, Reduction.Mean, w, smoothing);
-                    scalars[3] = CategoricalCrossEntropy.FromProbabilitiesWithGradient(x, t, sumGradient, classes, Reduction.Sum, w, smoothing);
+                    scalars[1] = CategoricalCrossEntropy.FromProbabilitiesWithGradient(x, t, gradient, classes, withGradient, w, smoothing);
                 }
             },
         };
     }
 
     /// <summary>
-    /// Binary cross-entropy on a row-major [rows, columns] batch, from logits or from probabilities: Mean and Sum,
-    /// per-element losses, and the loss and gradient for Mean and for Sum. The weights have one entry per column; the
-    /// positive weights (logits only) one per element of the first d rows, d the largest of 3, 2, 1 dividing the rows,
-    /// so both cycles cross the 64-element groups and the chunk boundaries.
+    /// Binary cross-entropy on a row-major [rows, columns] batch, from logits or from probabilities: per-element losses,
+    /// the reduced loss, and the loss and gradient with the other reduction (see <see cref="Reductions"/>). The weights have
+    /// one entry per column; the positive weights (logits only) one per element of the first d rows, d the largest of 3, 2
+    /// and 1 dividing the rows, so both cycles cross the 64-element groups and the chunk boundaries.
     /// </summary>
-    public static Case<T> Binary<T>(int rows, int columns, bool fromLogits, bool weighted, bool positiveWeighted, double smoothing)
+    public static Case<T> Binary<T>(int rows, int columns, bool fromLogits, bool weighted, bool positiveWeighted, double smoothing, bool meanReduced)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(Seed((int)Family.Binary, rows, columns, Variant(fromLogits, weighted, smoothing) + (positiveWeighted ? 16 : 0)));
         int n = rows * columns;
+        (Reduction reduced, Reduction withGradient) = Reductions(meanReduced);
         int cycles = rows % 3 == 0 ? 3 : rows % 2 == 0 ? 2 : 1;
         double[] input = fromLogits ? Elements(random, n, specials: false) : BinaryProbabilities(random, n);
         return new Case<T>
@@ -270,8 +264,8 @@ internal static class DeterminismCases
             Y = Convert<T>(BinaryTargets(random, n)),
             W = weighted ? Convert<T>(Weights(random, columns)) : [],
             V = positiveWeighted ? Convert<T>(Weights(random, columns * cycles)) : [],
-            Parts = [new("per-element losses", n), new("gradient (Mean)", n), new("gradient (Sum)", n)],
-            Scalars = ["Mean", "Sum", "Mean with gradient", "Sum with gradient"],
+            Parts = [new("per-element losses", n), new($"gradient ({withGradient})", n)],
+            Scalars = [$"{reduced}", $"{withGradient} with gradient"],
             Call = (inputs, output, scalars) =>
             {
                 ReadOnlySpan<T> x = inputs.X;
@@ -279,23 +273,18 @@ internal static class DeterminismCases
                 ReadOnlySpan<T> w = inputs.W;
                 ReadOnlySpan<T> v = inputs.V;
                 Span<T> losses = output[..n];
-                Span<T> meanGradient = output.Slice(n, n);
-                Span<T> sumGradient = output.Slice(2 * n, n);
+                Span<T> gradient = output.Slice(n, n);
                 if (fromLogits)
                 {
-                    scalars[0] = BinaryCrossEntropy.FromLogits(x, t, Reduction.Mean, w, v, smoothing);
-                    scalars[1] = BinaryCrossEntropy.FromLogits(x, t, Reduction.Sum, w, v, smoothing);
+                    scalars[0] = BinaryCrossEntropy.FromLogits(x, t, reduced, w, v, smoothing);
                     BinaryCrossEntropy.FromLogits(x, t, losses, w, v, smoothing);
-                    scalars[2] = BinaryCrossEntropy.FromLogitsWithGradient(x, t, meanGradient, Reduction.Mean, w, v, smoothing);
-                    scalars[3] = BinaryCrossEntropy.FromLogitsWithGradient(x, t, sumGradient, Reduction.Sum, w, v, smoothing);
+                    scalars[1] = BinaryCrossEntropy.FromLogitsWithGradient(x, t, gradient, withGradient, w, v, smoothing);
                 }
                 else
                 {
-                    scalars[0] = BinaryCrossEntropy.FromProbabilities(x, t, Reduction.Mean, w, smoothing);
-                    scalars[1] = BinaryCrossEntropy.FromProbabilities(x, t, Reduction.Sum, w, smoothing);
+                    scalars[0] = BinaryCrossEntropy.FromProbabilities(x, t, reduced, w, smoothing);
                     BinaryCrossEntropy.FromProbabilities(x, t, losses, w, smoothing);
-                    scalars[2] = BinaryCrossEntropy.FromProbabilitiesWithGradient(x, t, meanGradient, Reduction.Mean, w, smoothing);
-                    scalars[3] = BinaryCrossEntropy.FromProbabilitiesWithGradient(x, t, sumGradient, Reduction.Sum, w, smoothing);
+                    scalars[1] = BinaryCrossEntropy.FromProbabilitiesWithGradient(x, t, gradient, withGradient, w, smoothing);
                 }
             },
         };
@@ -330,11 +319,19 @@ internal static class DeterminismCases
                 Activations.LogSumExp(x, output.Slice(2 * n, rows), classes);
                 Activations.Sigmoid(x, output.Slice((2 * n) + rows, n));
                 Activations.LogSigmoid(x, output.Slice((3 * n) + rows, n));
-                CategoricalCrossEntropy.FromLogits(x, inputs.Labels, output.Slice(4 * n + rows, rows), classes);
+                CategoricalCrossEntropy.FromLogits(x, inputs.Labels, output.Slice((4 * n) + rows, rows), classes);
                 scalars[0] = CategoricalCrossEntropy.FromLogitsWithGradient(x, inputs.Labels, output.Slice((4 * n) + (2 * rows), n), classes, Reduction.Sum);
             },
         };
     }
+
+    /// <summary>
+    /// The reduction of the reduced call and of the call with gradient: Mean and Sum, or Sum and Mean. The sweeps alternate
+    /// them from shape to shape, so both reductions of both calls run on half of the shapes each, at three calls per case
+    /// instead of five (the scalar path is slow in Debug).
+    /// </summary>
+    public static (Reduction Reduced, Reduction WithGradient) Reductions(bool meanReduced) =>
+        meanReduced ? (Reduction.Mean, Reduction.Sum) : (Reduction.Sum, Reduction.Mean);
 
     private static int Variant(bool fromLogits, bool weighted, double smoothing) =>
         (fromLogits ? 1 : 0) + (weighted ? 2 : 0) + (smoothing == 0 ? 0 : 4 + (int)(smoothing * 100));
