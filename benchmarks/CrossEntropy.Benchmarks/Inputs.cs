@@ -9,9 +9,10 @@ namespace CrossEntropy.Benchmarks;
 /// </summary>
 /// <remarks>
 /// Where two arrays of a benchmark sit decides its speed: when an output lies a few bytes after an input modulo 4 KB,
-/// every store holds up the loads that follow it (4K aliasing), and a kernel or its peer runs several times slower in one
-/// process than in the next. So buffer number <c>slot</c> starts <c>slot</c> x <see cref="SlotBytes"/> bytes past a page
-/// boundary: 64-byte aligned, and at least a third of a page from the others of the same benchmark.
+/// stores hold up the loads that follow them (4K aliasing), and with plain arrays, placed differently from one process
+/// to the next, a kernel or its peer ran several times slower in some launches. So buffer number <c>slot</c> starts
+/// <c>slot</c> x <see cref="SlotBytes"/> bytes past a page boundary: 64-byte aligned, and at least a third of a page from
+/// the others of the same benchmark.
 /// </remarks>
 internal static class Inputs
 {

@@ -176,12 +176,15 @@ internal static class Chart
                 double end = x.ToPixel(bar.Value, plot.Left, plot.Right);
                 svg.Rectangle(new Box(plot.Left, middle - BarThickness / 2, end - plot.Left, BarThickness), colour);
                 svg.Text(plot.Left - 8, middle + 4, bar.Label, anchor: "end");
-                svg.Text(end + 5, middle + 4, bar.Value.ToString("0.00", CultureInfo.InvariantCulture) + "x");
+                double textX = end;
                 if (bar.Goal is double goal)
                 {
                     double goalX = x.ToPixel(goal, plot.Left, plot.Right);
                     svg.Line(goalX, middle - BarRow / 2 + 1, goalX, middle + BarRow / 2 - 1, "#000", 2.5);
+                    textX = Math.Max(end, goalX);
                 }
+
+                svg.Text(textX + 5, middle + 4, bar.Value.ToString("0.00", CultureInfo.InvariantCulture) + "x");
 
                 top += BarRow;
             }

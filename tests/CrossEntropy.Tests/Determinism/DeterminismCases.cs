@@ -27,13 +27,13 @@ internal static class DeterminismCases
         Specials,
     }
 
-    public static Case<T> Softmax<T>(int rows, int classes)
+    public static Case<T> Softmax<T>(int rows, int classes, int salt = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var random = new Random(Seed((int)Family.Softmax, rows, classes));
+        var random = new Random(Seed((int)Family.Softmax, rows, classes) ^ salt);
         return new Case<T>
         {
-            Name = $"{typeof(T).Name} Softmax {rows} x {classes}",
+            Name = $"{typeof(T).Name} Softmax {rows} x {classes}{Salted(salt)}",
             X = Convert<T>(Logits(random, rows, classes, negativeInfinity: true)),
             Parts = [new("softmax", rows * classes)],
             Scalars = [],
@@ -156,10 +156,10 @@ internal static class DeterminismCases
     /// the ignore index is -100 (the default) without class weights and -1 with them. Without smoothing, logits have
     /// -infinity on some classes other than the label.
     /// </summary>
-    public static Case<T> CategoricalLabels<T>(int rows, int classes, bool fromLogits, bool weighted, double smoothing, bool meanReduced)
+    public static Case<T> CategoricalLabels<T>(int rows, int classes, bool fromLogits, bool weighted, double smoothing, bool meanReduced, int salt = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var random = new Random(Seed((int)Family.CategoricalLabels, rows, classes, Variant(fromLogits, weighted, smoothing)));
+        var random = new Random(Seed((int)Family.CategoricalLabels, rows, classes, Variant(fromLogits, weighted, smoothing)) ^ salt);
         int ignoreIndex = weighted ? -1 : -100;
         int[] labels = Labels(random, rows, classes, ignore: true, ignoreIndex);
         int[] keep = Array.ConvertAll(labels, label => label == ignoreIndex ? -1 : label);
@@ -169,7 +169,7 @@ internal static class DeterminismCases
         return new Case<T>
         {
             Name = $"{typeof(T).Name} CategoricalCrossEntropy.{(fromLogits ? "FromLogits" : "FromProbabilities")} labels {rows} x {classes}" +
-                $"{(weighted ? ", class weights" : string.Empty)}, smoothing {smoothing}, ignoreIndex {ignoreIndex}",
+                $"{(weighted ? ", class weights" : string.Empty)}, smoothing {smoothing}, ignoreIndex {ignoreIndex}{Salted(salt)}",
             X = Convert<T>(input),
             W = weighted ? Convert<T>(Weights(random, classes)) : [],
             Labels = labels,
@@ -202,10 +202,10 @@ internal static class DeterminismCases
     /// Categorical cross-entropy with soft targets (zero on -infinity logits), from logits or from probabilities: per-row
     /// losses, the reduced loss, and the loss and gradient with the other reduction (see <see cref="Reductions"/>).
     /// </summary>
-    public static Case<T> CategoricalTargets<T>(int rows, int classes, bool fromLogits, bool weighted, double smoothing, bool meanReduced)
+    public static Case<T> CategoricalTargets<T>(int rows, int classes, bool fromLogits, bool weighted, double smoothing, bool meanReduced, int salt = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var random = new Random(Seed((int)Family.CategoricalTargets, rows, classes, Variant(fromLogits, weighted, smoothing)));
+        var random = new Random(Seed((int)Family.CategoricalTargets, rows, classes, Variant(fromLogits, weighted, smoothing)) ^ salt);
         double[] input = fromLogits ? Logits(random, rows, classes, negativeInfinity: smoothing == 0) : Probabilities(random, rows, classes);
         double[] targets = SoftTargets(random, fromLogits ? input : Array.ConvertAll(input, p => p > 0 ? 0.0 : double.NegativeInfinity), classes);
         int n = rows * classes;
@@ -213,7 +213,7 @@ internal static class DeterminismCases
         return new Case<T>
         {
             Name = $"{typeof(T).Name} CategoricalCrossEntropy.{(fromLogits ? "FromLogits" : "FromProbabilities")} soft targets {rows} x {classes}" +
-                $"{(weighted ? ", class weights" : string.Empty)}, smoothing {smoothing}",
+                $"{(weighted ? ", class weights" : string.Empty)}, smoothing {smoothing}{Salted(salt)}",
             X = Convert<T>(input),
             Y = Convert<T>(targets),
             W = weighted ? Convert<T>(Weights(random, classes)) : [],
@@ -248,10 +248,10 @@ internal static class DeterminismCases
     /// one entry per column; the positive weights (logits only) one per element of the first d rows, d the largest of 3, 2
     /// and 1 dividing the rows, so both cycles cross the 64-element groups and the chunk boundaries.
     /// </summary>
-    public static Case<T> Binary<T>(int rows, int columns, bool fromLogits, bool weighted, bool positiveWeighted, double smoothing, bool meanReduced)
+    public static Case<T> Binary<T>(int rows, int columns, bool fromLogits, bool weighted, bool positiveWeighted, double smoothing, bool meanReduced, int salt = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var random = new Random(Seed((int)Family.Binary, rows, columns, Variant(fromLogits, weighted, smoothing) + (positiveWeighted ? 16 : 0)));
+        var random = new Random(Seed((int)Family.Binary, rows, columns, Variant(fromLogits, weighted, smoothing) + (positiveWeighted ? 16 : 0)) ^ salt);
         int n = rows * columns;
         (Reduction reduced, Reduction withGradient) = Reductions(meanReduced);
         int cycles = rows % 3 == 0 ? 3 : rows % 2 == 0 ? 2 : 1;
@@ -259,7 +259,7 @@ internal static class DeterminismCases
         return new Case<T>
         {
             Name = $"{typeof(T).Name} BinaryCrossEntropy.{(fromLogits ? "FromLogits" : "FromProbabilities")} {rows} x {columns}" +
-                $"{(weighted ? ", weights" : string.Empty)}{(positiveWeighted ? ", positive weights" : string.Empty)}, smoothing {smoothing}",
+                $"{(weighted ? ", weights" : string.Empty)}{(positiveWeighted ? ", positive weights" : string.Empty)}, smoothing {smoothing}{Salted(salt)}",
             X = Convert<T>(input),
             Y = Convert<T>(BinaryTargets(random, n)),
             W = weighted ? Convert<T>(Weights(random, columns)) : [],
@@ -332,6 +332,9 @@ internal static class DeterminismCases
     /// </summary>
     public static (Reduction Reduced, Reduction WithGradient) Reductions(bool meanReduced) =>
         meanReduced ? (Reduction.Mean, Reduction.Sum) : (Reduction.Sum, Reduction.Mean);
+
+    /// <summary>The name suffix of a case whose seed was changed by <paramref name="salt"/> (generated data of the properties).</summary>
+    private static string Salted(int salt) => salt == 0 ? string.Empty : $", seed salt {salt}";
 
     private static int Variant(bool fromLogits, bool weighted, double smoothing) =>
         (fromLogits ? 1 : 0) + (weighted ? 2 : 0) + (smoothing == 0 ? 0 : 4 + (int)(smoothing * 100));

@@ -156,6 +156,24 @@ internal static class Sweep
         }
     }
 
+    /// <summary>Runs <paramref name="c"/> with its own arrays on the hardware's widest path, leaving the thread count to the library.</summary>
+    public static Result<T> RunUnforced<T>(Case<T> c)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] output = Filled<T>(c.OutputLength);
+        T[] scalars = Filled<T>(c.Scalars.Length);
+        c.Call(new Inputs<T>(c.X, c.Y, c.W, c.V, c.Labels), output, scalars);
+        return new Result<T>(output, scalars);
+    }
+
+    /// <summary>Adds a line to <paramref name="failures"/> if <paramref name="actual"/> differs in any bit from <paramref name="expected"/>.</summary>
+    public static void Compare<T>(Case<T> c, Result<T> expected, Result<T> actual, string run, List<string> failures)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int reported = 0;
+        Report(c, expected, actual, run, failures, ref reported);
+    }
+
     /// <summary>Fails with every collected difference, if any.</summary>
     public static void AssertNone(List<string> failures, int cases)
     {
