@@ -15,7 +15,8 @@ namespace CrossEntropy.Benchmarks;
 
 /// <summary>
 /// One job for every benchmark: 25 warm-up iterations of 200 ms, long enough for tiered JIT to reach its final Vector512
-/// code (it takes 1-4 s of calls), then 15 measured iterations. Rows are grouped by category; in a class with a baseline
+/// code (it takes 1-4 s of calls), then 15 measured iterations; it is the default job, so command-line options such as
+/// --iterationCount change it rather than add a second one. Rows are grouped by category; in a class with a baseline
 /// BenchmarkDotNet also groups by parameters, so each ratio and speed-up compares with the peer on the same shape. Results
 /// go to the console, a GitHub markdown report and a CSV report (times in ns, sizes in bytes, no units in the cells) that
 /// docs/plots reads.

@@ -8,8 +8,8 @@ using System.Text;
 namespace Plots;
 
 /// <summary>
-/// Turns BenchmarkDotNet's reports into docs/images/benchmarks.svg and the generated parts of docs/benchmarks.md: the
-/// environment, the goals with their measured values, and the tables of results.
+/// Turns BenchmarkDotNet's reports into docs/images/benchmarks.svg, the generated parts of docs/benchmarks.md (the
+/// environment, the goals with their measured values, the tables of results) and the headline ratios in README.md.
 /// </summary>
 internal static class BenchmarkReport
 {
@@ -42,19 +42,22 @@ internal static class BenchmarkReport
         ElementsPerNanosecond,
     }
 
-    /// <summary>Reads the reports in <paramref name="resultsFolder"/> and writes the chart and document under <paramref name="docs"/>.</summary>
-    public static void Write(string resultsFolder, string docs)
+    /// <summary>Reads the reports in <paramref name="resultsFolder"/> and writes the chart and documents of the repository at <paramref name="root"/>.</summary>
+    public static void Write(string resultsFolder, string root)
     {
         BenchmarkResults results = BenchmarkResults.Load(resultsFolder);
-        string chart = Path.Combine(docs, "images", "benchmarks.svg");
-        string document = Path.Combine(docs, "benchmarks.md");
-        DrawChart(results.Rows.Where(r => r.Type == Float).ToList(), chart);
+        List<BenchmarkRow> floats = results.Rows.Where(r => r.Type == Float).ToList();
+        string chart = Path.Combine(root, "docs", "images", "benchmarks.svg");
+        string document = Path.Combine(root, "docs", "benchmarks.md");
+        string readme = Path.Combine(root, "README.md");
+        DrawChart(floats, chart);
         string text = File.ReadAllText(document);
         text = ReplaceGenerated(text, "environment", EnvironmentSection(results));
-        text = ReplaceGenerated(text, "goals", GoalsSection(results.Rows.Where(r => r.Type == Float).ToList()));
+        text = ReplaceGenerated(text, "goals", GoalsSection(floats));
         text = ReplaceGenerated(text, "results", ResultsSection(results.Rows));
         File.WriteAllText(document, text);
-        Console.WriteLine($"wrote {Path.GetFullPath(chart)} and the generated parts of {Path.GetFullPath(document)} from {results.Rows.Count} results");
+        File.WriteAllText(readme, ReplaceGenerated(File.ReadAllText(readme), "headline", HeadlineSection(floats)));
+        Console.WriteLine($"wrote {chart}, the generated parts of {document} and of {readme} from {results.Rows.Count} results");
     }
 
     private static void DrawChart(IReadOnlyList<BenchmarkRow> rows, string path)
@@ -90,7 +93,25 @@ internal static class BenchmarkReport
     }
 
     private static string EnvironmentSection(BenchmarkResults results) =>
-        $"Measured {results.Written:yyyy-MM-dd HH:mm} UTC:\n\n```\n{results.Environment}\n```\n";
+        $"Newest report written {results.Written:yyyy-MM-dd HH:mm} UTC, on:\n\n```\n{results.Environment}\n```\n";
+
+    /// <summary>The README's summary: the speed-up of each headline kernel over its peer at 256x1000.</summary>
+    private static string HeadlineSection(IReadOnlyList<BenchmarkRow> rows)
+    {
+        string SpeedUp(string benchmarkClass, string method, string shape = "256x1000") =>
+            rows.FirstOrDefault(r => r.Class == benchmarkClass && r.Method == method && r.Shape == shape)?.SpeedUp is double value
+                ? value.ToString("0.00", CultureInfo.InvariantCulture) + "x"
+                : "(not run)";
+
+        return $"`float`, one thread, 256x1000 batch, against .NET's own fastest way in the same BenchmarkDotNet run:\n" +
+            $"`Activations.Softmax` {SpeedUp("ActivationBenchmarks", "Activations_Softmax")} `TensorPrimitives.SoftMax` row by row " +
+            $"({SpeedUp("ActivationBenchmarks", "Activations_Softmax", "8x32000")} at 8x32000),\n" +
+            $"`Activations.LogSoftmax` {SpeedUp("ActivationBenchmarks", "Activations_LogSoftmax")} and " +
+            $"`CategoricalCrossEntropy.FromLogitsWithGradient` (loss and gradient) " +
+            $"{SpeedUp("CategoricalLossBenchmarks", "CategoricalCrossEntropy_FromLogitsWithGradient")}\n" +
+            $"the same steps composed from `TensorPrimitives` calls, and `Activations.Sigmoid` " +
+            $"{SpeedUp("ActivationBenchmarks", "Activations_Sigmoid")} `TensorPrimitives.Sigmoid`.\n";
+    }
 
     private static string GoalsSection(IReadOnlyList<BenchmarkRow> rows)
     {
@@ -200,7 +221,7 @@ internal static class BenchmarkReport
         int stop = document.IndexOf(end, StringComparison.Ordinal);
         if (start < 0 || stop < start)
         {
-            throw new InvalidDataException($"docs/benchmarks.md has no '{begin.TrimEnd()}' ... '{end}' section.");
+            throw new InvalidDataException($"No '{begin.TrimEnd()}' ... '{end}' section to replace.");
         }
 
         return string.Concat(document.AsSpan(0, start + begin.Length), content, document.AsSpan(stop));
