@@ -7,7 +7,7 @@ namespace CrossEntropy;
 
 /// <summary>
 /// Spreads a batch over the thread pool. A batch splits into at most <see cref="MaxChunks"/> chunks of consecutive items,
-/// fixed by the number of items alone; each chunk's result is computed in item order and the chunks' results are added in
+/// of at least <see cref="MinChunkElements"/> elements where the batch allows, fixed by the batch's shape alone; each chunk's result is computed in item order and the chunks' results are added in
 /// chunk order, on one thread or many. So a reduced loss has the same bits whatever the thread count.
 /// </summary>
 /// <remarks>
@@ -22,21 +22,29 @@ internal static class Parallelism
     /// <summary>The most chunks a batch splits into.</summary>
     public const int MaxChunks = 64;
 
+    /// <summary>The fewest elements a chunk holds where the batch has enough: a small batch is one chunk, with no per-chunk costs.</summary>
+    public const int MinChunkElements = 4096;
+
     /// <summary>Batches with fewer elements stay on the calling thread: below this, handing work to other threads costs more than it saves.</summary>
     public const int MinParallelElements = 1 << 17;
 
     [ThreadStatic]
     private static int t_forcedThreads;
 
+    [ThreadStatic]
+    private static int t_forcedChunkElements;
+
     /// <summary>
-    /// Runs every call on this thread with exactly <paramref name="threads"/> threads, whatever the batch size, until the
-    /// returned scope is disposed (tests only).
+    /// Runs every call on this thread with exactly <paramref name="threads"/> threads (as many as there are chunks) whatever
+    /// the batch size, and chunks of at least <paramref name="minChunkElements"/> elements, until the returned scope is
+    /// disposed (tests only: small chunks take small batches through the parallel path).
     /// </summary>
-    public static ForceScope Force(int threads)
+    public static ForceScope Force(int threads, int minChunkElements = MinChunkElements)
     {
-        int previous = t_forcedThreads;
+        var scope = new ForceScope(t_forcedThreads, t_forcedChunkElements);
         t_forcedThreads = threads;
-        return new ForceScope(previous);
+        t_forcedChunkElements = minChunkElements;
+        return scope;
     }
 
     /// <summary>The threads for a batch of <paramref name="elements"/> elements in <paramref name="chunks"/> chunks.</summary>
@@ -67,7 +75,13 @@ internal static class Parallelism
         where TKernel : IKernel, allows ref struct
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int chunks = Math.Min(items, MaxChunks);
+        if (items == 0)
+        {
+            return 0;
+        }
+
+        int chunkElements = t_forcedChunkElements == 0 ? MinChunkElements : t_forcedChunkElements;
+        int chunks = (int)Math.Clamp((long)items * itemLength / chunkElements, 1, Math.Min(items, MaxChunks));
         int threads = Threads((long)items * itemLength, chunks);
         if (threads == 1)
         {
@@ -108,8 +122,12 @@ internal static class Parallelism
     /// <summary>The first item of <paramref name="chunk"/>: chunks differ in size by one item at most.</summary>
     private static int Start(int chunk, int items, int chunks) => (int)((long)items * chunk / chunks);
 
-    public readonly struct ForceScope(int previous) : IDisposable
+    public readonly struct ForceScope(int threads, int chunkElements) : IDisposable
     {
-        public void Dispose() => t_forcedThreads = previous;
+        public void Dispose()
+        {
+            t_forcedThreads = threads;
+            t_forcedChunkElements = chunkElements;
+        }
     }
 }

@@ -195,7 +195,7 @@ internal static class Sweep
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         using (Simd.Limit(width))
-        using (Parallelism.Force(threads))
+        using (Parallelism.Force(threads, minChunkElements: 1))
         {
             c.Call(inputs, output, scalars);
         }
