@@ -96,7 +96,7 @@ internal static class BlockMath<TBlock, T>
     /// from the bits of the rounded n, in two steps where 2^n alone is below the normal range.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock ExpNonPositive(TBlock x) => ExpNonPositive(x, Zero);
+    public static TBlock ExpNonPositive(TBlock x) => Exp(x, Zero, withLow: false);
 
     /// <summary>
     /// The argument below which e^x needs the care of a subnormal result: -87 for float, -708 for double. Where every
@@ -116,37 +116,45 @@ internal static class BlockMath<TBlock, T>
         TBlock d = x - m;
         TBlock shifted = d - x;
         TBlock low = (x - (d - shifted)) - (m + shifted);
-        return deep ? ExpNonPositive(d, low) : ExpPolynomial(d, low, out TBlock j) * Pow2(j);
+        return deep ? Exp(d, low, withLow: true) : Polynomial(Reduce(d, out TBlock j) + low) * Pow2(j);
     }
 
     /// <summary>
-    /// e^(x + low) for a small correction <paramref name="low"/> (dropped where x is clamped). Where 2^n alone would be below the normal range
-    /// (x &lt; -87 for float), x is first clamped where e^x is 0 whatever the polynomial says, and the scale is applied
-    /// as 2^(n + k) then 2^-k, so the one rounding happens in the last multiplication and subnormal results are exact.
+    /// e^(x + low), <paramref name="low"/> a small correction taken where <paramref name="withLow"/>. Where 2^n alone would be
+    /// below the normal range (x &lt; -87 for float), x is clamped where e^x is 0 whatever the polynomial says (and low
+    /// dropped), and the scale is applied as 2^(n + k) then 2^-k, so the one rounding happens in the last multiplication
+    /// and subnormal results are exact. All inline: a call in a loop would keep the loop's running values in memory.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock ExpNonPositive(TBlock x, TBlock low)
+    private static TBlock Exp(TBlock x, TBlock low, bool withLow)
     {
         TBlock clamped = TBlock.LessThan(x, DeepClamp);
-        TBlock p = ExpPolynomial(TBlock.Select(clamped, DeepClamp, x), TBlock.Select(clamped, Zero, low), out TBlock j);
-        TBlock result = p * Pow2(j);
-        TBlock deep = TBlock.LessThan(x, DeepThreshold);
-        if (TBlock.AnyTrue(deep))
+        TBlock r = Reduce(TBlock.Select(clamped, DeepClamp, x), out TBlock j);
+        if (withLow)
         {
-            result = TBlock.Select(deep, p * Pow2(j + DeepBias) * DeepScale, result);
+            r += TBlock.Select(clamped, Zero, low);
         }
 
-        return result;
+        TBlock p = Polynomial(r);
+        TBlock result = p * Pow2(j);
+        TBlock deep = TBlock.LessThan(x, DeepThreshold);
+        return TBlock.AnyTrue(deep) ? TBlock.Select(deep, p * Pow2(j + DeepBias) * DeepScale, result) : result;
     }
 
-    /// <summary>e^r for x = n ln2 + r + low, with <paramref name="j"/> holding bias + n in its low mantissa bits.</summary>
+    /// <summary>r = x - n ln2 with |r| &lt;= ln2/2 (Cody-Waite), with <paramref name="j"/> holding bias + n in its low mantissa bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock ExpPolynomial(TBlock x, TBlock low, out TBlock j)
+    private static TBlock Reduce(TBlock x, out TBlock j)
     {
-        TBlock p;
         j = TBlock.FusedMultiplyAdd(x, Log2E, Shifter);
         TBlock n = j - Shifter;
-        TBlock r = TBlock.FusedMultiplyAdd(n, MinusLn2Low, TBlock.FusedMultiplyAdd(n, MinusLn2High, x)) + low;
+        return TBlock.FusedMultiplyAdd(n, MinusLn2Low, TBlock.FusedMultiplyAdd(n, MinusLn2High, x));
+    }
+
+    /// <summary>e^r for |r| &lt;= ln2/2, by its Taylor polynomial.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock Polynomial(TBlock r)
+    {
+        TBlock p;
         if (IsFloat)
         {
             p = TBlock.FusedMultiplyAdd(Factorial7, r, Factorial6);
@@ -167,8 +175,7 @@ internal static class BlockMath<TBlock, T>
         p = TBlock.FusedMultiplyAdd(p, r, Factorial3);
         p = TBlock.FusedMultiplyAdd(p, r, Factorial2);
         p = TBlock.FusedMultiplyAdd(p, r, One);
-        p = TBlock.FusedMultiplyAdd(p, r, One);
-        return p;
+        return TBlock.FusedMultiplyAdd(p, r, One);
     }
 
     /// <summary>2^n from a j that holds bias + n in its low mantissa bits.</summary>
