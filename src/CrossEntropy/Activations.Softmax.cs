@@ -137,9 +137,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             // exp(x - max) goes to the output in the pass that sums it, then is scaled in place.
             Span<TMemory> kept = KeepsExponentials ? output : default;
-            T rest = SumExpBesideMax(row, max, deep, kept, default, default, T.Zero, T.Zero, false, out _, out _);
             TBlock m = TBlock.Create(max);
-            TBlock scale = TBlock.Create(T.One / (T.One + rest));
+            TBlock scale = TBlock.Create(T.One / SumExp(row, max, deep, kept));
             TBlock tail = ExponentialsTail(row, kept, max);
             TBlock last = tail;
             for (int i = 0; i < classes; i += Width)

@@ -68,11 +68,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
     private static TBlock Tail(ReadOnlySpan<TMemory> source, T fill)
     {
         int count = source.Length % Width;
-        int start = source.Length - count;
+        ReadOnlySpan<TMemory> tail = source[(source.Length - count)..];
         Lanes<T> lanes = default;
-        for (int i = 0; i < Width; i++)
+        TBlock.Store(TBlock.Create(fill), ref lanes[0]);
+        if (typeof(TMemory) == typeof(T))
         {
-            lanes[i] = i < count ? T.CreateTruncating(source[start + i]) : fill;
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<TMemory, T>(ref MemoryMarshal.GetReference(tail)), count).CopyTo(lanes);
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                lanes[i] = T.CreateTruncating(tail[i]);
+            }
         }
 
         return TBlock.Load(in lanes[0]);
@@ -114,11 +122,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
     private static void StoreTail(TBlock value, Span<TMemory> destination, int length)
     {
         int count = length % Width;
+        Span<TMemory> tail = destination.Slice(length - count, count);
         Lanes<T> lanes = default;
         TBlock.Store(value, ref lanes[0]);
-        for (int i = 0; i < count; i++)
+        if (typeof(TMemory) == typeof(T))
         {
-            destination[length - count + i] = TMemory.CreateTruncating(lanes[i]);
+            ((ReadOnlySpan<T>)lanes)[..count].CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.As<TMemory, T>(ref MemoryMarshal.GetReference(tail)), count));
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                tail[i] = TMemory.CreateTruncating(lanes[i]);
+            }
         }
     }
 
@@ -231,19 +247,37 @@ internal static partial class Kernel<TBlock, T, TMemory>
         where TDeep : struct, IOption =>
         (exponentials.IsEmpty, withCoefficients) switch
         {
-            (true, false) => SumExpBesideMax<TDeep, No, No>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
-            (false, false) => SumExpBesideMax<TDeep, Yes, No>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
-            (true, true) => SumExpBesideMax<TDeep, No, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
-            (false, true) => SumExpBesideMax<TDeep, Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (true, false) => SumExpBesideMax<TDeep, No, No, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (false, false) => SumExpBesideMax<TDeep, Yes, No, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (true, true) => SumExpBesideMax<TDeep, No, Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (false, true) => SumExpBesideMax<TDeep, Yes, Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
         };
 
-    /// <summary>The pass of <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T, bool, Span{TMemory}, ReadOnlySpan{TMemory}, ReadOnlySpan{TMemory}, T, T, bool, out T, out T)"/>, compiled once per combination of its options.</summary>
+    /// <summary>
+    /// sum(exp(x - max)) over a row whose maximum <paramref name="max"/> is finite, all terms included, writing each term to
+    /// <paramref name="exponentials"/> unless it is empty: for softmax, which needs the sum but not log1p of the rest.
+    /// </summary>
+    private static T SumExp(ReadOnlySpan<TMemory> row, T max, bool deep, Span<TMemory> exponentials) =>
+        (deep, exponentials.IsEmpty) switch
+        {
+            (true, true) => SumExpBesideMax<Yes, No, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _),
+            (true, false) => SumExpBesideMax<Yes, Yes, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _),
+            (false, true) => SumExpBesideMax<No, No, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _),
+            (false, false) => SumExpBesideMax<No, Yes, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _),
+        };
+
+    /// <summary>
+    /// The pass of <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T, bool, Span{TMemory}, ReadOnlySpan{TMemory}, ReadOnlySpan{TMemory}, T, T, bool, out T, out T)"/>
+    /// and <see cref="SumExp"/>, compiled once per combination of its options: <typeparamref name="TBesideMax"/> leaves one
+    /// maximal term out of the sum.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static T SumExpBesideMax<TDeep, TKeep, TCoefficients>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials,
+    private static T SumExpBesideMax<TDeep, TKeep, TCoefficients, TBesideMax>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials,
         ReadOnlySpan<TMemory> weights, ReadOnlySpan<TMemory> targets, T keep, T perClass, out T coefficientSum, out T shiftedSum)
         where TDeep : struct, IOption
         where TKeep : struct, IOption
         where TCoefficients : struct, IOption
+        where TBesideMax : struct, IOption
     {
         TBlock m = TBlock.Create(max);
         TBlock zero = BlockMath<TBlock, T>.Zero;
@@ -285,14 +319,21 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 Store(e, exponentials, i);
             }
 
-            sum.Add(TBlock.Select(isMax, zero, e));
-            maxima += isMax & one;
+            if (TBesideMax.IsSet)
+            {
+                sum.Add(TBlock.Select(isMax, zero, e));
+                maxima += isMax & one;
+            }
+            else
+            {
+                sum.Add(e);
+            }
         }
 
         // Reduce before the call below, so that no block is live across a call (every vector register is caller-saved).
         coefficientSum = coefficients.Total;
         shiftedSum = shifted.Total;
-        T rest = sum.Total + (TBlock.Sum(maxima) - T.One);
+        T rest = TBesideMax.IsSet ? sum.Total + (TBlock.Sum(maxima) - T.One) : sum.Total;
         if (TKeep.IsSet)
         {
             StoreTail(last, exponentials, row.Length);
