@@ -296,7 +296,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
         for (int i = 0; i < row.Length; i += Width)
         {
             TBlock x = Load(row, i, rowTail);
-            TBlock isMax = TBlock.Equals(x, m);
             TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet);
             if (TCoefficients.IsSet)
             {
@@ -305,9 +304,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (x - m)));
             }
 
-            if (i > row.Length - Width)
+            bool tail = i > row.Length - Width;
+            if (tail)
             {
-                isMax &= inRow;
                 e &= inRow;
                 if (TKeep.IsSet)
                 {
@@ -321,6 +320,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             if (TBesideMax.IsSet)
             {
+                // Lanes past the row's end read the maximum, but count as no maximum.
+                TBlock isMax = tail ? TBlock.Equals(x, m) & inRow : TBlock.Equals(x, m);
                 sum.Add(TBlock.Select(isMax, zero, e));
                 maxima += isMax & one;
             }
