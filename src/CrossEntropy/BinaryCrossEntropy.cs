@@ -120,7 +120,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         int length = input.Length;
         TBlock inputTail = Tail(input, fill);
         TBlock targetsTail = Tail(targets, T.Zero);
-        TBlock inTail = TBlock.GreaterThan(OnesTail(length), zero);
+        TBlock inTail = TailMask(length);
         TBlock lastLoss = zero;
         TBlock lastGradient = zero;
         for (int i = 0; i < length; i += Width)

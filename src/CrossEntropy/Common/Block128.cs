@@ -60,6 +60,29 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
         value._d.StoreUnsafe(ref destination, 3 * n);
     }
 
+    /// <summary>Through memory: Vector128 hardware (SSE, Arm64) has no masked load that leaves the other lanes unread.</summary>
+    public static Block128<T> LoadFirst(ref readonly T source, int count, Block128<T> fill)
+    {
+        Lanes<T> lanes = default;
+        Store(fill, ref lanes[0]);
+        for (int i = 0; i < count; i++)
+        {
+            lanes[i] = Unsafe.Add(ref Unsafe.AsRef(in source), i);
+        }
+
+        return Load(in lanes[0]);
+    }
+
+    public static void StoreFirst(Block128<T> value, ref T destination, int count)
+    {
+        Lanes<T> lanes = default;
+        Store(value, ref lanes[0]);
+        for (int i = 0; i < count; i++)
+        {
+            Unsafe.Add(ref destination, i) = lanes[i];
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block128<T> operator +(Block128<T> left, Block128<T> right) =>
         new(left._a + right._a, left._b + right._b, left._c + right._c, left._d + right._d);

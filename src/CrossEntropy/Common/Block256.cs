@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CrossEntropy;
 
@@ -41,6 +42,52 @@ internal readonly struct Block256<T> : IBlock<Block256<T>, T>
         value._lo.StoreUnsafe(ref destination);
         value._hi.StoreUnsafe(ref destination, (nuint)Vector256<T>.Count);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Block256<T> LoadFirst(ref readonly T source, int count, Block256<T> fill)
+    {
+        fixed (T* pointer = &Unsafe.AsRef(in source))
+        {
+            return new(LoadFirst(pointer, count, fill._lo), LoadFirst(pointer + Vector256<T>.Count, count - Vector256<T>.Count, fill._hi));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreFirst(Block256<T> value, ref T destination, int count)
+    {
+        fixed (T* pointer = &destination)
+        {
+            StoreFirst(value._lo, pointer, count);
+            StoreFirst(value._hi, pointer + Vector256<T>.Count, count - Vector256<T>.Count);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<T> LoadFirst(T* source, int count, Vector256<T> fill)
+    {
+        Vector256<T> mask = FirstLanes(count);
+        Vector256<T> loaded = typeof(T) == typeof(float)
+            ? Avx.MaskLoad((float*)source, mask.AsSingle()).As<float, T>()
+            : Avx.MaskLoad((double*)source, mask.AsDouble()).As<double, T>();
+        return Vector256.ConditionalSelect(mask, loaded, fill);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreFirst(Vector256<T> value, T* destination, int count)
+    {
+        Vector256<T> mask = FirstLanes(count);
+        if (typeof(T) == typeof(float))
+        {
+            Avx.MaskStore((float*)destination, mask.AsSingle(), value.AsSingle());
+        }
+        else
+        {
+            Avx.MaskStore((double*)destination, mask.AsDouble(), value.AsDouble());
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> FirstLanes(int count) => Vector256.LessThan(Vector256<T>.Indices, Vector256.Create(T.CreateTruncating(count)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block256<T> operator +(Block256<T> left, Block256<T> right) => new(left._lo + right._lo, left._hi + right._hi);

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CrossEntropy;
 
@@ -27,6 +28,38 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Block512<T> value, ref T destination) => value._v.StoreUnsafe(ref destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Block512<T> LoadFirst(ref readonly T source, int count, Block512<T> fill)
+    {
+        Vector512<T> mask = FirstLanes(count);
+        fixed (T* pointer = &Unsafe.AsRef(in source))
+        {
+            return new(typeof(T) == typeof(float)
+                ? Avx512F.MaskLoad((float*)pointer, mask.AsSingle(), fill._v.AsSingle()).As<float, T>()
+                : Avx512F.MaskLoad((double*)pointer, mask.AsDouble(), fill._v.AsDouble()).As<double, T>());
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreFirst(Block512<T> value, ref T destination, int count)
+    {
+        Vector512<T> mask = FirstLanes(count);
+        fixed (T* pointer = &destination)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                Avx512F.MaskStore((float*)pointer, mask.AsSingle(), value._v.AsSingle());
+            }
+            else
+            {
+                Avx512F.MaskStore((double*)pointer, mask.AsDouble(), value._v.AsDouble());
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> FirstLanes(int count) => Vector512.LessThan(Vector512<T>.Indices, Vector512.Create(T.CreateTruncating(count)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block512<T> operator +(Block512<T> left, Block512<T> right) => new(left._v + right._v);

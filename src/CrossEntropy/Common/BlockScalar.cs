@@ -46,6 +46,24 @@ internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
         }
     }
 
+    public static BlockScalar<T> LoadFirst(ref readonly T source, int count, BlockScalar<T> fill)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            fill._lanes[i] = Unsafe.Add(ref Unsafe.AsRef(in source), i);
+        }
+
+        return fill;
+    }
+
+    public static void StoreFirst(BlockScalar<T> value, ref T destination, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            Unsafe.Add(ref destination, i) = value._lanes[i];
+        }
+    }
+
     public static BlockScalar<T> operator +(BlockScalar<T> left, BlockScalar<T> right)
     {
         for (int i = 0; i < Count; i++)

@@ -24,6 +24,15 @@ internal interface IBlock<TSelf, T>
 
     static abstract void Store(TSelf value, ref T destination);
 
+    /// <summary>
+    /// The first <paramref name="count"/> lanes (0 to Count - 1) read from <paramref name="source"/>, the others taken from
+    /// <paramref name="fill"/>; nothing past those lanes is read, so a row's last, partial block loads in place.
+    /// </summary>
+    static abstract TSelf LoadFirst(ref readonly T source, int count, TSelf fill);
+
+    /// <summary>Stores the first <paramref name="count"/> lanes (0 to Count - 1) of <paramref name="value"/>, and writes nothing past them.</summary>
+    static abstract void StoreFirst(TSelf value, ref T destination, int count);
+
     static abstract TSelf operator +(TSelf left, TSelf right);
 
     static abstract TSelf operator -(TSelf left, TSelf right);

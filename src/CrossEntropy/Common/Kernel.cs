@@ -64,40 +64,33 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// The last, partial block of <paramref name="source"/>, its lanes past the end set to <paramref name="fill"/> (all of them
     /// when the length is a multiple of Width). Loops take it before they start, so that no call sits inside a loop.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Tail(ReadOnlySpan<TMemory> source, T fill)
     {
         int count = source.Length % Width;
-        ReadOnlySpan<TMemory> tail = source[(source.Length - count)..];
-        Lanes<T> lanes = default;
-        TBlock.Store(TBlock.Create(fill), ref lanes[0]);
-        if (typeof(TMemory) == typeof(T))
-        {
-            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<TMemory, T>(ref MemoryMarshal.GetReference(tail)), count).CopyTo(lanes);
-        }
-        else
-        {
-            for (int i = 0; i < count; i++)
-            {
-                lanes[i] = T.CreateTruncating(tail[i]);
-            }
-        }
-
-        return TBlock.Load(in lanes[0]);
+        ref TMemory start = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), source.Length - count);
+        return typeof(TMemory) == typeof(T)
+            ? TBlock.LoadFirst(in Unsafe.As<TMemory, T>(ref start), count, TBlock.Create(fill))
+            : ConvertedTail(source[(source.Length - count)..], fill);
     }
 
-    /// <summary>Ones in the lanes of the last, partial block of a row of <paramref name="length"/>, zeros past its end.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static TBlock OnesTail(int length)
+    private static TBlock ConvertedTail(ReadOnlySpan<TMemory> tail, T fill)
     {
         Lanes<T> lanes = default;
-        for (int i = 0; i < length % Width; i++)
+        TBlock.Store(TBlock.Create(fill), ref lanes[0]);
+        for (int i = 0; i < tail.Length; i++)
         {
-            lanes[i] = T.One;
+            lanes[i] = T.CreateTruncating(tail[i]);
         }
 
         return TBlock.Load(in lanes[0]);
     }
+
+    /// <summary>The mask of the lanes of the last, partial block of a row of <paramref name="length"/> that lie in the row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock TailMask(int length) =>
+        TBlock.LessThan(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(length % Width)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(TBlock value, Span<TMemory> destination, int index)
@@ -118,23 +111,29 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>Stores the lanes of <paramref name="value"/> that fall within <paramref name="length"/> as the last, partial block.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreTail(TBlock value, Span<TMemory> destination, int length)
     {
         int count = length % Width;
-        Span<TMemory> tail = destination.Slice(length - count, count);
-        Lanes<T> lanes = default;
-        TBlock.Store(value, ref lanes[0]);
+        ref TMemory start = ref Unsafe.Add(ref MemoryMarshal.GetReference(destination), length - count);
         if (typeof(TMemory) == typeof(T))
         {
-            ((ReadOnlySpan<T>)lanes)[..count].CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.As<TMemory, T>(ref MemoryMarshal.GetReference(tail)), count));
+            TBlock.StoreFirst(value, ref Unsafe.As<TMemory, T>(ref start), count);
         }
         else
         {
-            for (int i = 0; i < count; i++)
-            {
-                tail[i] = TMemory.CreateTruncating(lanes[i]);
-            }
+            StoreConvertedTail(value, destination.Slice(length - count, count));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StoreConvertedTail(TBlock value, Span<TMemory> tail)
+    {
+        Lanes<T> lanes = default;
+        TBlock.Store(value, ref lanes[0]);
+        for (int i = 0; i < tail.Length; i++)
+        {
+            tail[i] = TMemory.CreateTruncating(lanes[i]);
         }
     }
 
@@ -159,7 +158,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>
     /// The block at <paramref name="index"/> of optional per-class values, such as weights: ones where <paramref name="values"/>
     /// is empty; past the last whole block of a row of <paramref name="length"/>, <paramref name="tail"/> (from
-    /// <see cref="Tail"/> or <see cref="OnesTail"/>).
+    /// <see cref="TailOrOnes"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock LoadOrOnes(ReadOnlySpan<TMemory> values, int index, int length, TBlock tail) =>
@@ -168,7 +167,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>The tail block for <see cref="LoadOrOnes"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock TailOrOnes(ReadOnlySpan<TMemory> values, int length) =>
-        values.IsEmpty ? OnesTail(length) : Tail(values, T.Zero);
+        values.IsEmpty ? TailMask(length) & BlockMath<TBlock, T>.One : Tail(values, T.Zero);
 
     /// <summary>Applies <typeparamref name="TOperator"/> to every element; <paramref name="destination"/> may be <paramref name="x"/>.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -211,14 +210,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         T result = TBlock.Max(max);
-        Lanes<T> lanes = default;
-        TBlock.Store(min, ref lanes[0]);
-        deep = false;
-        for (int i = 0; i < Width; i++)
-        {
-            deep |= !(lanes[i] - result >= BlockMath<TBlock, T>.DeepLimit);
-        }
-
+        deep = TBlock.AnyTrue(TBlock.LessThan(min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit)));
         return result;
     }
 
@@ -285,7 +277,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         // Lanes past the row's end read the maximum, whose exponential needs no care, and are masked out of the sums.
         TBlock rowTail = Tail(row, max);
-        TBlock inRow = TBlock.GreaterThan(OnesTail(row.Length), zero);
+        TBlock inRow = TailMask(row.Length);
         TBlock weightsTail = TCoefficients.IsSet ? TailOrOnes(weights, row.Length) : zero;
         TBlock targetsTail = TCoefficients.IsSet ? Tail(targets, T.Zero) : zero;
         CompensatedSum sum = default;
