@@ -124,14 +124,23 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Softmax(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
     {
+        if (x.IsEmpty)
+        {
+            return;
+        }
+
+        T max = Max(x[..classes], out bool deep);
         for (int start = 0; start < x.Length; start += classes)
         {
             ReadOnlySpan<TMemory> row = x.Slice(start, classes);
             Span<TMemory> output = destination.Slice(start, classes);
-            T max = Max(row, out bool deep);
+
+            // The last pass over this row also finds the next row's maximum (the last row finds its own again).
+            ReadOnlySpan<TMemory> next = start + classes < x.Length ? x.Slice(start + classes, classes) : row;
             if (!T.IsFinite(max))
             {
                 output.Fill(TMemory.NaN);
+                max = Max(next, out deep);
                 continue;
             }
 
@@ -140,6 +149,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock m = TBlock.Create(max);
             TBlock scale = TBlock.Create(T.One / SumExp(row, max, deep, kept));
             TBlock tail = ExponentialsTail(row, kept, max);
+            TBlock nextMax = MaxStart(next);
+            TBlock nextMin = nextMax;
             TBlock last = tail;
             for (int i = 0; i < classes; i += Width)
             {
@@ -147,6 +158,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 if (i <= classes - Width)
                 {
                     Store(p, output, i);
+                    TBlock n = Load(next, i);
+                    nextMax = TBlock.Max(nextMax, n);
+                    nextMin = TBlock.Min(nextMin, n);
                 }
                 else
                 {
@@ -154,6 +168,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 }
             }
 
+            max = Max(nextMax, nextMin, out deep);
             StoreTail(last, output, classes);
         }
     }

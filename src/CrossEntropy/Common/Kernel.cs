@@ -199,8 +199,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static T Max(ReadOnlySpan<TMemory> row, out bool deep)
     {
-        // The tail's other lanes repeat the first element, which changes neither the maximum nor the minimum.
-        TBlock max = Tail(row, row.IsEmpty ? T.NegativeInfinity : ToCompute(row[0]));
+        TBlock max = MaxStart(row);
         TBlock min = max;
         for (int i = 0; i <= row.Length - Width; i += Width)
         {
@@ -209,6 +208,20 @@ internal static partial class Kernel<TBlock, T, TMemory>
             min = TBlock.Min(min, x);
         }
 
+        return Max(max, min, out deep);
+    }
+
+    /// <summary>
+    /// The first block of a row's running maximum and minimum, for a pass that finds them while it does other work:
+    /// the row's tail, whose other lanes repeat the first element (which changes neither).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock MaxStart(ReadOnlySpan<TMemory> row) => Tail(row, row.IsEmpty ? T.NegativeInfinity : ToCompute(row[0]));
+
+    /// <summary>The row's maximum from its running lane maxima and minima, as <see cref="Max(ReadOnlySpan{TMemory}, out bool)"/> returns it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Max(TBlock max, TBlock min, out bool deep)
+    {
         T result = TBlock.Max(max);
         deep = TBlock.AnyTrue(TBlock.LessThan(min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit)));
         return result;
