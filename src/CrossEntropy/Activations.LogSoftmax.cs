@@ -111,20 +111,31 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void LogSoftmax(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
     {
+        if (x.IsEmpty)
+        {
+            return;
+        }
+
+        T max = Max(x[..classes], out bool deep);
         for (int start = 0; start < x.Length; start += classes)
         {
             ReadOnlySpan<TMemory> row = x.Slice(start, classes);
             Span<TMemory> output = destination.Slice(start, classes);
-            T max = Max(row, out bool deep);
+
+            // The last pass over this row also finds the next row's maximum (the last row finds its own again).
+            ReadOnlySpan<TMemory> next = start + classes < x.Length ? x.Slice(start + classes, classes) : row;
             if (!T.IsFinite(max))
             {
                 output.Fill(TMemory.NaN);
+                max = Max(next, out deep);
                 continue;
             }
 
             TBlock m = TBlock.Create(max);
             TBlock logSum = TBlock.Create(Log1P(SumExpBesideMax(row, max, deep)));
             TBlock tail = Tail(row, max);
+            TBlock nextMax = MaxStart(next);
+            TBlock nextMin = nextMax;
             TBlock last = tail;
             for (int i = 0; i < classes; i += Width)
             {
@@ -132,6 +143,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 if (i <= classes - Width)
                 {
                     Store(r, output, i);
+                    TBlock n = Load(next, i);
+                    nextMax = TBlock.Max(nextMax, n);
+                    nextMin = TBlock.Min(nextMin, n);
                 }
                 else
                 {
@@ -139,6 +153,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 }
             }
 
+            max = Max(nextMax, nextMin, out deep);
             StoreTail(last, output, classes);
         }
     }
