@@ -116,7 +116,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return;
         }
 
-        T max = Max(x[..classes], out bool deep);
+        T max = Max(x[..classes], out Spread spread);
         for (int start = 0; start < x.Length; start += classes)
         {
             ReadOnlySpan<TMemory> row = x.Slice(start, classes);
@@ -127,12 +127,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
             if (!T.IsFinite(max))
             {
                 output.Fill(TMemory.NaN);
-                max = Max(next, out deep);
+                max = Max(next, out spread);
                 continue;
             }
 
             TBlock m = TBlock.Create(max);
-            TBlock logSum = TBlock.Create(Log1P(SumExpBesideMax(row, max, deep)));
+            TBlock logSum = TBlock.Create(Log1P(SumExpBesideMax(row, max, spread)));
             TBlock tail = Tail(row, max);
             TBlock nextMax = MaxStart(next);
             TBlock nextMin = nextMax;
@@ -153,7 +153,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 }
             }
 
-            max = Max(nextMax, nextMin, out deep);
+            max = Max(nextMax, nextMin, out spread);
             StoreTail(last, output, classes);
         }
     }

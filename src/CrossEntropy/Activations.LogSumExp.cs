@@ -76,10 +76,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>The log-sum-exp of one row, with PyTorch's rules for NaN and infinities.</summary>
     private static T LogSumExp(ReadOnlySpan<TMemory> row)
     {
-        T max = Max(row, out bool deep);
+        T max = Max(row, out Spread spread);
         if (T.IsFinite(max))
         {
-            return max + Log1P(SumExpBesideMax(row, max, deep));
+            return max + Log1P(SumExpBesideMax(row, max, spread));
         }
 
         foreach (TMemory value in row)

@@ -129,7 +129,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return;
         }
 
-        T max = Max(x[..classes], out bool deep);
+        T max = Max(x[..classes], out Spread spread);
         for (int start = 0; start < x.Length; start += classes)
         {
             ReadOnlySpan<TMemory> row = x.Slice(start, classes);
@@ -140,14 +140,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
             if (!T.IsFinite(max))
             {
                 output.Fill(TMemory.NaN);
-                max = Max(next, out deep);
+                max = Max(next, out spread);
                 continue;
             }
 
             // exp(x - max) goes to the output in the pass that sums it, then is scaled in place.
             Span<TMemory> kept = KeepsExponentials ? output : default;
             TBlock m = TBlock.Create(max);
-            TBlock scale = TBlock.Create(T.One / SumExp(row, max, deep, kept));
+            TBlock scale = TBlock.Create(T.One / SumExp(row, max, spread, kept));
             TBlock tail = ExponentialsTail(row, kept, max);
             TBlock nextMax = MaxStart(next);
             TBlock nextMin = nextMax;
@@ -168,7 +168,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 }
             }
 
-            max = Max(nextMax, nextMin, out deep);
+            max = Max(nextMax, nextMin, out spread);
             StoreTail(last, output, classes);
         }
     }

@@ -223,7 +223,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     private static T CrossEntropyRow(ReadOnlySpan<TMemory> row, int label, ReadOnlySpan<TMemory> targets, ReadOnlySpan<TMemory> weights,
         T keep, T perClass, T scale, Span<TMemory> gradient)
     {
-        T max = Max(row, out bool deep);
+        T max = Max(row, out Spread below);
         if (!T.IsFinite(max))
         {
             gradient.Fill(TMemory.NaN);
@@ -239,7 +239,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         // exp(x - max) goes to the gradient in the pass that sums it (the gradient may be the logits' memory, but not the
         // targets', which the last pass reads again).
         Span<TMemory> kept = KeepsExponentials && !gradient.Overlaps(targets) ? gradient : default;
-        T rest = SumExpBesideMax(row, max, deep, kept, weights, targets, keep, perClass, spread, out T coefficientSum, out T shiftedSum);
+        T rest = SumExpBesideMax(row, max, below, kept, weights, targets, keep, perClass, spread, out T coefficientSum, out T shiftedSum);
         T logSum = Log1P(rest);
         T loss = spread ? factor * (logSum * coefficientSum - shiftedSum) : T.Zero;
 

@@ -135,15 +135,25 @@ internal static class BlockMath<TBlock, T>
     /// <summary>
     /// e^(x - m) for x &lt;= m, with x - m taken exactly (as a rounded difference plus its rounding error), so the
     /// result does not lose the precision a rounded difference of large values would cost. Unless
-    /// <paramref name="deep"/>, every x - m must be at least <see cref="DeepLimit"/> (or NaN).
+    /// <paramref name="deep"/>, every x - m must be at least <see cref="DeepLimit"/> (or NaN); where <paramref name="narrow"/>,
+    /// m must be positive and every |x| below the next power of two above m.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock ExpDifference(TBlock x, TBlock m, bool deep = true)
+    public static TBlock ExpDifference(TBlock x, TBlock m, bool deep = true, bool narrow = false)
     {
-        // TwoSum: d + low == x - m exactly.
+        // d + low == x - m exactly: by Fast2Sum where m's exponent is at least x's, else by TwoSum.
         TBlock d = x - m;
-        TBlock shifted = d - x;
-        TBlock low = (x - (d - shifted)) - (m + shifted);
+        TBlock low;
+        if (narrow)
+        {
+            low = x - (d + m);
+        }
+        else
+        {
+            TBlock shifted = d - x;
+            low = (x - (d - shifted)) - (m + shifted);
+        }
+
         return deep ? Exp(d, low, withLow: true) : Polynomial(Reduce(d, out TBlock j) + low) * Pow2(j);
     }
 

@@ -21,6 +21,14 @@ internal readonly struct No : IOption
     public static bool IsSet => false;
 }
 
+/// <summary>
+/// What the pass that finds a row's maximum learns about how far the row spreads below it, which decides how the exponentials
+/// e^(x - max) may be computed (every way gives the same bits).
+/// </summary>
+/// <param name="Deep">Some x - max may fall below <see cref="BlockMath{TBlock, T}.DeepLimit"/>: an element that far below the maximum, or -infinity.</param>
+/// <param name="Narrow">The maximum is positive and every |x| is below the next power of two above it, so x - max is split exactly in two operations.</param>
+internal readonly record struct Spread(bool Deep, bool Narrow);
+
 /// <summary>An element-wise function of one block.</summary>
 internal interface IUnaryBlockOperator
 {
@@ -192,12 +200,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
         StoreTail(last, destination, x.Length);
     }
 
-    /// <summary>
-    /// The row's maximum by <c>a &gt; b ? a : b</c> in the fixed lane tree (-infinity for an empty row), and whether some
-    /// x - max may fall below <see cref="BlockMath{TBlock, T}.DeepLimit"/>: an element that far below the maximum, or -infinity.
-    /// </summary>
+    /// <summary>The row's maximum by <c>a &gt; b ? a : b</c> in the fixed lane tree (-infinity for an empty row), and its <see cref="Spread"/>.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static T Max(ReadOnlySpan<TMemory> row, out bool deep)
+    private static T Max(ReadOnlySpan<TMemory> row, out Spread spread)
     {
         TBlock max = MaxStart(row);
         TBlock min = max;
@@ -208,7 +213,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             min = TBlock.Min(min, x);
         }
 
-        return Max(max, min, out deep);
+        return Max(max, min, out spread);
     }
 
     /// <summary>
@@ -218,68 +223,84 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock MaxStart(ReadOnlySpan<TMemory> row) => Tail(row, row.IsEmpty ? T.NegativeInfinity : ToCompute(row[0]));
 
-    /// <summary>The row's maximum from its running lane maxima and minima, as <see cref="Max(ReadOnlySpan{TMemory}, out bool)"/> returns it.</summary>
+    /// <summary>The row's maximum from its running lane maxima and minima, as <see cref="Max(ReadOnlySpan{TMemory}, out Spread)"/> returns it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Max(TBlock max, TBlock min, out bool deep)
+    private static T Max(TBlock max, TBlock min, out Spread spread)
     {
         T result = TBlock.Max(max);
-        deep = TBlock.AnyTrue(TBlock.LessThan(min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit)));
+        bool deep = TBlock.AnyTrue(TBlock.LessThan(min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit)));
+        TBlock bound = TBlock.Create(-T.ScaleB(T.One, T.ILogB(result) + 1));
+        bool narrow = result > T.Zero && !TBlock.AnyTrue(TBlock.LessThan(min, bound) | TBlock.Equals(min, bound));
+        spread = new Spread(deep, narrow);
         return result;
     }
 
     /// <summary>
     /// sum(exp(x - max)) - 1 over a row whose maximum <paramref name="max"/> is finite: the sum without one of
     /// the terms equal to 1, so that log1p of it keeps its relative precision when the other terms are tiny.
-    /// <paramref name="deep"/> comes from <see cref="Max(ReadOnlySpan{TMemory}, out bool)"/>.
+    /// <paramref name="spread"/> comes from <see cref="Max(ReadOnlySpan{TMemory}, out Spread)"/>.
     /// </summary>
-    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max, bool deep) =>
-        SumExpBesideMax(row, max, deep, default, default, default, T.Zero, T.Zero, false, out _, out _);
+    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max, Spread spread) =>
+        SumExpBesideMax(row, max, spread, default, default, default, T.Zero, T.Zero, false, out _, out _);
 
     /// <summary>
-    /// <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T, bool)"/>, writing each exp(x - max) to <paramref name="exponentials"/>
+    /// <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T, Spread)"/>, writing each exp(x - max) to <paramref name="exponentials"/>
     /// unless it is empty (it may be the row's memory), and where <paramref name="withCoefficients"/> is set, computing in the
     /// same pass the sums of the coefficients <c>a = w * (targets.IsEmpty ? 1 : t * keep + perClass)</c> and of
     /// <c>a * (x - max)</c> over the lanes where a is not 0.
     /// </summary>
-    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max, bool deep, Span<TMemory> exponentials, ReadOnlySpan<TMemory> weights,
+    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max, Spread spread, Span<TMemory> exponentials, ReadOnlySpan<TMemory> weights,
         ReadOnlySpan<TMemory> targets, T keep, T perClass, bool withCoefficients, out T coefficientSum, out T shiftedSum) =>
-        deep
-            ? SumExpBesideMax<Yes>(row, max, exponentials, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum)
-            : SumExpBesideMax<No>(row, max, exponentials, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum);
+        (spread.Deep, spread.Narrow) switch
+        {
+            (true, true) => SumExpBesideMax<Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum),
+            (true, false) => SumExpBesideMax<Yes, No>(row, max, exponentials, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum),
+            (false, true) => SumExpBesideMax<No, Yes>(row, max, exponentials, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum),
+            (false, false) => SumExpBesideMax<No, No>(row, max, exponentials, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum),
+        };
 
-    private static T SumExpBesideMax<TDeep>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials, ReadOnlySpan<TMemory> weights,
+    private static T SumExpBesideMax<TDeep, TNarrow>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials, ReadOnlySpan<TMemory> weights,
         ReadOnlySpan<TMemory> targets, T keep, T perClass, bool withCoefficients, out T coefficientSum, out T shiftedSum)
-        where TDeep : struct, IOption =>
+        where TDeep : struct, IOption
+        where TNarrow : struct, IOption =>
         (exponentials.IsEmpty, withCoefficients) switch
         {
-            (true, false) => SumExpBesideMax<TDeep, No, No, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
-            (false, false) => SumExpBesideMax<TDeep, Yes, No, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
-            (true, true) => SumExpBesideMax<TDeep, No, Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
-            (false, true) => SumExpBesideMax<TDeep, Yes, Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (true, false) => SumExpBesideMax<TDeep, TNarrow, No, No, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (false, false) => SumExpBesideMax<TDeep, TNarrow, Yes, No, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (true, true) => SumExpBesideMax<TDeep, TNarrow, No, Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (false, true) => SumExpBesideMax<TDeep, TNarrow, Yes, Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
         };
 
     /// <summary>
     /// sum(exp(x - max)) over a row whose maximum <paramref name="max"/> is finite, all terms included, writing each term to
     /// <paramref name="exponentials"/> unless it is empty: for softmax, which needs the sum but not log1p of the rest.
     /// </summary>
-    private static T SumExp(ReadOnlySpan<TMemory> row, T max, bool deep, Span<TMemory> exponentials) =>
-        (deep, exponentials.IsEmpty) switch
+    private static T SumExp(ReadOnlySpan<TMemory> row, T max, Spread spread, Span<TMemory> exponentials) =>
+        (spread.Deep, spread.Narrow) switch
         {
-            (true, true) => SumExpBesideMax<Yes, No, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _),
-            (true, false) => SumExpBesideMax<Yes, Yes, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _),
-            (false, true) => SumExpBesideMax<No, No, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _),
-            (false, false) => SumExpBesideMax<No, Yes, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _),
+            (true, true) => SumExp<Yes, Yes>(row, max, exponentials),
+            (true, false) => SumExp<Yes, No>(row, max, exponentials),
+            (false, true) => SumExp<No, Yes>(row, max, exponentials),
+            (false, false) => SumExp<No, No>(row, max, exponentials),
         };
 
+    private static T SumExp<TDeep, TNarrow>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials)
+        where TDeep : struct, IOption
+        where TNarrow : struct, IOption =>
+        exponentials.IsEmpty
+            ? SumExpBesideMax<TDeep, TNarrow, No, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _)
+            : SumExpBesideMax<TDeep, TNarrow, Yes, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _);
+
     /// <summary>
-    /// The pass of <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T, bool, Span{TMemory}, ReadOnlySpan{TMemory}, ReadOnlySpan{TMemory}, T, T, bool, out T, out T)"/>
+    /// The pass of <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T, Spread, Span{TMemory}, ReadOnlySpan{TMemory}, ReadOnlySpan{TMemory}, T, T, bool, out T, out T)"/>
     /// and <see cref="SumExp"/>, compiled once per combination of its options: <typeparamref name="TBesideMax"/> leaves one
     /// maximal term out of the sum.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static T SumExpBesideMax<TDeep, TKeep, TCoefficients, TBesideMax>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials,
+    private static T SumExpBesideMax<TDeep, TNarrow, TKeep, TCoefficients, TBesideMax>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials,
         ReadOnlySpan<TMemory> weights, ReadOnlySpan<TMemory> targets, T keep, T perClass, out T coefficientSum, out T shiftedSum)
         where TDeep : struct, IOption
+        where TNarrow : struct, IOption
         where TKeep : struct, IOption
         where TCoefficients : struct, IOption
         where TBesideMax : struct, IOption
@@ -301,7 +322,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         for (int i = 0; i < row.Length; i += Width)
         {
             TBlock x = Load(row, i, rowTail);
-            TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet);
+            TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet, TNarrow.IsSet);
             if (TCoefficients.IsSet)
             {
                 TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
