@@ -119,6 +119,39 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Rows whose smallest element lies just inside, exactly at or past minus the next power of two above the maximum: where
+    /// the kernels change how they split x - max exactly. Every element is otherwise random, with all its low bits in use; with
+    /// float's larger maxima, a rounded x - max of a small element would miss the tolerance (the double reference's own
+    /// rounding of x - max keeps double's maxima small).
+    /// </summary>
+    [Fact]
+    public void SoftmaxFamily_AtTheEdgeOfTheMaximumsBinade_MatchReference()
+    {
+        var random = new Random(Seed);
+        double[] maxima = typeof(T) == typeof(double) ? [0.75, 3.5, 5.25] : [0.75, 3.5, 50.25, 90.5];
+        const int classes = 37;
+        foreach (double max in maxima)
+        {
+            double edge = Math.Pow(2, Math.Floor(Math.Log2(max)) + 1);
+            foreach (double lowest in new[] { -edge * 0.9990234375, -edge, -edge * 1.0009765625, -edge * 3 })
+            {
+                using BoundedMemory<T> x = BoundedMemory.Allocate<T>(3 * classes);
+                for (int i = 0; i < x.Span.Length; i++)
+                {
+                    x.Span[i] = T.CreateTruncating(lowest + random.NextDouble() * (max - lowest));
+                }
+
+                x.Span[random.Next(classes)] = T.CreateTruncating(max);
+                x.Span[classes + random.Next(classes)] = T.CreateTruncating(lowest);
+                string context = $"max {max}, lowest {lowest}";
+                CompareWithReference($"Softmax, {context}", SoftmaxRows, SoftmaxReference, x.Span, classes, reduction: false, Widths.All);
+                CompareWithReference($"LogSoftmax, {context}", LogSoftmaxRows, LogSoftmaxReference, x.Span, classes, reduction: false, Widths.All);
+                CompareWithReference($"LogSumExp, {context}", LogSumExpRows, LogSumExpReference, x.Span, classes, reduction: true, Widths.All);
+            }
+        }
+    }
+
+    /// <summary>
     /// Batches whose rows each follow a random pattern of special values: none, a few or many from all of them, many or
     /// only finite ones and -infinity (finite maxima), or only -infinity.
     /// </summary>
