@@ -55,7 +55,7 @@ public static partial class Activations
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             TBlock one = BlockMath<TBlock, T>.One;
-            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.Zero - BlockMath<TBlock, T>.Abs(x));
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x));
             TBlock numerator = TBlock.Select(TBlock.LessThan(x, BlockMath<TBlock, T>.Zero), z, one);
             return numerator / (one + z);
         }

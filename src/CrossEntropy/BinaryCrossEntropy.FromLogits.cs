@@ -105,7 +105,7 @@ public static partial class BinaryCrossEntropy
             TBlock zero = BlockMath<TBlock, T>.Zero;
             TBlock one = BlockMath<TBlock, T>.One;
             TBlock negative = TBlock.LessThan(x, zero);
-            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(zero - BlockMath<TBlock, T>.Abs(x));
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x));
             TBlock large = one / (one + z);
             TBlock small = z * large;
             TBlock positiveTarget = positiveWeight * y;

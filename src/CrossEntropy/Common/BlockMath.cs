@@ -25,7 +25,7 @@ internal static class BlockMath<TBlock, T>
     private static readonly TBlock NegativeInfinity = C(double.NegativeInfinity);
     private static readonly TBlock PositiveInfinity = C(double.PositiveInfinity);
     private static readonly TBlock NaN = C(double.NaN);
-    private static readonly TBlock SignMask = TBlock.CreateBits(IsFloat ? 0x7FFF_FFFF : long.MaxValue);
+    private static readonly TBlock SignBit = TBlock.CreateBits(IsFloat ? int.MinValue : long.MinValue);
 
     /// <summary>The smallest positive normal value, 2^-126 for float and 2^-1022 for double.</summary>
     private static readonly TBlock MinNormal = C(IsFloat ? 1.17549435082228750796873653722224568e-38 : 2.2250738585072014e-308);
@@ -114,9 +114,9 @@ internal static class BlockMath<TBlock, T>
         return TBlock.Load(in lanes[0]);
     }
 
-    /// <summary>The lanes with their sign bit cleared.</summary>
+    /// <summary>-|x|: the lanes with their sign bit set.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock Abs(TBlock x) => x & SignMask;
+    public static TBlock NegativeAbs(TBlock x) => x | SignBit;
 
     /// <summary>
     /// e^x for x &lt;= 0, -infinity (0) and NaN (NaN), to about 1 ulp, subnormal results included.
@@ -166,17 +166,18 @@ internal static class BlockMath<TBlock, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Exp(TBlock x, TBlock low, bool withLow)
     {
-        TBlock clamped = TBlock.LessThan(x, DeepClamp);
-        TBlock r = Reduce(TBlock.Select(clamped, DeepClamp, x), out TBlock j);
+        // Max(clamp, x) keeps a NaN x.
+        TBlock r = Reduce(TBlock.Max(DeepClamp, x), out TBlock j);
         if (withLow)
         {
-            r += TBlock.Select(clamped, Zero, low);
+            r += TBlock.Select(TBlock.LessThan(x, DeepClamp), Zero, low);
         }
 
         TBlock p = Polynomial(r);
         TBlock result = p * Pow2(j);
-        TBlock deep = TBlock.LessThan(x, DeepThreshold);
-        return TBlock.AnyTrue(deep) ? TBlock.Select(deep, p * Pow2(j + DeepBias) * DeepScale, result) : result;
+        return TBlock.AnyTrue(TBlock.LessThan(x, DeepThreshold))
+            ? TBlock.Select(TBlock.LessThan(x, DeepThreshold), p * Pow2(j + DeepBias) * DeepScale, result)
+            : result;
     }
 
     /// <summary>r = x - n ln2 with |r| &lt;= ln2/2 (Cody-Waite), with <paramref name="j"/> holding bias + n in its low mantissa bits.</summary>
