@@ -121,26 +121,51 @@ public static partial class Activations
 
 internal static partial class Kernel<TBlock, T, TMemory>
 {
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Softmax(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
     {
-        if (x.IsEmpty)
+        if (ReadsAhead(classes))
         {
-            return;
+            Softmax<Yes>(x, destination, classes);
+        }
+        else
+        {
+            Softmax<No>(x, destination, classes);
+        }
+    }
+
+    /// <summary>
+    /// Softmax row by row: the maximum, a pass that writes exp(x - max) to the output and sums it, and a pass that scales the
+    /// output in place; where <typeparamref name="TAhead"/> is set, that last pass also finds the next row's maximum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Softmax<TAhead>(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
+        where TAhead : struct, IOption
+    {
+        T max = T.Zero;
+        Spread spread = default;
+        if (TAhead.IsSet && !x.IsEmpty)
+        {
+            max = Max(x[..classes], out spread);
         }
 
-        T max = Max(x[..classes], out Spread spread);
         for (int start = 0; start < x.Length; start += classes)
         {
             ReadOnlySpan<TMemory> row = x.Slice(start, classes);
             Span<TMemory> output = destination.Slice(start, classes);
+            ReadOnlySpan<TMemory> next = NextRow(x, start, classes);
+            if (!TAhead.IsSet)
+            {
+                max = Max(row, out spread);
+            }
 
-            // The last pass over this row also finds the next row's maximum (the last row finds its own again).
-            ReadOnlySpan<TMemory> next = start + classes < x.Length ? x.Slice(start + classes, classes) : row;
             if (!T.IsFinite(max))
             {
                 output.Fill(TMemory.NaN);
-                max = Max(next, out spread);
+                if (TAhead.IsSet)
+                {
+                    max = Max(next, out spread);
+                }
+
                 continue;
             }
 
@@ -149,7 +174,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock m = TBlock.Create(max);
             TBlock scale = TBlock.Create(T.One / SumExp(row, max, spread, kept));
             TBlock tail = ExponentialsTail(row, kept, max);
-            TBlock nextMax = MaxStart(next);
+            TBlock nextMax = TAhead.IsSet ? MaxStart(next) : tail;
             TBlock nextMin = nextMax;
             TBlock last = tail;
             for (int i = 0; i < classes; i += Width)
@@ -158,9 +183,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 if (i <= classes - Width)
                 {
                     Store(p, output, i);
-                    TBlock n = Load(next, i);
-                    nextMax = TBlock.Max(nextMax, n);
-                    nextMin = TBlock.Min(nextMin, n);
+                    if (TAhead.IsSet)
+                    {
+                        TBlock n = Load(next, i);
+                        nextMax = TBlock.Max(nextMax, n);
+                        nextMin = TBlock.Min(nextMin, n);
+                    }
                 }
                 else
                 {
@@ -168,7 +196,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 }
             }
 
-            max = Max(nextMax, nextMin, out spread);
+            if (TAhead.IsSet)
+            {
+                max = Max(nextMax, nextMin, out spread);
+            }
+
             StoreTail(last, output, classes);
         }
     }

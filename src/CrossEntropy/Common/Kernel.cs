@@ -217,6 +217,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
+    /// Whether a row kernel finds the next row's maximum in its last pass over a row: where a row and its output stay in the
+    /// cache between passes. Longer rows stream from memory in every pass, and reading a second row in the same pass pushes
+    /// the rows out of the cache sooner.
+    /// </summary>
+    private static bool ReadsAhead(int classes) => classes * Unsafe.SizeOf<TMemory>() <= ReadAheadBytes;
+
+    private const int ReadAheadBytes = 8 * 1024;
+
+    /// <summary>The row after the one at <paramref name="start"/>, or that row itself where it is the last (its maximum is then found again, unused).</summary>
+    private static ReadOnlySpan<TMemory> NextRow(ReadOnlySpan<TMemory> x, int start, int classes) =>
+        start + classes < x.Length ? x.Slice(start + classes, classes) : x.Slice(start, classes);
+
+    /// <summary>
     /// The first block of a row's running maximum and minimum, for a pass that finds them while it does other work:
     /// the row's tail, whose other lanes repeat the first element (which changes neither).
     /// </summary>
