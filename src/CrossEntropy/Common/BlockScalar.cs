@@ -128,7 +128,9 @@ internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
     {
         for (int i = 0; i < Count; i++)
         {
-            left._lanes[i] = T.FusedMultiplyAdd(left._lanes[i], right._lanes[i], addend._lanes[i]);
+            left._lanes[i] = Simd.FusedMultiplyAdd
+                ? T.FusedMultiplyAdd(left._lanes[i], right._lanes[i], addend._lanes[i])
+                : left._lanes[i] * right._lanes[i] + addend._lanes[i];
         }
 
         return left;

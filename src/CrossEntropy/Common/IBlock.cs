@@ -45,7 +45,10 @@ internal interface IBlock<TSelf, T>
 
     static abstract TSelf operator |(TSelf left, TSelf right);
 
-    /// <summary><c>left * right + addend</c> rounded once.</summary>
+    /// <summary>
+    /// <c>left * right + addend</c> rounded once, where the hardware has the fused operation (<see cref="Simd.FusedMultiplyAdd"/>);
+    /// rounded twice, the same way on every path, where it has not.
+    /// </summary>
     static abstract TSelf FusedMultiplyAdd(TSelf left, TSelf right, TSelf addend);
 
     /// <summary>All bits set in the lanes where <c>left &gt; right</c> (false where either is NaN).</summary>

@@ -1,6 +1,8 @@
 using System;
 using System.Numerics;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace CrossEntropy;
 
@@ -30,6 +32,13 @@ internal static class Simd
 {
     [ThreadStatic]
     private static VectorWidth? t_limit;
+
+    /// <summary>
+    /// Whether the hardware rounds a * b + c once (x86 FMA, Arm64). Where it does not (x86 before FMA, or the runtime's AVX2
+    /// switch off), every path computes the product and the sum with two roundings instead of emulating the fused operation
+    /// in software, at the cost of the results' bits matching those of machines that have it.
+    /// </summary>
+    public static readonly bool FusedMultiplyAdd = Fma.IsSupported || AdvSimd.IsSupported;
 
     /// <summary>The widest path this hardware accelerates.</summary>
     public static VectorWidth Hardware =>
