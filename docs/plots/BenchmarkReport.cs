@@ -128,7 +128,7 @@ internal static class BenchmarkReport
         }
 
         // Every benchmark of ours on one thread: the classes without a Threads parameter, and Threads = 1 in the others.
-        BenchmarkRow[] ours = rows.Where(r => !r.IsBaseline && r.Threads is null or 1 && r.AllocatedBytes is not null).ToArray();
+        BenchmarkRow[] ours = rows.Where(r => r.IsOurs && r.Threads is null or 1 && r.AllocatedBytes is not null).ToArray();
         BenchmarkRow[] allocating = ours.Where(r => r.AllocatedBytes > 0).ToArray();
         text.Append(CultureInfo.InvariantCulture, $"| Zero bytes allocated by every benchmark of ours | all | 0 B | ")
             .Append(allocating.Length == 0
@@ -150,7 +150,7 @@ internal static class BenchmarkReport
                 : "| method | shape | median | speed-up | ratio | elements/ns | allocated |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n");
             foreach (BenchmarkRow r in table)
             {
-                string method = r.IsBaseline ? $"`{r.Method}` (peer)" : $"**`{r.Method}`**";
+                string method = r.IsOurs ? $"**`{r.Method}`**" : r.IsBaseline ? $"`{r.Method}` (peer)" : $"`{r.Method}` (reference)";
                 string comparison = threads ? $"{r.Threads} | {Time(r.MedianNanoseconds)} | {Number(r.SpeedUpOverOneThread)}"
                     : $"{Time(r.MedianNanoseconds)} | {Number(r.SpeedUp)} | {Number(r.Ratio)}";
                 text.Append(CultureInfo.InvariantCulture,

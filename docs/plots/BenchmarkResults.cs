@@ -25,7 +25,14 @@ internal sealed record BenchmarkRow(
     double? SpeedUpOverOneThread,
     double? ElementsPerNanosecond,
     bool IsBaseline,
-    double? AllocatedBytes);
+    double? AllocatedBytes)
+{
+    /// <summary>
+    /// Whether the row measures the library: its methods are named after the class they call (Activations_Softmax), unlike
+    /// the peers and references (TensorPrimitives_..., ScalarLoop_..., Memory_Copy).
+    /// </summary>
+    public bool IsOurs => Method.Split('_')[0] is "Activations" or "CategoricalCrossEntropy" or "BinaryCrossEntropy";
+}
 
 /// <summary>The rows of every CSV report in a BenchmarkDotNet results folder, and the environment its markdown reports describe.</summary>
 internal sealed partial class BenchmarkResults
