@@ -318,9 +318,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
         where TCoefficients : struct, IOption
         where TBesideMax : struct, IOption
     {
+        // The one term left out: the first element equal to the maximum, lane maxLane of the block at maxIndex. Found first,
+        // so that no block is live across the call.
+        int maxLane = 0;
+        int maxIndex = TBesideMax.IsSet ? FirstMaximum(row, max, out maxLane) : -1;
         TBlock m = TBlock.Create(max);
         TBlock zero = BlockMath<TBlock, T>.Zero;
-        TBlock one = BlockMath<TBlock, T>.One;
+        TBlock isMax = TBesideMax.IsSet ? TBlock.Equals(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(maxLane))) : zero;
 
         // Lanes past the row's end read the maximum, whose exponential needs no care, and are masked out of the sums.
         TBlock rowTail = Tail(row, max);
@@ -330,7 +334,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
         CompensatedSum sum = default;
         CompensatedSum coefficients = default;
         CompensatedSum shifted = default;
-        TBlock maxima = zero;
         TBlock last = zero;
         for (int i = 0; i < row.Length; i += Width)
         {
@@ -357,29 +360,42 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 Store(e, exponentials, i);
             }
 
-            if (TBesideMax.IsSet)
-            {
-                // Lanes past the row's end read the maximum, but count as no maximum.
-                TBlock isMax = tail ? TBlock.Equals(x, m) & inRow : TBlock.Equals(x, m);
-                sum.Add(TBlock.Select(isMax, zero, e));
-                maxima += isMax & one;
-            }
-            else
-            {
-                sum.Add(e);
-            }
+            sum.Add(TBesideMax.IsSet && i == maxIndex ? TBlock.Select(isMax, zero, e) : e);
         }
 
         // Reduce before the call below, so that no block is live across a call (every vector register is caller-saved).
         coefficientSum = coefficients.Total;
         shiftedSum = shifted.Total;
-        T rest = TBesideMax.IsSet ? sum.Total + (TBlock.Sum(maxima) - T.One) : sum.Total;
+        T rest = sum.Total;
         if (TKeep.IsSet)
         {
             StoreTail(last, exponentials, row.Length);
         }
 
         return rest;
+    }
+
+    /// <summary>
+    /// The start of the block that holds the first element of <paramref name="row"/> equal to <paramref name="max"/> (which
+    /// the row holds), and that element's lane in it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int FirstMaximum(ReadOnlySpan<TMemory> row, T max, out int lane)
+    {
+        TBlock m = TBlock.Create(max);
+        int index = 0;
+        while (index <= row.Length - Width && !TBlock.AnyTrue(TBlock.Equals(Load(row, index), m)))
+        {
+            index += Width;
+        }
+
+        lane = 0;
+        while (ToCompute(row[index + lane]) != max)
+        {
+            lane++;
+        }
+
+        return index;
     }
 
     /// <summary>

@@ -119,6 +119,40 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Rows whose maximum appears more than once, in the same block, in different blocks and in the last, partial block: the
+    /// kernels leave exactly one maximal term out of the sum that log1p takes, and the others must stay in.
+    /// </summary>
+    [Fact]
+    public void SoftmaxFamily_TiedMaxima_MatchReference()
+    {
+        var random = new Random(Seed);
+        foreach (int classes in new[] { 2, 3, 17, 37, 64, 100 })
+        {
+            for (int trial = 0; trial < 6; trial++)
+            {
+                using BoundedMemory<T> x = BoundedMemory.Allocate<T>(3 * classes);
+                TestData<T>.Uniform(random, x.Span, Bound);
+                for (int row = 0; row < 3; row++)
+                {
+                    T max = T.CreateTruncating(Bound + 1 + trial);
+                    int ties = 2 + random.Next(Math.Min(classes - 1, 4));
+                    for (int tie = 0; tie < ties; tie++)
+                    {
+                        // The last lanes first, then anywhere.
+                        int at = tie == 0 ? classes - 1 : random.Next(classes);
+                        x.Span[row * classes + at] = max;
+                    }
+                }
+
+                string context = $"classes {classes}, trial {trial}";
+                CompareWithReference($"Softmax, {context}", SoftmaxRows, SoftmaxReference, x.Span, classes, reduction: false, Widths.All);
+                CompareWithReference($"LogSoftmax, {context}", LogSoftmaxRows, LogSoftmaxReference, x.Span, classes, reduction: false, Widths.All);
+                CompareWithReference($"LogSumExp, {context}", LogSumExpRows, LogSumExpReference, x.Span, classes, reduction: true, Widths.All);
+            }
+        }
+    }
+
+    /// <summary>
     /// Rows whose smallest element lies just inside, exactly at or past minus the next power of two above the maximum: where
     /// the kernels change how they split x - max exactly. Every element is otherwise random, with all its low bits in use; with
     /// float's larger maxima, a rounded x - max of a small element would miss the tolerance (the double reference's own
