@@ -149,7 +149,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 lastGradient = g;
             }
 
-            sum.Add(loss);
+            sum.Add(loss, i);
         }
 
         // Reduce before the calls below, so that no block is live across a call (every vector register is caller-saved).

@@ -342,8 +342,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
             if (TCoefficients.IsSet)
             {
                 TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
-                coefficients.Add(a);
-                shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (x - m)));
+                coefficients.Add(a, i);
+                shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (x - m)), i);
             }
 
             bool tail = i > row.Length - Width;
@@ -360,7 +360,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 Store(e, exponentials, i);
             }
 
-            sum.Add(TBesideMax.IsSet && i == maxIndex ? TBlock.Select(isMax, zero, e) : e);
+            sum.Add(TBesideMax.IsSet && i == maxIndex ? TBlock.Select(isMax, zero, e) : e, i);
         }
 
         // Reduce before the call below, so that no block is live across a call (every vector register is caller-saved).
@@ -444,13 +444,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
         private TBlock _partial;
         private TBlock _sum;
         private TBlock _compensation;
-        private int _count;
 
+        /// <summary>Adds the block at <paramref name="index"/> (elements), the blocks added in order from index 0.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(TBlock value)
+        public void Add(TBlock value, int index)
         {
             _partial += value;
-            if (++_count == 8)
+            if ((index / Width & 7) == 7)
             {
                 Flush();
             }
@@ -467,11 +467,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
             _compensation = TBlock.Select(TBlock.Equals(compensation, compensation), compensation, default);
             _sum = next;
             _partial = default;
-            _count = 0;
         }
 
         public T Total
         {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
             get
             {
                 Flush();
