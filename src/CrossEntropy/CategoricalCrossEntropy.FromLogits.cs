@@ -179,29 +179,59 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// Cross-entropy from logits: writes the row losses and the gradient rows where those spans are not empty, and returns
     /// the sum of the row losses. Rows have labels when <paramref name="targets"/> is empty.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static double CrossEntropyFromLogits(ReadOnlySpan<TMemory> logits, ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets,
         int classes, ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale,
+        Span<TMemory> losses, Span<TMemory> gradient) =>
+        !gradient.IsEmpty && ReadsAhead(classes)
+            ? CrossEntropyFromLogits<Yes>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale, losses, gradient)
+            : CrossEntropyFromLogits<No>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale, losses, gradient);
+
+    /// <summary>
+    /// The rows of <see cref="CrossEntropyFromLogits(ReadOnlySpan{TMemory}, ReadOnlySpan{int}, ReadOnlySpan{TMemory}, int, ReadOnlySpan{TMemory}, int, double, double, Span{TMemory}, Span{TMemory})"/>;
+    /// where <typeparamref name="TAhead"/> is set (only with a gradient), the gradient pass over a row also finds the next row's maximum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double CrossEntropyFromLogits<TAhead>(ReadOnlySpan<TMemory> logits, ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets,
+        int classes, ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale,
         Span<TMemory> losses, Span<TMemory> gradient)
+        where TAhead : struct, IOption
     {
         T smoothing = T.CreateTruncating(labelSmoothing);
         T keep = T.One - smoothing;
         T perClass = smoothing / T.CreateTruncating(classes);
         T scale = T.CreateTruncating(gradientScale);
+        T max = T.Zero;
+        Spread below = default;
+        if (TAhead.IsSet && !logits.IsEmpty)
+        {
+            max = Max(logits[..classes], out below);
+        }
+
         double total = 0;
         for (int start = 0, row = 0; start < logits.Length; start += classes, row++)
         {
             Span<TMemory> gradientRow = gradient.IsEmpty ? default : gradient.Slice(start, classes);
+            ReadOnlySpan<TMemory> next = NextRow(logits, start, classes);
             T loss;
             if (targets.IsEmpty && labels[row] == ignoreIndex)
             {
                 gradientRow.Clear();
                 loss = T.Zero;
+                if (TAhead.IsSet)
+                {
+                    max = Max(next, out below);
+                }
             }
             else
             {
-                loss = CrossEntropyRow(logits.Slice(start, classes), targets.IsEmpty ? labels[row] : -1,
-                    targets.IsEmpty ? default : targets.Slice(start, classes), classWeights, keep, perClass, scale, gradientRow);
+                ReadOnlySpan<TMemory> logitsRow = logits.Slice(start, classes);
+                if (!TAhead.IsSet)
+                {
+                    max = Max(logitsRow, out below);
+                }
+
+                loss = CrossEntropyRow<TAhead>(logitsRow, max, below, next, targets.IsEmpty ? labels[row] : -1,
+                    targets.IsEmpty ? default : targets.Slice(start, classes), classWeights, keep, perClass, scale, gradientRow, out max, out below);
             }
 
             if (!losses.IsEmpty)
@@ -220,13 +250,21 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <paramref name="gradient"/> is not empty. With a label, <c>a = (1 - s) w[label] one_hot + (s / C) w</c>; with targets,
     /// <c>a = w (t keep + perClass)</c>.
     /// </summary>
-    private static T CrossEntropyRow(ReadOnlySpan<TMemory> row, int label, ReadOnlySpan<TMemory> targets, ReadOnlySpan<TMemory> weights,
-        T keep, T perClass, T scale, Span<TMemory> gradient)
+    private static T CrossEntropyRow<TAhead>(ReadOnlySpan<TMemory> row, T max, Spread below, ReadOnlySpan<TMemory> next, int label,
+        ReadOnlySpan<TMemory> targets, ReadOnlySpan<TMemory> weights, T keep, T perClass, T scale, Span<TMemory> gradient,
+        out T nextMax, out Spread nextBelow)
+        where TAhead : struct, IOption
     {
-        T max = Max(row, out Spread below);
+        nextMax = T.Zero;
+        nextBelow = default;
         if (!T.IsFinite(max))
         {
             gradient.Fill(TMemory.NaN);
+            if (TAhead.IsSet)
+            {
+                nextMax = Max(next, out nextBelow);
+            }
+
             return T.NaN;
         }
 
@@ -263,6 +301,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock tail = ExponentialsTail(row, kept, max);
             TBlock weightsTail = spread ? TailOrOnes(weights, row.Length) : tail;
             TBlock targetsTail = spread ? Tail(targets, T.Zero) : tail;
+            TBlock nextMaxima = TAhead.IsSet ? MaxStart(next) : tail;
+            TBlock nextMinima = nextMaxima;
             TBlock last = tail;
             for (int i = 0; i < row.Length; i += Width)
             {
@@ -276,11 +316,22 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 if (i <= row.Length - Width)
                 {
                     Store(g, gradient, i);
+                    if (TAhead.IsSet)
+                    {
+                        TBlock n = Load(next, i);
+                        nextMaxima = TBlock.Max(nextMaxima, n);
+                        nextMinima = TBlock.Min(nextMinima, n);
+                    }
                 }
                 else
                 {
                     last = g;
                 }
+            }
+
+            if (TAhead.IsSet)
+            {
+                nextMax = Max(nextMaxima, nextMinima, out nextBelow);
             }
 
             StoreTail(last, gradient, row.Length);
