@@ -159,8 +159,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock m = TBlock.Create(max);
             TBlock logSum = TBlock.Create(Log1P(SumExpBesideMax(row, max, spread)));
             TBlock tail = Tail(row, max);
-            TBlock nextMax = TAhead.IsSet ? MaxStart(next) : tail;
-            TBlock nextMin = nextMax;
+            RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
             TBlock last = tail;
             for (int i = 0; i < classes; i += Width)
             {
@@ -170,9 +169,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     Store(r, output, i);
                     if (TAhead.IsSet)
                     {
-                        TBlock n = Load(next, i);
-                        nextMax = TBlock.Max(nextMax, n);
-                        nextMin = TBlock.Min(nextMin, n);
+                        ahead.Add(Load(next, i));
                     }
                 }
                 else
@@ -183,7 +180,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             if (TAhead.IsSet)
             {
-                max = Max(nextMax, nextMin, out spread);
+                max = ahead.Max(out spread);
             }
 
             StoreTail(last, output, classes);

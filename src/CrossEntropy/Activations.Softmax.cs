@@ -174,8 +174,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock m = TBlock.Create(max);
             TBlock scale = TBlock.Create(T.One / SumExp(row, max, spread, kept));
             TBlock tail = ExponentialsTail(row, kept, max);
-            TBlock nextMax = TAhead.IsSet ? MaxStart(next) : tail;
-            TBlock nextMin = nextMax;
+            RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
             TBlock last = tail;
             for (int i = 0; i < classes; i += Width)
             {
@@ -185,9 +184,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     Store(p, output, i);
                     if (TAhead.IsSet)
                     {
-                        TBlock n = Load(next, i);
-                        nextMax = TBlock.Max(nextMax, n);
-                        nextMin = TBlock.Min(nextMin, n);
+                        ahead.Add(Load(next, i));
                     }
                 }
                 else
@@ -198,7 +195,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             if (TAhead.IsSet)
             {
-                max = Max(nextMax, nextMin, out spread);
+                max = ahead.Max(out spread);
             }
 
             StoreTail(last, output, classes);

@@ -301,8 +301,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock tail = ExponentialsTail(row, kept, max);
             TBlock weightsTail = spread ? TailOrOnes(weights, row.Length) : tail;
             TBlock targetsTail = spread ? Tail(targets, T.Zero) : tail;
-            TBlock nextMaxima = TAhead.IsSet ? MaxStart(next) : tail;
-            TBlock nextMinima = nextMaxima;
+            RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
             TBlock last = tail;
             for (int i = 0; i < row.Length; i += Width)
             {
@@ -318,9 +317,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     Store(g, gradient, i);
                     if (TAhead.IsSet)
                     {
-                        TBlock n = Load(next, i);
-                        nextMaxima = TBlock.Max(nextMaxima, n);
-                        nextMinima = TBlock.Min(nextMinima, n);
+                        ahead.Add(Load(next, i));
                     }
                 }
                 else
@@ -331,7 +328,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             if (TAhead.IsSet)
             {
-                nextMax = Max(nextMaxima, nextMinima, out nextBelow);
+                nextMax = ahead.Max(out nextBelow);
             }
 
             StoreTail(last, gradient, row.Length);

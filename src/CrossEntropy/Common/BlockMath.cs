@@ -175,6 +175,8 @@ internal static class BlockMath<TBlock, T>
 
         TBlock p = Polynomial(r);
         TBlock result = p * Pow2(j);
+
+        // The comparison is made again in the rare branch rather than kept, so that the common path tests it in a mask register.
         return TBlock.AnyTrue(TBlock.LessThan(x, DeepThreshold))
             ? TBlock.Select(TBlock.LessThan(x, DeepThreshold), p * Pow2(j + DeepBias) * DeepScale, result)
             : result;

@@ -204,16 +204,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static T Max(ReadOnlySpan<TMemory> row, out Spread spread)
     {
-        TBlock max = MaxStart(row);
-        TBlock min = max;
+        var range = new RowRange(row);
         for (int i = 0; i <= row.Length - Width; i += Width)
         {
-            TBlock x = Load(row, i);
-            max = TBlock.Max(max, x);
-            min = TBlock.Min(min, x);
+            range.Add(Load(row, i));
         }
 
-        return Max(max, min, out spread);
+        return range.Max(out spread);
     }
 
     /// <summary>
@@ -230,22 +227,40 @@ internal static partial class Kernel<TBlock, T, TMemory>
         start + classes < x.Length ? x.Slice(start + classes, classes) : x.Slice(start, classes);
 
     /// <summary>
-    /// The first block of a row's running maximum and minimum, for a pass that finds them while it does other work:
-    /// the row's tail, whose other lanes repeat the first element (which changes neither).
+    /// A row's running lane maxima and minima, for a pass that finds the row's maximum, alone or while it does other work.
+    /// Inline throughout, so that the JIT keeps both blocks in registers.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock MaxStart(ReadOnlySpan<TMemory> row) => Tail(row, row.IsEmpty ? T.NegativeInfinity : ToCompute(row[0]));
-
-    /// <summary>The row's maximum from its running lane maxima and minima, as <see cref="Max(ReadOnlySpan{TMemory}, out Spread)"/> returns it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Max(TBlock max, TBlock min, out Spread spread)
+    private struct RowRange
     {
-        T result = TBlock.Max(max);
-        bool deep = TBlock.AnyTrue(TBlock.LessThan(min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit)));
-        TBlock bound = TBlock.Create(-T.ScaleB(T.One, T.ILogB(result) + 1));
-        bool narrow = result > T.Zero && !TBlock.AnyTrue(TBlock.LessThan(min, bound) | TBlock.Equals(min, bound));
-        spread = new Spread(deep, narrow);
-        return result;
+        private TBlock _max;
+        private TBlock _min;
+
+        /// <summary>Starts with the row's tail, whose other lanes repeat the first element (which changes neither); add the whole blocks.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public RowRange(ReadOnlySpan<TMemory> row)
+        {
+            _max = Tail(row, row.IsEmpty ? T.NegativeInfinity : ToCompute(row[0]));
+            _min = _max;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(TBlock x)
+        {
+            _max = TBlock.Max(_max, x);
+            _min = TBlock.Min(_min, x);
+        }
+
+        /// <summary>The row's maximum, as <see cref="Kernel{TBlock, T, TMemory}.Max(ReadOnlySpan{TMemory}, out Spread)"/> returns it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly T Max(out Spread spread)
+        {
+            T result = TBlock.Max(_max);
+            bool deep = TBlock.AnyTrue(TBlock.LessThan(_min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit)));
+            TBlock bound = TBlock.Create(-T.ScaleB(T.One, T.ILogB(result) + 1));
+            bool narrow = result > T.Zero && !TBlock.AnyTrue(TBlock.LessThan(_min, bound) | TBlock.Equals(_min, bound));
+            spread = new Spread(deep, narrow);
+            return result;
+        }
     }
 
     /// <summary>
