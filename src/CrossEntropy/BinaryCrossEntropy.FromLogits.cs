@@ -98,9 +98,10 @@ public static partial class BinaryCrossEntropy
         public static double Fill => 0;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock Invoke<TBlock, T>(TBlock x, TBlock y, TBlock positiveWeight, out TBlock gradient)
+        public static TBlock Invoke<TBlock, T, TWeighted>(TBlock x, TBlock y, TBlock positiveWeight, out TBlock gradient)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
+            where TWeighted : struct, IOption
         {
             TBlock zero = BlockMath<TBlock, T>.Zero;
             TBlock one = BlockMath<TBlock, T>.One;
@@ -108,15 +109,16 @@ public static partial class BinaryCrossEntropy
             TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x));
             TBlock large = one / (one + z);
             TBlock small = z * large;
-            TBlock positiveTarget = positiveWeight * y;
+            TBlock positiveTarget = TWeighted.IsSet ? positiveWeight * y : y;
             TBlock negativeTarget = one - y;
 
             // sigmoid(x) - y with pos_weight, as (1 - y) sigmoid(x) - pw y sigmoid(-x): no cancellation for y in {0, 1}.
             gradient = negativeTarget * TBlock.Select(negative, small, large) - positiveTarget * TBlock.Select(negative, large, small);
 
-            TBlock linear = TBlock.Select(negative, zero - positiveTarget * x, negativeTarget * x);
-            TBlock logWeight = one + positiveTarget - y;
-            return TBlock.FusedMultiplyAdd(logWeight, BlockMath<TBlock, T>.Log1PUnit(z, large), linear);
+            // -pw y x where x < 0, (1 - y) x elsewhere.
+            TBlock linear = TBlock.Select(negative, positiveTarget, negativeTarget) * BlockMath<TBlock, T>.Abs(x);
+            TBlock log = BlockMath<TBlock, T>.Log1PUnit(z, large);
+            return TWeighted.IsSet ? TBlock.FusedMultiplyAdd(one + positiveTarget - y, log, linear) : log + linear;
         }
     }
 }

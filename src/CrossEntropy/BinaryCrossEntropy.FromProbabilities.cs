@@ -100,9 +100,10 @@ public static partial class BinaryCrossEntropy
         public static double Fill => 0.5;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock Invoke<TBlock, T>(TBlock p, TBlock y, TBlock positiveWeight, out TBlock gradient)
+        public static TBlock Invoke<TBlock, T, TWeighted>(TBlock p, TBlock y, TBlock positiveWeight, out TBlock gradient)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
+            where TWeighted : struct, IOption
         {
             TBlock one = BlockMath<TBlock, T>.One;
             TBlock floor = TBlock.Create(T.CreateTruncating(-100));

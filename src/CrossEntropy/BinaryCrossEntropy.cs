@@ -92,9 +92,11 @@ internal interface IBinaryLossOperator
     /// <summary>The input value a lane past the end is loaded with: one whose loss is finite.</summary>
     static abstract double Fill { get; }
 
-    static abstract TBlock Invoke<TBlock, T>(TBlock input, TBlock target, TBlock positiveWeight, out TBlock gradient)
+    /// <summary>The loss and gradient of one block; <paramref name="positiveWeight"/> is read only where <typeparamref name="TWeighted"/> is set.</summary>
+    static abstract TBlock Invoke<TBlock, T, TWeighted>(TBlock input, TBlock target, TBlock positiveWeight, out TBlock gradient)
         where TBlock : struct, IBlock<TBlock, T>
-        where T : unmanaged, IFloatingPointIeee754<T>;
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TWeighted : struct, IOption;
 }
 
 internal static partial class Kernel<TBlock, T, TMemory>
@@ -104,10 +106,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// where those spans are not empty, and returns the sum of the weighted losses. The input starts at element
     /// <paramref name="offset"/> of the batch, which places it in the cycles of the weights.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static double BinaryCrossEntropy<TOperator>(ReadOnlySpan<TMemory> input, ReadOnlySpan<TMemory> targets, int offset, ReadOnlySpan<TMemory> weights,
         ReadOnlySpan<TMemory> positiveWeights, double labelSmoothing, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
+        where TOperator : IBinaryLossOperator =>
+        weights.IsEmpty && positiveWeights.IsEmpty && labelSmoothing == 0
+            ? BinaryCrossEntropy<TOperator, No>(input, targets, offset, weights, positiveWeights, labelSmoothing, gradientScale, losses, gradient)
+            : BinaryCrossEntropy<TOperator, Yes>(input, targets, offset, weights, positiveWeights, labelSmoothing, gradientScale, losses, gradient);
+
+    /// <summary>The pass of <see cref="BinaryCrossEntropy{TOperator}"/>; without <typeparamref name="TWeighted"/> there are no weights, positive weights or label smoothing.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double BinaryCrossEntropy<TOperator, TWeighted>(ReadOnlySpan<TMemory> input, ReadOnlySpan<TMemory> targets, int offset, ReadOnlySpan<TMemory> weights,
+        ReadOnlySpan<TMemory> positiveWeights, double labelSmoothing, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
         where TOperator : IBinaryLossOperator
+        where TWeighted : struct, IOption
     {
         T smoothing = T.CreateTruncating(labelSmoothing);
         TBlock keep = TBlock.Create(T.One - smoothing);
@@ -125,11 +136,23 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock lastGradient = zero;
         for (int i = 0; i < length; i += Width)
         {
-            TBlock target = TBlock.FusedMultiplyAdd(Load(targets, i, targetsTail), keep, half);
-            TBlock weight = weights.IsEmpty ? one : Cyclic(weights, offset + i);
-            TBlock positiveWeight = positiveWeights.IsEmpty ? one : Cyclic(positiveWeights, offset + i);
-            TBlock loss = TOperator.Invoke<TBlock, T>(Load(input, i, inputTail), target, positiveWeight, out TBlock g) * weight;
-            g = g * weight * scale;
+            TBlock target = Load(targets, i, targetsTail);
+            TBlock positiveWeight = one;
+            if (TWeighted.IsSet)
+            {
+                target = TBlock.FusedMultiplyAdd(target, keep, half);
+                positiveWeight = positiveWeights.IsEmpty ? one : Cyclic(positiveWeights, offset + i);
+            }
+
+            TBlock loss = TOperator.Invoke<TBlock, T, TWeighted>(Load(input, i, inputTail), target, positiveWeight, out TBlock g);
+            if (TWeighted.IsSet)
+            {
+                TBlock weight = weights.IsEmpty ? one : Cyclic(weights, offset + i);
+                loss *= weight;
+                g *= weight;
+            }
+
+            g *= scale;
             if (i <= length - Width)
             {
                 if (!losses.IsEmpty)

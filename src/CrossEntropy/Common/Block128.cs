@@ -168,8 +168,23 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
         : Vector128.ShiftRightLogical(value.AsUInt64(), count).As<ulong, T>();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnyTrue(Block128<T> mask) =>
+    public static bool LessThanAny(Block128<T> left, Block128<T> right) => AnyTrue(LessThan(left, right));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool EqualsAny(Block128<T> left, Block128<T> right) => AnyTrue(Equals(left, right));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool AnyTrue(Block128<T> mask) =>
         Vector128.ExtractMostSignificantBits((mask._a | mask._b) | (mask._c | mask._d)) != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int FirstTrue(Block128<T> mask)
+    {
+        int n = Vector128<T>.Count;
+        ulong bits = Vector128.ExtractMostSignificantBits(mask._a) | (ulong)Vector128.ExtractMostSignificantBits(mask._b) << n
+            | (ulong)Vector128.ExtractMostSignificantBits(mask._c) << (2 * n) | (ulong)Vector128.ExtractMostSignificantBits(mask._d) << (3 * n);
+        return BitOperations.TrailingZeroCount(bits);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Block128<T> value) => LaneTree.Sum((value._a + value._c) + (value._b + value._d));

@@ -157,7 +157,17 @@ internal readonly struct Block256<T> : IBlock<Block256<T>, T>
         : Vector256.ShiftRightLogical(value.AsUInt64(), count).As<ulong, T>();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnyTrue(Block256<T> mask) => Vector256.ExtractMostSignificantBits(mask._lo | mask._hi) != 0;
+    public static bool LessThanAny(Block256<T> left, Block256<T> right) => AnyTrue(LessThan(left, right));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool EqualsAny(Block256<T> left, Block256<T> right) => AnyTrue(Equals(left, right));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool AnyTrue(Block256<T> mask) => Vector256.ExtractMostSignificantBits(mask._lo | mask._hi) != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int FirstTrue(Block256<T> mask) => BitOperations.TrailingZeroCount(
+        Vector256.ExtractMostSignificantBits(mask._lo) | (ulong)Vector256.ExtractMostSignificantBits(mask._hi) << Vector256<T>.Count);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Block256<T> value)

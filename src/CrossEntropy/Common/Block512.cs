@@ -115,7 +115,13 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
         : Vector512.ShiftRightLogical(value._v.AsUInt64(), count).As<ulong, T>());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnyTrue(Block512<T> mask) => Vector512.ExtractMostSignificantBits(mask._v) != 0;
+    public static bool LessThanAny(Block512<T> left, Block512<T> right) => Vector512.LessThanAny(left._v, right._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool EqualsAny(Block512<T> left, Block512<T> right) => Vector512.EqualsAny(left._v, right._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int FirstTrue(Block512<T> mask) => BitOperations.TrailingZeroCount(Vector512.ExtractMostSignificantBits(mask._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Block512<T> value)

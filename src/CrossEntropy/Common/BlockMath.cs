@@ -26,6 +26,7 @@ internal static class BlockMath<TBlock, T>
     private static readonly TBlock PositiveInfinity = C(double.PositiveInfinity);
     private static readonly TBlock NaN = C(double.NaN);
     private static readonly TBlock SignBit = TBlock.CreateBits(IsFloat ? int.MinValue : long.MinValue);
+    private static readonly TBlock MagnitudeBits = TBlock.CreateBits(IsFloat ? int.MaxValue : long.MaxValue);
 
     /// <summary>The smallest positive normal value, 2^-126 for float and 2^-1022 for double.</summary>
     private static readonly TBlock MinNormal = C(IsFloat ? 1.17549435082228750796873653722224568e-38 : 2.2250738585072014e-308);
@@ -114,6 +115,10 @@ internal static class BlockMath<TBlock, T>
         return TBlock.Load(in lanes[0]);
     }
 
+    /// <summary>|x|: the lanes with their sign bit clear.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TBlock Abs(TBlock x) => x & MagnitudeBits;
+
     /// <summary>-|x|: the lanes with their sign bit set.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TBlock NegativeAbs(TBlock x) => x | SignBit;
@@ -177,7 +182,7 @@ internal static class BlockMath<TBlock, T>
         TBlock result = p * Pow2(j);
 
         // The comparison is made again in the rare branch rather than kept, so that the common path tests it in a mask register.
-        return TBlock.AnyTrue(TBlock.LessThan(x, DeepThreshold))
+        return TBlock.LessThanAny(x, DeepThreshold)
             ? TBlock.Select(TBlock.LessThan(x, DeepThreshold), p * Pow2(j + DeepBias) * DeepScale, result)
             : result;
     }

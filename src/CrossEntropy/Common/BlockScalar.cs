@@ -217,7 +217,11 @@ internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
         return value;
     }
 
-    public static bool AnyTrue(BlockScalar<T> mask)
+    public static bool LessThanAny(BlockScalar<T> left, BlockScalar<T> right) => AnyTrue(LessThan(left, right));
+
+    public static bool EqualsAny(BlockScalar<T> left, BlockScalar<T> right) => AnyTrue(Equals(left, right));
+
+    private static bool AnyTrue(BlockScalar<T> mask)
     {
         for (int i = 0; i < Count; i++)
         {
@@ -228,6 +232,17 @@ internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
         }
 
         return false;
+    }
+
+    public static int FirstTrue(BlockScalar<T> mask)
+    {
+        int lane = 0;
+        while (lane < Count && ToBits(mask._lanes[lane]) == 0)
+        {
+            lane++;
+        }
+
+        return lane;
     }
 
     public static T Sum(BlockScalar<T> value)

@@ -75,8 +75,14 @@ internal interface IBlock<TSelf, T>
     /// <summary>Shifts each lane's bits, read as an unsigned integer of the lane's size, to the right.</summary>
     static abstract TSelf ShiftRightBits(TSelf value, int count);
 
-    /// <summary>Whether any lane of a comparison mask is set.</summary>
-    static abstract bool AnyTrue(TSelf mask);
+    /// <summary>Whether <c>left &lt; right</c> in any lane.</summary>
+    static abstract bool LessThanAny(TSelf left, TSelf right);
+
+    /// <summary>Whether <c>left == right</c> in any lane.</summary>
+    static abstract bool EqualsAny(TSelf left, TSelf right);
+
+    /// <summary>The index of the first lane set in a comparison mask; <see cref="Count"/> or more where none is.</summary>
+    static abstract int FirstTrue(TSelf mask);
 
     /// <summary>The sum of the lanes, adding the upper half onto the lower half until one lane is left.</summary>
     static abstract T Sum(TSelf value);

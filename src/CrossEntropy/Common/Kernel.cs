@@ -255,9 +255,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
         public readonly T Max(out Spread spread)
         {
             T result = TBlock.Max(_max);
-            bool deep = TBlock.AnyTrue(TBlock.LessThan(_min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit)));
+            bool deep = TBlock.LessThanAny(_min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit));
             TBlock bound = TBlock.Create(-T.ScaleB(T.One, T.ILogB(result) + 1));
-            bool narrow = result > T.Zero && !TBlock.AnyTrue(TBlock.LessThan(_min, bound) | TBlock.Equals(_min, bound));
+            bool narrow = result > T.Zero && !TBlock.LessThanAny(_min, bound) && !TBlock.EqualsAny(_min, bound);
             spread = new Spread(deep, narrow);
             return result;
         }
@@ -399,17 +399,18 @@ internal static partial class Kernel<TBlock, T, TMemory>
     {
         TBlock m = TBlock.Create(max);
         int index = 0;
-        while (index <= row.Length - Width && !TBlock.AnyTrue(TBlock.Equals(Load(row, index), m)))
+        for (; index <= row.Length - Width; index += Width)
         {
-            index += Width;
+            TBlock x = Load(row, index);
+            if (TBlock.EqualsAny(x, m))
+            {
+                lane = TBlock.FirstTrue(TBlock.Equals(x, m));
+                return index;
+            }
         }
 
-        lane = 0;
-        while (ToCompute(row[index + lane]) != max)
-        {
-            lane++;
-        }
-
+        // NaN past the row's end equals nothing.
+        lane = TBlock.FirstTrue(TBlock.Equals(Tail(row, T.NaN), m));
         return index;
     }
 
