@@ -121,8 +121,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// Log-softmax row by row: the maximum, a pass that sums exp(x - max), and a pass that writes x - max - log(sum); where
-    /// <typeparamref name="TAhead"/> is set, that last pass also finds the next row's maximum.
+    /// Log-softmax row by row: the maximum, a pass that sums exp(x - max) and writes x - max to the output, and a pass that
+    /// subtracts log(sum) there; where <typeparamref name="TAhead"/> is set, that last pass also finds the next row's maximum.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void LogSoftmax<TAhead>(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
@@ -156,14 +156,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 continue;
             }
 
+            // x - max goes to the output in the pass that sums exp(x - max), then log(sum) is subtracted in place.
+            Span<TMemory> kept = KeepsInOutput ? output : default;
             TBlock m = TBlock.Create(max);
-            TBlock logSum = TBlock.Create(Log1P(SumExpBesideMax(row, max, spread)));
-            TBlock tail = Tail(row, max);
+            TBlock logSum = TBlock.Create(Log1P(SumExpBesideMax<KeepDifferences>(row, max, spread, kept, default, default, T.Zero, T.Zero, false, out _, out _)));
+            TBlock tail = KeptTail(row, kept, max);
             RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
             TBlock last = tail;
             for (int i = 0; i < classes; i += Width)
             {
-                TBlock r = Load(row, i, tail) - m - logSum;
+                TBlock r = Differences(row, kept, i, tail, m) - logSum;
                 if (i <= classes - Width)
                 {
                     Store(r, output, i);

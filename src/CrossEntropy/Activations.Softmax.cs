@@ -170,10 +170,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
 
             // exp(x - max) goes to the output in the pass that sums it, then is scaled in place.
-            Span<TMemory> kept = KeepsExponentials ? output : default;
+            Span<TMemory> kept = KeepsInOutput ? output : default;
             TBlock m = TBlock.Create(max);
             TBlock scale = TBlock.Create(T.One / SumExp(row, max, spread, kept));
-            TBlock tail = ExponentialsTail(row, kept, max);
+            TBlock tail = KeptTail(row, kept, max);
             RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
             TBlock last = tail;
             for (int i = 0; i < classes; i += Width)

@@ -276,8 +276,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         // exp(x - max) goes to the gradient in the pass that sums it (the gradient may be the logits' memory, but not the
         // targets', which the last pass reads again).
-        Span<TMemory> kept = KeepsExponentials && !gradient.Overlaps(targets) ? gradient : default;
-        T rest = SumExpBesideMax(row, max, below, kept, weights, targets, keep, perClass, spread, out T coefficientSum, out T shiftedSum);
+        Span<TMemory> kept = KeepsInOutput && !gradient.Overlaps(targets) ? gradient : default;
+        T rest = SumExpBesideMax<KeepExponentials>(row, max, below, kept, weights, targets, keep, perClass, spread, out T coefficientSum, out T shiftedSum);
         T logSum = Log1P(rest);
         T loss = spread ? factor * (logSum * coefficientSum - shiftedSum) : T.Zero;
 
@@ -298,7 +298,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock m = TBlock.Create(max);
             TBlock softmaxScale = TBlock.Create((labelWeight + factor * coefficientSum) / sum * scale);
             TBlock coefficientScale = TBlock.Create(-(factor * scale));
-            TBlock tail = ExponentialsTail(row, kept, max);
+            TBlock tail = KeptTail(row, kept, max);
             TBlock weightsTail = spread ? TailOrOnes(weights, row.Length) : tail;
             TBlock targetsTail = spread ? Tail(targets, T.Zero) : tail;
             RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;

@@ -29,6 +29,43 @@ internal readonly struct No : IOption
 /// <param name="Narrow">The maximum is positive and every |x| is below the next power of two above it, so x - max is split exactly in two operations.</param>
 internal readonly record struct Spread(bool Deep, bool Narrow);
 
+/// <summary>What a pass that sums exp(x - max) over a row writes of each element besides: nothing, exp(x - max) or x - max.</summary>
+internal interface IKept
+{
+    static abstract bool Writes { get; }
+
+    static abstract TBlock Value<TBlock, T>(TBlock difference, TBlock exponential)
+        where TBlock : struct, IBlock<TBlock, T>
+        where T : unmanaged, IFloatingPointIeee754<T>;
+}
+
+internal readonly struct KeepNothing : IKept
+{
+    public static bool Writes => false;
+
+    public static TBlock Value<TBlock, T>(TBlock difference, TBlock exponential)
+        where TBlock : struct, IBlock<TBlock, T>
+        where T : unmanaged, IFloatingPointIeee754<T> => exponential;
+}
+
+internal readonly struct KeepExponentials : IKept
+{
+    public static bool Writes => true;
+
+    public static TBlock Value<TBlock, T>(TBlock difference, TBlock exponential)
+        where TBlock : struct, IBlock<TBlock, T>
+        where T : unmanaged, IFloatingPointIeee754<T> => exponential;
+}
+
+internal readonly struct KeepDifferences : IKept
+{
+    public static bool Writes => true;
+
+    public static TBlock Value<TBlock, T>(TBlock difference, TBlock exponential)
+        where TBlock : struct, IBlock<TBlock, T>
+        where T : unmanaged, IFloatingPointIeee754<T> => difference;
+}
+
 /// <summary>An element-wise function of one block.</summary>
 internal interface IUnaryBlockOperator
 {
@@ -269,34 +306,36 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <paramref name="spread"/> comes from <see cref="Max(ReadOnlySpan{TMemory}, out Spread)"/>.
     /// </summary>
     private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max, Spread spread) =>
-        SumExpBesideMax(row, max, spread, default, default, default, T.Zero, T.Zero, false, out _, out _);
+        SumExpBesideMax<KeepNothing>(row, max, spread, default, default, default, T.Zero, T.Zero, false, out _, out _);
 
     /// <summary>
-    /// <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T, Spread)"/>, writing each exp(x - max) to <paramref name="exponentials"/>
-    /// unless it is empty (it may be the row's memory), and where <paramref name="withCoefficients"/> is set, computing in the
-    /// same pass the sums of the coefficients <c>a = w * (targets.IsEmpty ? 1 : t * keep + perClass)</c> and of
-    /// <c>a * (x - max)</c> over the lanes where a is not 0.
+    /// <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T, Spread)"/>, writing what <typeparamref name="TKept"/> keeps of each
+    /// element to <paramref name="kept"/> unless it is empty (it may be the row's memory), and where <paramref name="withCoefficients"/>
+    /// is set, computing in the same pass the sums of the coefficients <c>a = w * (targets.IsEmpty ? 1 : t * keep + perClass)</c>
+    /// and of <c>a * (x - max)</c> over the lanes where a is not 0.
     /// </summary>
-    private static T SumExpBesideMax(ReadOnlySpan<TMemory> row, T max, Spread spread, Span<TMemory> exponentials, ReadOnlySpan<TMemory> weights,
-        ReadOnlySpan<TMemory> targets, T keep, T perClass, bool withCoefficients, out T coefficientSum, out T shiftedSum) =>
+    private static T SumExpBesideMax<TKept>(ReadOnlySpan<TMemory> row, T max, Spread spread, Span<TMemory> kept, ReadOnlySpan<TMemory> weights,
+        ReadOnlySpan<TMemory> targets, T keep, T perClass, bool withCoefficients, out T coefficientSum, out T shiftedSum)
+        where TKept : struct, IKept =>
         (spread.Deep, spread.Narrow) switch
         {
-            (true, true) => SumExpBesideMax<Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum),
-            (true, false) => SumExpBesideMax<Yes, No>(row, max, exponentials, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum),
-            (false, true) => SumExpBesideMax<No, Yes>(row, max, exponentials, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum),
-            (false, false) => SumExpBesideMax<No, No>(row, max, exponentials, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum),
+            (true, true) => SumExpBesideMax<TKept, Yes, Yes>(row, max, kept, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum),
+            (true, false) => SumExpBesideMax<TKept, Yes, No>(row, max, kept, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum),
+            (false, true) => SumExpBesideMax<TKept, No, Yes>(row, max, kept, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum),
+            (false, false) => SumExpBesideMax<TKept, No, No>(row, max, kept, weights, targets, keep, perClass, withCoefficients, out coefficientSum, out shiftedSum),
         };
 
-    private static T SumExpBesideMax<TDeep, TNarrow>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials, ReadOnlySpan<TMemory> weights,
+    private static T SumExpBesideMax<TKept, TDeep, TNarrow>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> kept, ReadOnlySpan<TMemory> weights,
         ReadOnlySpan<TMemory> targets, T keep, T perClass, bool withCoefficients, out T coefficientSum, out T shiftedSum)
+        where TKept : struct, IKept
         where TDeep : struct, IOption
         where TNarrow : struct, IOption =>
-        (exponentials.IsEmpty, withCoefficients) switch
+        (kept.IsEmpty, withCoefficients) switch
         {
-            (true, false) => SumExpBesideMax<TDeep, TNarrow, No, No, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
-            (false, false) => SumExpBesideMax<TDeep, TNarrow, Yes, No, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
-            (true, true) => SumExpBesideMax<TDeep, TNarrow, No, Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
-            (false, true) => SumExpBesideMax<TDeep, TNarrow, Yes, Yes, Yes>(row, max, exponentials, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (true, false) => SumExpBesideMax<TDeep, TNarrow, KeepNothing, No, Yes>(row, max, kept, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (false, false) => SumExpBesideMax<TDeep, TNarrow, TKept, No, Yes>(row, max, kept, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (true, true) => SumExpBesideMax<TDeep, TNarrow, KeepNothing, Yes, Yes>(row, max, kept, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
+            (false, true) => SumExpBesideMax<TDeep, TNarrow, TKept, Yes, Yes>(row, max, kept, weights, targets, keep, perClass, out coefficientSum, out shiftedSum),
         };
 
     /// <summary>
@@ -316,30 +355,26 @@ internal static partial class Kernel<TBlock, T, TMemory>
         where TDeep : struct, IOption
         where TNarrow : struct, IOption =>
         exponentials.IsEmpty
-            ? SumExpBesideMax<TDeep, TNarrow, No, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _)
-            : SumExpBesideMax<TDeep, TNarrow, Yes, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _);
+            ? SumExpBesideMax<TDeep, TNarrow, KeepNothing, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _)
+            : SumExpBesideMax<TDeep, TNarrow, KeepExponentials, No, No>(row, max, exponentials, default, default, T.Zero, T.Zero, out _, out _);
 
     /// <summary>
-    /// The pass of <see cref="SumExpBesideMax(ReadOnlySpan{TMemory}, T, Spread, Span{TMemory}, ReadOnlySpan{TMemory}, ReadOnlySpan{TMemory}, T, T, bool, out T, out T)"/>
-    /// and <see cref="SumExp"/>, compiled once per combination of its options: <typeparamref name="TBesideMax"/> leaves one
-    /// maximal term out of the sum.
+    /// The pass of <see cref="SumExpBesideMax{TKept}"/> and <see cref="SumExp"/>, compiled once per combination of its options:
+    /// <typeparamref name="TBesideMax"/> leaves out of the sum the first term (by position) whose x equals the maximum.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static T SumExpBesideMax<TDeep, TNarrow, TKeep, TCoefficients, TBesideMax>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> exponentials,
+    private static T SumExpBesideMax<TDeep, TNarrow, TKept, TCoefficients, TBesideMax>(ReadOnlySpan<TMemory> row, T max, Span<TMemory> kept,
         ReadOnlySpan<TMemory> weights, ReadOnlySpan<TMemory> targets, T keep, T perClass, out T coefficientSum, out T shiftedSum)
         where TDeep : struct, IOption
         where TNarrow : struct, IOption
-        where TKeep : struct, IOption
+        where TKept : struct, IKept
         where TCoefficients : struct, IOption
         where TBesideMax : struct, IOption
     {
-        // The one term left out: the first element equal to the maximum, lane maxLane of the block at maxIndex. Found first,
-        // so that no block is live across the call.
-        int maxLane = 0;
-        int maxIndex = TBesideMax.IsSet ? FirstMaximum(row, max, out maxLane) : -1;
+        // Set once the term to leave out has been left out (or where none is).
+        bool found = !TBesideMax.IsSet;
         TBlock m = TBlock.Create(max);
         TBlock zero = BlockMath<TBlock, T>.Zero;
-        TBlock isMax = TBesideMax.IsSet ? TBlock.Equals(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(maxLane))) : zero;
 
         // Lanes past the row's end read the maximum, whose exponential needs no care, and are masked out of the sums.
         TBlock rowTail = Tail(row, max);
@@ -365,53 +400,37 @@ internal static partial class Kernel<TBlock, T, TMemory>
             if (tail)
             {
                 e &= inRow;
-                if (TKeep.IsSet)
+                if (TKept.Writes)
                 {
-                    last = e;
+                    last = TKept.Value<TBlock, T>(x - m, e);
                 }
             }
-            else if (TKeep.IsSet)
+            else if (TKept.Writes)
             {
-                Store(e, exponentials, i);
+                Store(TKept.Value<TBlock, T>(x - m, e), kept, i);
             }
 
-            sum.Add(TBesideMax.IsSet && i == maxIndex ? TBlock.Select(isMax, zero, e) : e, i);
+            // The first element equal to the maximum stays out (in the tail, the lanes past the end come after the row's own).
+            if (!found && TBlock.EqualsAny(x, m))
+            {
+                found = true;
+                int lane = TBlock.FirstTrue(TBlock.Equals(x, m));
+                e = TBlock.Select(TBlock.Equals(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(lane))), zero, e);
+            }
+
+            sum.Add(e, i);
         }
 
         // Reduce before the call below, so that no block is live across a call (every vector register is caller-saved).
         coefficientSum = coefficients.Total;
         shiftedSum = shifted.Total;
         T rest = sum.Total;
-        if (TKeep.IsSet)
+        if (TKept.Writes)
         {
-            StoreTail(last, exponentials, row.Length);
+            StoreTail(last, kept, row.Length);
         }
 
         return rest;
-    }
-
-    /// <summary>
-    /// The start of the block that holds the first element of <paramref name="row"/> equal to <paramref name="max"/> (which
-    /// the row holds), and that element's lane in it.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int FirstMaximum(ReadOnlySpan<TMemory> row, T max, out int lane)
-    {
-        TBlock m = TBlock.Create(max);
-        int index = 0;
-        for (; index <= row.Length - Width; index += Width)
-        {
-            TBlock x = Load(row, index);
-            if (TBlock.EqualsAny(x, m))
-            {
-                lane = TBlock.FirstTrue(TBlock.Equals(x, m));
-                return index;
-            }
-        }
-
-        // NaN past the row's end equals nothing.
-        lane = TBlock.FirstTrue(TBlock.Equals(Tail(row, T.NaN), m));
-        return index;
     }
 
     /// <summary>
@@ -433,14 +452,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// Whether a row's exp(x - max) values are kept in the output between passes, rather than computed again. Only where
-    /// the output holds the computation type: a Half output would round them twice.
+    /// Whether a row's exp(x - max) or x - max values are kept in the output between passes, rather than computed again.
+    /// Only where the output holds the computation type: a Half output would round them twice.
     /// </summary>
-    private static bool KeepsExponentials => typeof(TMemory) == typeof(T);
+    private static bool KeepsInOutput => typeof(TMemory) == typeof(T);
 
-    /// <summary>The tail block for <see cref="Exponentials"/>.</summary>
+    /// <summary>The tail block for <see cref="Exponentials"/> and <see cref="Differences"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock ExponentialsTail(ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, T max) =>
+    private static TBlock KeptTail(ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, T max) =>
         kept.IsEmpty ? Tail(row, max) : Tail(kept, T.Zero);
 
     /// <summary>
@@ -450,6 +469,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Exponentials(ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m) =>
         kept.IsEmpty ? ExpDifference(Load(row, index, tail), m) : Load(kept, index, tail);
+
+    /// <summary>The block of x - max at <paramref name="index"/>, as <see cref="Exponentials"/> gives exp(x - max).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock Differences(ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m) =>
+        kept.IsEmpty ? Load(row, index, tail) - m : Load(kept, index, tail);
 
     /// <summary>
     /// A sum of blocks that loses no precision to long rows: eight blocks are added plainly, then their partial sum is added
