@@ -107,23 +107,25 @@ public static partial class BinaryCrossEntropy
             TBlock one = BlockMath<TBlock, T>.One;
             TBlock negative = TBlock.LessThan(x, zero);
             TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x));
-            TBlock large = one / (one + z);
-            TBlock small = z * large;
             TBlock negativeTarget = one - y;
-            TBlock log = BlockMath<TBlock, T>.Log1PUnit(z, large);
             if (!TWeighted.IsSet)
             {
                 // sigmoid(x) - y as small - y where x < 0, (1 - y) - small elsewhere: no cancellation for y in {0, 1}.
+                TBlock small = z / (one + z);
                 gradient = TBlock.Select(negative, small - y, negativeTarget - small);
-                return TBlock.FusedMultiplyAdd(TBlock.Select(negative, y, negativeTarget), BlockMath<TBlock, T>.Abs(x), log);
+                return TBlock.FusedMultiplyAdd(TBlock.Select(negative, y, negativeTarget), BlockMath<TBlock, T>.Abs(x), BlockMath<TBlock, T>.Log1PUnit(z, one / (one + z)));
             }
-
-            // With pos_weight: (1 - y) sigmoid(x) - pw y sigmoid(-x), and the loss (1 - y) x + (1 + (pw - 1) y) (log1p(e^-|x|) + max(-x, 0)),
-            // its linear part -pw y x where x < 0, (1 - y) x elsewhere.
-            TBlock positiveTarget = positiveWeight * y;
-            gradient = negativeTarget * TBlock.Select(negative, small, large) - positiveTarget * TBlock.Select(negative, large, small);
-            TBlock linear = TBlock.Select(negative, positiveTarget, negativeTarget) * BlockMath<TBlock, T>.Abs(x);
-            return TBlock.FusedMultiplyAdd(one + positiveTarget - y, log, linear);
+            else
+            {
+                // With pos_weight: (1 - y) sigmoid(x) - pw y sigmoid(-x), and the loss (1 - y) x + (1 + (pw - 1) y) (log1p(e^-|x|) + max(-x, 0)),
+                // its linear part -pw y x where x < 0, (1 - y) x elsewhere.
+                TBlock large = one / (one + z);
+                TBlock small = z * large;
+                TBlock positiveTarget = positiveWeight * y;
+                gradient = negativeTarget * TBlock.Select(negative, small, large) - positiveTarget * TBlock.Select(negative, large, small);
+                TBlock linear = TBlock.Select(negative, positiveTarget, negativeTarget) * BlockMath<TBlock, T>.Abs(x);
+                return TBlock.FusedMultiplyAdd(one + positiveTarget - y, BlockMath<TBlock, T>.Log1PUnit(z, large), linear);
+            }
         }
     }
 }
