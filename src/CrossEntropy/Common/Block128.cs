@@ -109,12 +109,12 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block128<T> FusedMultiplyAdd(Block128<T> left, Block128<T> right, Block128<T> addend) =>
-        new(Fma(left._a, right._a, addend._a), Fma(left._b, right._b, addend._b),
-            Fma(left._c, right._c, addend._c), Fma(left._d, right._d, addend._d));
+        Simd.FusedMultiplyAdd
+            ? new(Fma(left._a, right._a, addend._a), Fma(left._b, right._b, addend._b), Fma(left._c, right._c, addend._c), Fma(left._d, right._d, addend._d))
+            : new(left._a * right._a + addend._a, left._b * right._b + addend._b, left._c * right._c + addend._c, left._d * right._d + addend._d);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<T> Fma(Vector128<T> left, Vector128<T> right, Vector128<T> addend) =>
-        !Simd.FusedMultiplyAdd ? left * right + addend :
         typeof(T) == typeof(float)
             ? Vector128.FusedMultiplyAdd(left.AsSingle(), right.AsSingle(), addend.AsSingle()).As<float, T>()
             : Vector128.FusedMultiplyAdd(left.AsDouble(), right.AsDouble(), addend.AsDouble()).As<double, T>();

@@ -171,22 +171,6 @@ internal static class BlockMath<TBlock, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Exp(TBlock x, TBlock low, bool withLow)
     {
-        TBlock r = Reduce(x, out TBlock j);
-        if (withLow)
-        {
-            r += low;
-        }
-
-        TBlock result = Polynomial(r) * Pow2(j);
-
-        // The comparison is made again in the rare branch rather than kept, so that the common path tests it in a mask register.
-        return TBlock.LessThanAny(x, DeepThreshold) ? Deep(x, low, withLow, result) : result;
-    }
-
-    /// <summary><see cref="Exp(TBlock, TBlock, bool)"/> again for the lanes below <see cref="DeepThreshold"/>, whose 2^n alone is below the normal range.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Deep(TBlock x, TBlock low, bool withLow, TBlock result)
-    {
         // Max(clamp, x) keeps a NaN x.
         TBlock r = Reduce(TBlock.Max(DeepClamp, x), out TBlock j);
         if (withLow)
@@ -194,7 +178,13 @@ internal static class BlockMath<TBlock, T>
             r += TBlock.Select(TBlock.LessThan(x, DeepClamp), Zero, low);
         }
 
-        return TBlock.Select(TBlock.LessThan(x, DeepThreshold), Polynomial(r) * Pow2(j + DeepBias) * DeepScale, result);
+        TBlock p = Polynomial(r);
+        TBlock result = p * Pow2(j);
+
+        // The comparison is made again in the rare branch rather than kept, so that the common path tests it in a mask register.
+        return TBlock.LessThanAny(x, DeepThreshold)
+            ? TBlock.Select(TBlock.LessThan(x, DeepThreshold), p * Pow2(j + DeepBias) * DeepScale, result)
+            : result;
     }
 
     /// <summary>r = x - n ln2 with |r| &lt;= ln2/2 (Cody-Waite), with <paramref name="j"/> holding bias + n in its low mantissa bits.</summary>

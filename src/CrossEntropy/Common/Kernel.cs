@@ -34,36 +34,29 @@ internal interface IKept
 {
     static abstract bool Writes { get; }
 
-    static abstract TBlock Value<TBlock, T>(TBlock difference, TBlock exponential)
-        where TBlock : struct, IBlock<TBlock, T>
-        where T : unmanaged, IFloatingPointIeee754<T>;
+    /// <summary>Whether it writes x - max rather than exp(x - max).</summary>
+    static abstract bool Differences { get; }
 }
 
 internal readonly struct KeepNothing : IKept
 {
     public static bool Writes => false;
 
-    public static TBlock Value<TBlock, T>(TBlock difference, TBlock exponential)
-        where TBlock : struct, IBlock<TBlock, T>
-        where T : unmanaged, IFloatingPointIeee754<T> => exponential;
+    public static bool Differences => false;
 }
 
 internal readonly struct KeepExponentials : IKept
 {
     public static bool Writes => true;
 
-    public static TBlock Value<TBlock, T>(TBlock difference, TBlock exponential)
-        where TBlock : struct, IBlock<TBlock, T>
-        where T : unmanaged, IFloatingPointIeee754<T> => exponential;
+    public static bool Differences => false;
 }
 
 internal readonly struct KeepDifferences : IKept
 {
     public static bool Writes => true;
 
-    public static TBlock Value<TBlock, T>(TBlock difference, TBlock exponential)
-        where TBlock : struct, IBlock<TBlock, T>
-        where T : unmanaged, IFloatingPointIeee754<T> => difference;
+    public static bool Differences => true;
 }
 
 /// <summary>An element-wise function of one block.</summary>
@@ -402,16 +395,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 e &= inRow;
                 if (TKept.Writes)
                 {
-                    last = TKept.Value<TBlock, T>(x - m, e);
+                    last = TKept.Differences ? x - m : e;
                 }
             }
             else if (TKept.Writes)
             {
-                Store(TKept.Value<TBlock, T>(x - m, e), kept, i);
+                Store(TKept.Differences ? x - m : e, kept, i);
             }
 
             // The first element equal to the maximum stays out (in the tail, the lanes past the end come after the row's own).
-            if (!found && TBlock.EqualsAny(x, m))
+            if (TBesideMax.IsSet && !found && TBlock.EqualsAny(x, m))
             {
                 found = true;
                 int lane = TBlock.FirstTrue(TBlock.Equals(x, m));
