@@ -130,7 +130,7 @@ internal static class BenchmarkReport
         // Every benchmark of ours on one thread: the classes without a Threads parameter, and Threads = 1 in the others.
         BenchmarkRow[] ours = rows.Where(r => r.IsOurs && r.Threads is null or 1 && r.AllocatedBytes is not null).ToArray();
         BenchmarkRow[] allocating = ours.Where(r => r.AllocatedBytes > 0).ToArray();
-        text.Append(CultureInfo.InvariantCulture, $"| Zero bytes allocated by every benchmark of ours | all | 0 B | ")
+        text.Append(CultureInfo.InvariantCulture, $"| Zero bytes allocated by every benchmark of ours on one thread | all | 0 B | ")
             .Append(allocating.Length == 0
                 ? $"0 B in all {ours.Length}"
                 : string.Join(", ", allocating.Select(r => $"{r.AllocatedBytes} B in {r.Method} {r.Shape}")))
