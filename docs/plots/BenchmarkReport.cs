@@ -9,7 +9,7 @@ namespace Plots;
 
 /// <summary>
 /// Turns BenchmarkDotNet's reports into docs/images/benchmarks.svg, the generated parts of docs/benchmarks.md (the
-/// environment, the goals with their measured values, the tables of results) and the headline ratios in README.md.
+/// environment, the goals with their measured values, the tables of results) and the headline ratios in the package README, src/CrossEntropy/README.md.
 /// </summary>
 internal static class BenchmarkReport
 {
@@ -49,7 +49,7 @@ internal static class BenchmarkReport
         List<BenchmarkRow> floats = results.Rows.Where(r => r.Type == Float).ToList();
         string chart = Path.Combine(root, "docs", "images", "benchmarks.svg");
         string document = Path.Combine(root, "docs", "benchmarks.md");
-        string readme = Path.Combine(root, "README.md");
+        string readme = Path.Combine(root, "src", "CrossEntropy", "README.md");
         DrawChart(floats, chart);
         string text = File.ReadAllText(document);
         text = ReplaceGenerated(text, "environment", EnvironmentSection(results));

@@ -8,7 +8,7 @@ using Plots;
 
 // Draws the figures in docs/images as SVG, from the library's own results:
 //   dotnet run --project docs/plots [output folder]
-// or the benchmark chart, docs/images/benchmarks.svg, and the generated parts of docs/benchmarks.md and README.md, from the
+// or the benchmark chart, docs/images/benchmarks.svg, and the generated parts of docs/benchmarks.md and src/CrossEntropy/README.md, from the
 // reports of benchmarks/CrossEntropy.Benchmarks (by default in BenchmarkDotNet.Artifacts/results at the repository root):
 //   dotnet run --project docs/plots -- benchmarks [results folder]
 if (args is ["benchmarks", ..])

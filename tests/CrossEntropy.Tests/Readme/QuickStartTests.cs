@@ -6,7 +6,7 @@ using Xunit;
 
 namespace CrossEntropy.Tests.Readme;
 
-/// <summary>The README's quick start, compiled and run here; a second test keeps the README's copy identical to it.</summary>
+/// <summary>The package README's quick start, compiled and run here; a second test keeps the README's copy identical to it.</summary>
 public class QuickStartTests
 {
     [Fact]
@@ -44,7 +44,7 @@ public class QuickStartTests
     {
         string root = RepositoryRoot();
         string[] test = Region(File.ReadAllLines(Path.Combine(root, "tests", "CrossEntropy.Tests", "Readme", "QuickStartTests.cs")), "// quick start begin", "// quick start end");
-        string readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        string readme = File.ReadAllText(Path.Combine(root, "src", "CrossEntropy", "README.md"));
         string[] block = readme.Split("```csharp")[1].Split("```")[0].Split('\n');
         string[] code = block.Select(line => line.Trim()).Where(line => line.Length > 0 && !line.StartsWith("using ", StringComparison.Ordinal)).ToArray();
         Assert.Equal(test.Select(line => line.Trim()).Where(line => line.Length > 0), code);
