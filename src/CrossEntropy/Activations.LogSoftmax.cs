@@ -40,7 +40,7 @@ public static partial class Activations
         where T : IFloatingPointIeee754<T>
     {
         ThrowHelper.Rows(x.Length, classes, nameof(x));
-        ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination));
+        ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination), classes);
         var kernel = new LogSoftmaxKernel<T>(x, destination, classes);
         Simd.Run<LogSoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
     }

@@ -41,7 +41,7 @@ public static partial class Activations
         where T : IFloatingPointIeee754<T>
     {
         int rows = ThrowHelper.Rows(x.Length, classes, nameof(x));
-        ThrowHelper.CheckOutput(x, destination, rows, nameof(destination));
+        ThrowHelper.CheckOutput(x, destination, rows, nameof(destination), classes);
         var kernel = new LogSumExpKernel<T>(x, destination, classes);
         Simd.Run<LogSumExpKernel<T>, T>(ref kernel, rows, classes);
     }

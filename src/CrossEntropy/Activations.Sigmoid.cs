@@ -40,7 +40,7 @@ public static partial class Activations
     public static void SigmoidBackward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient)
         where T : IFloatingPointIeee754<T>
     {
-        ThrowHelper.CheckSameLength(output.Length, outputGradient.Length, nameof(outputGradient));
+        ThrowHelper.CheckSameLength(output.Length, outputGradient.Length, nameof(outputGradient), nameof(output));
         ThrowHelper.CheckOutput(output, inputGradient, output.Length, nameof(inputGradient));
         ThrowHelper.CheckNoPartialOverlap(outputGradient, inputGradient, nameof(inputGradient));
         var kernel = new SigmoidBackwardKernel<T>(output, outputGradient, inputGradient);

@@ -46,7 +46,7 @@ public static partial class Activations
         where T : IFloatingPointIeee754<T>
     {
         ThrowHelper.Rows(x.Length, classes, nameof(x));
-        ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination));
+        ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination), classes);
         var kernel = new SoftmaxKernel<T>(x, destination, classes);
         Simd.Run<SoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
     }
@@ -78,8 +78,8 @@ public static partial class Activations
     private static void CheckBackward<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> outputGradient, Span<T> inputGradient, int classes)
     {
         ThrowHelper.Rows(output.Length, classes, nameof(output));
-        ThrowHelper.CheckSameLength(output.Length, outputGradient.Length, nameof(outputGradient));
-        ThrowHelper.CheckOutput(output, inputGradient, output.Length, nameof(inputGradient));
+        ThrowHelper.CheckSameLength(output.Length, outputGradient.Length, nameof(outputGradient), nameof(output));
+        ThrowHelper.CheckOutput(output, inputGradient, output.Length, nameof(inputGradient), classes);
         ThrowHelper.CheckNoPartialOverlap(outputGradient, inputGradient, nameof(inputGradient));
     }
 

@@ -16,7 +16,7 @@ public static partial class BinaryCrossEntropy
 {
     private static void CheckArguments<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, ReadOnlySpan<T> positiveWeights, double labelSmoothing)
     {
-        ThrowHelper.CheckSameLength(input.Length, targets.Length, nameof(targets));
+        ThrowHelper.CheckSameLength(input.Length, targets.Length, nameof(targets), "the input");
         CheckBroadcast(input.Length, weights.Length, nameof(weights));
         CheckBroadcast(input.Length, positiveWeights.Length, nameof(positiveWeights));
         ThrowHelper.CheckLabelSmoothing(labelSmoothing);

@@ -29,7 +29,7 @@ public static partial class CategoricalCrossEntropy
         int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
         ThrowHelper.CheckReduction(reduction);
         double denominator = CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
-        Span<T> gradientOutput = withGradient ? CheckGradient(values, default, classWeights, gradient) : default;
+        Span<T> gradientOutput = withGradient ? CheckGradient(values, default, classWeights, gradient, classes) : default;
         double total = Run(input, values, labels, default, classes, classWeights, ignoreIndex, labelSmoothing,
             GradientScale(reduction, denominator), default, gradientOutput);
         return Reduce<T>(total, reduction, denominator);
@@ -42,8 +42,8 @@ public static partial class CategoricalCrossEntropy
     {
         int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
         ThrowHelper.CheckReduction(reduction);
-        ThrowHelper.CheckSameLength(values.Length, targets.Length, nameof(targets));
-        Span<T> gradientOutput = withGradient ? CheckGradient(values, targets, classWeights, gradient) : default;
+        ThrowHelper.CheckTargetCount(values.Length, targets.Length, classes);
+        Span<T> gradientOutput = withGradient ? CheckGradient(values, targets, classWeights, gradient, classes) : default;
         double total = Run(input, values, default, targets, classes, classWeights, 0, labelSmoothing,
             GradientScale(reduction, rows), default, gradientOutput);
         return Reduce<T>(total, reduction, rows);
@@ -56,7 +56,7 @@ public static partial class CategoricalCrossEntropy
     {
         int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
         CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
-        CheckLosses(values, default, classWeights, losses, rows);
+        CheckLosses(values, default, classWeights, losses, rows, classes);
         Run(input, values, labels, default, classes, classWeights, ignoreIndex, labelSmoothing, 1, losses[..rows], default);
     }
 
@@ -66,8 +66,8 @@ public static partial class CategoricalCrossEntropy
         where T : IFloatingPointIeee754<T>
     {
         int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
-        ThrowHelper.CheckSameLength(values.Length, targets.Length, nameof(targets));
-        CheckLosses(values, targets, classWeights, losses, rows);
+        ThrowHelper.CheckTargetCount(values.Length, targets.Length, classes);
+        CheckLosses(values, targets, classWeights, losses, rows, classes);
         Run(input, values, default, targets, classes, classWeights, 0, labelSmoothing, 1, losses[..rows], default);
     }
 
@@ -125,7 +125,7 @@ public static partial class CategoricalCrossEntropy
     private static double CheckLabels<T>(ReadOnlySpan<int> labels, int rows, int classes, ReadOnlySpan<T> classWeights, int ignoreIndex)
         where T : IFloatingPointIeee754<T>
     {
-        ThrowHelper.CheckSameLength(rows, labels.Length, nameof(labels));
+        ThrowHelper.CheckLabelCount(labels.Length, rows, classes);
         double denominator = 0;
         foreach (int label in labels)
         {
@@ -166,17 +166,17 @@ public static partial class CategoricalCrossEntropy
         values.IsEmpty ? values : values.Slice(start, length);
 
     /// <summary>Checks a per-row losses output: room for every row, and no memory shared with an input.</summary>
-    private static void CheckLosses<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, Span<T> losses, int rows)
+    private static void CheckLosses<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, Span<T> losses, int rows, int classes)
     {
-        ThrowHelper.CheckSeparateOutput(input, losses, rows, nameof(losses));
+        ThrowHelper.CheckSeparateOutput(input, losses, rows, nameof(losses), classes);
         ThrowHelper.CheckSeparateOutput(targets, losses, rows, nameof(losses));
         ThrowHelper.CheckSeparateOutput(classWeights, losses, rows, nameof(losses));
     }
 
     /// <summary>Checks a gradient output, which may be the input's or the targets' memory, and returns the part that receives the gradient.</summary>
-    private static Span<T> CheckGradient<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, Span<T> gradient)
+    private static Span<T> CheckGradient<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, Span<T> gradient, int classes)
     {
-        ThrowHelper.CheckOutput(input, gradient, input.Length, nameof(gradient));
+        ThrowHelper.CheckOutput(input, gradient, input.Length, nameof(gradient), classes);
         ThrowHelper.CheckNoPartialOverlap(targets, gradient, nameof(gradient));
         ThrowHelper.CheckSeparateOutput(classWeights, gradient, input.Length, nameof(gradient));
         return gradient[..input.Length];

@@ -6,12 +6,15 @@ namespace CrossEntropy;
 /// <summary>Argument checks shared by the public methods, each naming the parameter at fault.</summary>
 internal static class ThrowHelper
 {
-    /// <summary>Throws unless <paramref name="output"/> has room for <paramref name="length"/> elements and either is <paramref name="input"/>'s memory or does not overlap it.</summary>
-    public static void CheckOutput<T>(ReadOnlySpan<T> input, Span<T> output, int length, string outputName)
+    /// <summary>
+    /// Throws unless <paramref name="output"/> has room for <paramref name="length"/> elements and either is <paramref name="input"/>'s
+    /// memory or does not overlap it. <paramref name="classes"/> is the row length of a batch, for the message (0: element-wise).
+    /// </summary>
+    public static void CheckOutput<T>(ReadOnlySpan<T> input, Span<T> output, int length, string outputName, int classes = 0)
     {
         if (output.Length < length)
         {
-            ThrowDestinationTooShort(outputName);
+            ThrowDestinationTooShort(outputName, output.Length, length, input.Length, classes);
         }
 
         CheckNoPartialOverlap(input, output, outputName);
@@ -36,26 +39,51 @@ internal static class ThrowHelper
 
         if (length % classes != 0)
         {
-            throw new ArgumentException($"The length {length} is not a multiple of classes ({classes}).", inputName);
+            throw new ArgumentException(
+                $"{inputName} has {length} elements, which is not a multiple of classes ({classes}): a batch is rows * classes elements.", inputName);
         }
 
         return length / classes;
     }
 
-    public static void CheckSameLength(int expected, int actual, string name)
+    /// <summary>Throws unless <paramref name="name"/> has one element for each of the <paramref name="expected"/> elements of <paramref name="inputName"/>.</summary>
+    public static void CheckSameLength(int expected, int actual, string name, string inputName)
     {
         if (expected != actual)
         {
-            throw new ArgumentException($"The length {actual} does not match the input's length {expected}.", name);
+            throw new ArgumentException($"{name} has {actual} elements but needs {expected}, one for each element of {inputName}.", name);
         }
     }
 
-    /// <summary>Throws unless <paramref name="output"/> has room for <paramref name="length"/> elements and shares no memory with <paramref name="input"/>.</summary>
-    public static void CheckSeparateOutput<T>(ReadOnlySpan<T> input, Span<T> output, int length, string outputName)
+    /// <summary>Throws unless there is one label for each of <paramref name="rows"/> rows.</summary>
+    public static void CheckLabelCount(int labels, int rows, int classes)
+    {
+        if (labels != rows)
+        {
+            throw new ArgumentException($"labels has {labels} entries but needs {rows}, one for each row ({Shape(rows, classes)}).", nameof(labels));
+        }
+    }
+
+    /// <summary>Throws unless soft targets have the input's length, pointing integer labels to their own overloads.</summary>
+    public static void CheckTargetCount(int expected, int actual, int classes)
+    {
+        if (expected != actual)
+        {
+            throw new ArgumentException(
+                $"targets has {actual} elements but needs {expected}, a distribution over the classes for each row ({Shape(expected / classes, classes)}). " +
+                "Integer class labels take the overloads with a ReadOnlySpan<int> labels parameter.", "targets");
+        }
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="output"/> has room for <paramref name="length"/> elements and shares no memory with <paramref name="input"/>.
+    /// <paramref name="classes"/> is the row length of a batch, for the message.
+    /// </summary>
+    public static void CheckSeparateOutput<T>(ReadOnlySpan<T> input, Span<T> output, int length, string outputName, int classes = 0)
     {
         if (output.Length < length)
         {
-            ThrowDestinationTooShort(outputName);
+            ThrowDestinationTooShort(outputName, output.Length, length, input.Length, classes);
         }
 
         if (input.Overlaps(output[..length]))
@@ -93,9 +121,21 @@ internal static class ThrowHelper
         }
     }
 
+    /// <summary>
+    /// Throws for an output <paramref name="name"/> of <paramref name="actual"/> elements where <paramref name="required"/> are needed:
+    /// one for each element of an input of <paramref name="inputLength"/>, or one for each row of it where <paramref name="classes"/> is
+    /// positive and <paramref name="required"/> is its number of rows.
+    /// </summary>
     [DoesNotReturn]
-    public static void ThrowDestinationTooShort(string name) =>
-        throw new ArgumentException("Destination is too short.", name);
+    private static void ThrowDestinationTooShort(string name, int actual, int required, int inputLength, int classes)
+    {
+        string need = classes <= 0 ? "one for each input element"
+            : required == inputLength ? $"one for each input element ({Shape(inputLength / classes, classes)})"
+            : $"one for each row ({Shape(inputLength / classes, classes)})";
+        throw new ArgumentException($"{name} has {actual} elements but needs at least {required}, {need}.", name);
+    }
+
+    private static string Shape(int rows, int classes) => $"{rows} rows of {classes} classes";
 
     [DoesNotReturn]
     public static void ThrowPartialOverlap(string name) =>
