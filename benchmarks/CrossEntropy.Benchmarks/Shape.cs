@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace CrossEntropy.Benchmarks;
 
@@ -11,8 +12,21 @@ public sealed record Shape(int Rows, int Classes) : IComparable<Shape>, ICompara
 {
     public int Elements => Rows * Classes;
 
+    /// <summary>
+    /// The shapes of most classifiers: a single sample of 2 or 10 classes at inference, batches of 10 classes (MNIST,
+    /// CIFAR-10), and a batch of 100 classes.
+    /// </summary>
+    public static IEnumerable<Shape> Short =>
+    [
+        new(1, 2),
+        new(1, 10),
+        new(64, 10),
+        new(1024, 10),
+        new(256, 100),
+    ];
+
     /// <summary>One row, an odd shape that hits every tail, L2-resident batches, and 16 MB and 32 MB float batches.</summary>
-    public static IEnumerable<Shape> All =>
+    public static IEnumerable<Shape> Long =>
     [
         new(1, 1000),
         new(37, 1003),
@@ -21,6 +35,9 @@ public sealed record Shape(int Rows, int Classes) : IComparable<Shape>, ICompara
         new(4096, 1000),
         new(64, 128000),
     ];
+
+    /// <summary>Every shape, short rows first.</summary>
+    public static IEnumerable<Shape> All => Short.Concat(Long);
 
     /// <summary>The batches large enough to be split across threads.</summary>
     public static IEnumerable<Shape> Large =>
