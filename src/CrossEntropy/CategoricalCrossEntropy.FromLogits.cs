@@ -336,7 +336,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             if (labelled)
             {
                 // softmax[y] - 1 = (e[y] - 1 - rest) / sum: exact where e[y] = 1, unlike softmax[y] - 1.
-                T e = T.Exp(labelLogit - max);
+                T e = ExpDifference(labelLogit, max);
                 T w = weights.IsEmpty ? T.One : ToCompute(weights[label]);
                 gradient[label] = ToMemory(scale * (labelWeight * ((e - T.One - rest) / sum) + perClass * (e * coefficientSum / sum - w)));
             }

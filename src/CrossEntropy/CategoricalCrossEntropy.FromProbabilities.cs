@@ -253,7 +253,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             labelProbability = ToCompute(row[label]);
             if (labelWeight != T.Zero)
             {
-                loss -= labelWeight * T.Max(T.Log(labelProbability), T.CreateTruncating(-100));
+                loss -= labelWeight * T.Max(Log(labelProbability), T.CreateTruncating(-100));
             }
         }
 

@@ -514,11 +514,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
     }
 
+    // Scalar functions of one value go through the block functions, on a block of copies of the value whose lanes all give
+    // the same result: the runtime's Math.Log and Math.Exp call the platform's C library, whose last bits differ between
+    // operating systems.
+
     /// <summary>ln(1 + x) for x &gt;= 0, keeping relative precision for tiny x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Log1P(T x)
-    {
-        T u = T.One + x;
-        return T.Log(u) + (x - (u - T.One)) / u;
-    }
+    private static T Log1P(T x) => TBlock.Max(BlockMath<TBlock, T>.Log1P(TBlock.Create(x)));
+
+    /// <summary>ln x for x &gt;= 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Log(T x) => TBlock.Max(BlockMath<TBlock, T>.Log(TBlock.Create(x)));
+
+    /// <summary>e^(x - m) for x &lt;= m, as <see cref="ExpDifference(TBlock, TBlock)"/> gives it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T ExpDifference(T x, T m) => TBlock.Max(ExpDifference(TBlock.Create(x), TBlock.Create(m)));
 }
