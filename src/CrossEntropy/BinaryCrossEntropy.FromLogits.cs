@@ -113,7 +113,8 @@ public static partial class BinaryCrossEntropy
                 // sigmoid(x) - y as small - y where x < 0, (1 - y) - small elsewhere: no cancellation for y in {0, 1}.
                 TBlock small = z / (one + z);
                 gradient = TBlock.Select(negative, small - y, negativeTarget - small);
-                return TBlock.FusedMultiplyAdd(TBlock.Select(negative, y, negativeTarget), BlockMath<TBlock, T>.Abs(x), BlockMath<TBlock, T>.Log1PUnit(z, one / (one + z)));
+                TBlock linear = TBlock.Select(negative, y, negativeTarget);
+                return TBlock.FusedMultiplyAdd(linear, Magnitude<TBlock, T>(x, linear), BlockMath<TBlock, T>.Log1PUnit(z, one / (one + z)));
             }
             else
             {
@@ -123,9 +124,17 @@ public static partial class BinaryCrossEntropy
                 TBlock small = z * large;
                 TBlock positiveTarget = positiveWeight * y;
                 gradient = negativeTarget * TBlock.Select(negative, small, large) - positiveTarget * TBlock.Select(negative, large, small);
-                TBlock linear = TBlock.Select(negative, positiveTarget, negativeTarget) * BlockMath<TBlock, T>.Abs(x);
+                TBlock coefficient = TBlock.Select(negative, positiveTarget, negativeTarget);
+                TBlock linear = coefficient * Magnitude<TBlock, T>(x, coefficient);
                 return TBlock.FusedMultiplyAdd(one + positiveTarget - y, BlockMath<TBlock, T>.Log1PUnit(z, large), linear);
             }
         }
+
+        /// <summary>|x|, or 0 where the linear term's <paramref name="coefficient"/> is 0: an infinite logit whose target agrees with it costs 0, not 0 * infinity.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static TBlock Magnitude<TBlock, T>(TBlock x, TBlock coefficient)
+            where TBlock : struct, IBlock<TBlock, T>
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            TBlock.Select(TBlock.Equals(coefficient, BlockMath<TBlock, T>.Zero), BlockMath<TBlock, T>.Zero, BlockMath<TBlock, T>.Abs(x));
     }
 }

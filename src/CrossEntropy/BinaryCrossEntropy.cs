@@ -148,7 +148,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
             if (TWeighted.IsSet)
             {
                 TBlock weight = weights.IsEmpty ? one : Cyclic(weights, offset + i);
-                loss *= weight;
+
+                // A zero weight makes any loss but NaN 0, an infinite one (from an infinite logit) included.
+                loss = TBlock.Select(TBlock.Equals(weight, zero) & TBlock.Equals(loss, loss), zero, loss * weight);
                 g *= weight;
             }
 

@@ -292,6 +292,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
         }
 
+        // The maximum keeps a NaN only where it comes last in its lane; the sum of exp(x - max) keeps every NaN.
+        if (T.IsNaN(rest))
+        {
+            loss = T.NaN;
+        }
+
         if (!gradient.IsEmpty)
         {
             T sum = T.One + rest;

@@ -30,9 +30,33 @@ public static partial class CategoricalCrossEntropy
         ThrowHelper.CheckReduction(reduction);
         double denominator = CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
         Span<T> gradientOutput = withGradient ? CheckGradient(values, default, classWeights, gradient) : default;
+
+        // Class weights that sum to 0 make the Mean sum / 0, and its gradient the Sum's gradient / 0 entry by entry.
+        bool overZero = reduction == Reduction.Mean && denominator == 0;
         double total = Run(input, values, labels, default, classes, classWeights, ignoreIndex, labelSmoothing,
-            GradientScale(reduction, denominator), default, gradientOutput);
+            overZero ? 1 : GradientScale(reduction, denominator), default, gradientOutput);
+        if (overZero)
+        {
+            DivideByZero(gradientOutput, labels, classes, ignoreIndex);
+        }
+
         return Reduce<T>(total, reduction, denominator);
+    }
+
+    /// <summary>Divides the gradient rows of the non-ignored rows by 0: ±infinity, or NaN where an entry is 0.</summary>
+    private static void DivideByZero<T>(Span<T> gradient, ReadOnlySpan<int> labels, int classes, int ignoreIndex)
+        where T : IFloatingPointIeee754<T>
+    {
+        for (int row = 0; row * classes < gradient.Length; row++)
+        {
+            if (labels[row] != ignoreIndex)
+            {
+                foreach (ref T entry in gradient.Slice(row * classes, classes))
+                {
+                    entry /= T.Zero;
+                }
+            }
+        }
     }
 
     /// <summary>The reduced loss against soft targets, with its gradient where <paramref name="withGradient"/>: every check, then one kernel.</summary>
@@ -151,11 +175,11 @@ public static partial class CategoricalCrossEntropy
 
     /// <summary>
     /// The reduced loss from the sum of the row losses, rounded once to <typeparamref name="T"/>. A Mean over a zero
-    /// denominator is NaN, as PyTorch's weighted mean of the label term is 0/0 there whatever the smoothing term gives.
+    /// denominator is sum / 0, as in PyTorch: ±infinity, or NaN for 0 / 0 (an empty batch, every row ignored).
     /// </summary>
     private static T Reduce<T>(double total, Reduction reduction, double denominator)
         where T : IFloatingPointIeee754<T> =>
-        T.CreateTruncating(reduction == Reduction.Sum ? total : denominator == 0 ? double.NaN : total / denominator);
+        T.CreateTruncating(reduction == Reduction.Sum ? total : total / denominator);
 
     /// <summary>The part of an optional span from <paramref name="start"/> on, of <paramref name="length"/> elements: empty where it is empty.</summary>
     private static ReadOnlySpan<TValue> Rows<TValue>(ReadOnlySpan<TValue> values, int start, int length) =>

@@ -181,8 +181,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TMemory ToMemory(T value) => TMemory.CreateTruncating(value);
 
+    /// <summary>e^x for any x, for values the caller passes rather than x - max.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Exp(TBlock x) => BlockMath<TBlock, T>.ExpNonPositive(x);
+    private static TBlock Exp(TBlock x) => BlockMath<TBlock, T>.ExpAny(x);
 
     /// <summary>e^(x - m) for x &lt;= m, as precise as if x - m were exact.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
