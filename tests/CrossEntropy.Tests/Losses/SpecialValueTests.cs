@@ -181,6 +181,71 @@ public abstract class SpecialValueTests<T>
     }
 
     /// <summary>
+    /// A NaN anywhere in a row makes its loss NaN and its gradient row NaN, wherever it sits relative to the blocks and lanes:
+    /// a batch of <c>classes</c> rows with the NaN in column r of row r, and a last, clean row that stays finite. The label's
+    /// class weight is 0 and there is no smoothing (the case where no term reads the label's log-probability), then with
+    /// smoothing, then against soft targets; on one thread and on two, every width.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(17)]
+    [InlineData(37)]
+    [InlineData(100)]
+    public void NaNAnywhereInARowGivesNaN(int classes)
+    {
+        int rows = classes + 1;
+        var random = new Random(classes);
+        double[] logits = new double[rows * classes];
+        double[] targets = new double[rows * classes];
+        int[] labels = new int[rows];
+        for (int i = 0; i < logits.Length; i++)
+        {
+            logits[i] = 10 * random.NextDouble() - 5;
+            targets[i] = 1.0 / classes;
+        }
+
+        for (int row = 0; row < classes; row++)
+        {
+            logits[row * classes + row] = double.NaN;
+        }
+
+        // Every label is 0, whose class weight is 0.
+        double[] weights = new double[classes];
+        weights.AsSpan().Fill(1);
+        weights[0] = 0;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using (Parallelism.Force(threads, minChunkElements: 1))
+            {
+                ForEachWidth(width =>
+                {
+                    foreach ((string name, double smoothing, bool soft) in new[] { ("zero label weight", 0.0, false), ("smoothing", 0.1, false), ("soft targets", 0.0, true) })
+                    {
+                        string context = $"{name}, {threads} threads, {width}";
+                        var call = new CategoricalCall<T> { FromLogits = true, Input = Values(logits), Classes = classes, Labels = labels, Targets = Values(targets), Soft = soft, Weights = Values(weights), IgnoreIndex = -100, Smoothing = smoothing };
+                        T[] losses = new T[rows];
+                        call.Losses(losses);
+                        T[] gradient = new T[rows * classes];
+                        T sum = call.WithGradient(gradient, Reduction.Sum);
+                        Assert.True(T.IsNaN(sum) && T.IsNaN(call.Loss(Reduction.Mean)), $"{context}: reduced losses {sum} (Sum).");
+                        for (int row = 0; row < classes; row++)
+                        {
+                            Assert.True(T.IsNaN(losses[row]), $"{context}: row {row} (NaN in column {row}) has loss {losses[row]}.");
+                            for (int c = 0; c < classes; c++)
+                            {
+                                Assert.True(T.IsNaN(gradient[row * classes + c]), $"{context}: row {row} (NaN in column {row}) has gradient {gradient[row * classes + c]} in column {c}.");
+                            }
+                        }
+
+                        Assert.True(T.IsFinite(losses[classes]), $"{context}: the clean row's loss is {losses[classes]}.");
+                    }
+                });
+            }
+        }
+    }
+
+    /// <summary>
     /// Losses near 1e-9 keep their relative precision (within the loss tolerance: 1e-5 for float, not 0): logits [21, 0, 0]
     /// with label 0 cost log1p(2 e^-21); binary logits 21 with target 1 and -21 with target 0 cost log1p(e^-21); a probability
     /// of 2^-30 with target 0 costs -log1p(-2^-30); a probability of 1 - 2^-24 on the label costs -log(1 - 2^-24). Gradients
