@@ -8,7 +8,7 @@ namespace CrossEntropy;
 /// <remarks>
 /// Every method reads spans and writes spans, allocates nothing and is thread-safe. <see cref="float"/> and
 /// <see cref="double"/> run on SIMD kernels; <see cref="Half"/> is computed in <see cref="float"/> and rounded once.
-/// Results are bit-for-bit the same on every SIMD width (Vector512, Vector256, Vector128 or none).
+/// Results are bit-for-bit the same on every SIMD width (Vector512, Vector256, Vector128 or none); a NaN result stays NaN, its sign and payload unspecified.
 /// </remarks>
 public static partial class Activations
 {

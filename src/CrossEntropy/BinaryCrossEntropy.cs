@@ -10,7 +10,7 @@ namespace CrossEntropy;
 /// (PyTorch's <c>pos_weight</c>) are empty or have a length that divides the input's; element <c>i</c> uses <c>w[i % w.Length]</c>,
 /// so one weight per column of a row-major <c>[rows, labels]</c> batch is PyTorch's broadcast. Label smoothing s replaces each
 /// target y by <c>y (1 - s) + 0.5 s</c>. Mean divides the summed losses by the number of elements.</para>
-/// <para>Every argument is checked before anything is written; nothing allocates; results are bit-for-bit the same on every SIMD width.</para>
+/// <para>Every argument is checked before anything is written; nothing allocates; results are bit-for-bit the same on every SIMD width; a NaN result stays NaN, its sign and payload unspecified.</para>
 /// </remarks>
 public static partial class BinaryCrossEntropy
 {

@@ -10,7 +10,7 @@ namespace CrossEntropy;
 /// which divides by the summed weights of the non-ignored labels (by the number of rows for soft targets).</para>
 /// <para>One deliberate difference: a class whose smoothed, weighted target is 0 contributes nothing, even where its
 /// log-probability is -infinity (0 log 0 = 0), so classes can be masked with -infinity logits. PyTorch gives NaN there.</para>
-/// <para>Every argument is checked before anything is written; nothing allocates; results are bit-for-bit the same on every SIMD width.</para>
+/// <para>Every argument is checked before anything is written; nothing allocates; results are bit-for-bit the same on every SIMD width; a NaN result stays NaN, its sign and payload unspecified.</para>
 /// </remarks>
 public static partial class CategoricalCrossEntropy
 {

@@ -231,7 +231,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
         StoreTail(last, destination, x.Length);
     }
 
-    /// <summary>The row's maximum by <c>a &gt; b ? a : b</c> in the fixed lane tree (-infinity for an empty row), and its <see cref="Spread"/>.</summary>
+    /// <summary>
+    /// The row's maximum by <c>a &gt; b ? a : b</c> in the fixed lane tree (-infinity for an empty row), and its <see cref="Spread"/>.
+    /// It is NaN only where a NaN comes last in its lane, the same on every platform; for a row with a NaN elsewhere, the sum of
+    /// exp(x - max) is NaN.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static T Max(ReadOnlySpan<TMemory> row, out Spread spread)
     {
