@@ -54,7 +54,8 @@ public static partial class Activations
     /// <remarks>
     /// <para>Effectively computes, for each row, the vector-Jacobian product <c>inputGradient[i] = g[i] - exp(y[i]) * sum_j g[j]</c>,
     /// what PyTorch's autograd computes for <c>log_softmax</c>.</para>
-    /// <para>NaN and infinities propagate through the arithmetic as IEEE 754 defines.</para>
+    /// <para>Any y is taken, not only a log-softmax's output: <c>exp(y)</c> overflows to +infinity past the type's range (y above
+    /// 88.7 for float and Half, 709.7 for double), as in PyTorch. NaN and infinities propagate through the arithmetic as IEEE 754 defines.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="output"/> is not a multiple of <paramref name="classes"/>.</exception>

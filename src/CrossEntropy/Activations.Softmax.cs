@@ -9,7 +9,7 @@ namespace CrossEntropy;
 /// Every method reads spans and writes spans, allocates nothing on one thread (a batch spread over threads allocates about
 /// 1.7 KB for the thread pool) and is thread-safe. <see cref="float"/> and
 /// <see cref="double"/> run on SIMD kernels; <see cref="Half"/> is computed in <see cref="float"/> and rounded once.
-/// Results are bit-for-bit the same on every SIMD width (Vector512, Vector256, Vector128 or none).
+/// Results are bit-for-bit the same on every SIMD width (Vector512, Vector256, Vector128 or none); a NaN result stays NaN, its sign and payload unspecified.
 /// </remarks>
 public static partial class Activations
 {

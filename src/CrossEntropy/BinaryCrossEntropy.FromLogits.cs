@@ -20,8 +20,9 @@ public static partial class BinaryCrossEntropy
     /// <c>torch.nn.functional.binary_cross_entropy_with_logits(x, y, weight, pos_weight=pw)</c>, evaluated as
     /// <c>w [(x &gt;= 0 ? (1 - y) x : -pw y x) + (1 + (pw - 1) y) log1p(exp(-|x|))]</c>: no overflow at any magnitude and no
     /// cancellation, so tiny losses keep their relative precision.</para>
-    /// <para>A NaN logit gives NaN. An infinite logit gives an infinite loss where the target disagrees with it, 0 where it agrees,
-    /// and NaN where <c>0 * infinity</c> arises, as in PyTorch.</para>
+    /// <para>A NaN logit gives NaN. An infinite logit gives the limit: 0 where the target agrees with it (1 at +infinity, 0 at
+    /// -infinity), +infinity where it does not (any target in between, smoothed ones included), and 0 where a zero weight or
+    /// positive weight takes the disagreeing term away. PyTorch gives NaN where it computes <c>0 * infinity</c> there.</para>
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="logits"/> differ in length.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="weights"/> or <paramref name="positiveWeights"/> does not divide the input's.</exception>
@@ -47,7 +48,8 @@ public static partial class BinaryCrossEntropy
     /// <remarks>
     /// <para>Effectively computes <c>losses[i] = -w [pw y log(sigmoid(x)) + (1 - y) log(1 - sigmoid(x))]</c>, as PyTorch's
     /// <c>binary_cross_entropy_with_logits(..., reduction='none')</c>, without overflow or cancellation.</para>
-    /// <para>A NaN logit gives NaN; infinite logits follow IEEE 754 as in PyTorch.</para>
+    /// <para>A NaN logit gives NaN. An infinite logit gives the limit: 0 where the target agrees with it, +infinity where it does
+    /// not, 0 under a zero weight (PyTorch gives NaN where it computes <c>0 * infinity</c>).</para>
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="logits"/> differ in length.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="weights"/> or <paramref name="positiveWeights"/> does not divide the input's.</exception>
@@ -76,7 +78,8 @@ public static partial class BinaryCrossEntropy
     /// <para>Loss and gradient come out of one pass. With D the number of elements for Mean (1 for Sum), effectively computes
     /// <c>gradient[i] = w [(1 - y) sigmoid(x) - pw y sigmoid(-x)] / D</c>, which is <c>w (sigmoid(x) - y) / D</c> without
     /// <paramref name="positiveWeights"/>: what PyTorch's autograd gives for <c>binary_cross_entropy_with_logits</c>.</para>
-    /// <para>A NaN logit gives a NaN loss and gradient.</para>
+    /// <para>A NaN logit gives a NaN loss and gradient. An infinite logit gives the loss's limit (0 where the target agrees, else
+    /// +infinity) and the gradient's, <c>w [(1 - y) sigmoid(x) - pw y sigmoid(-x)] / D</c> at the infinity: finite.</para>
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="logits"/> differ in length.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="weights"/> or <paramref name="positiveWeights"/> does not divide the input's.</exception>
@@ -113,7 +116,8 @@ public static partial class BinaryCrossEntropy
                 // sigmoid(x) - y as small - y where x < 0, (1 - y) - small elsewhere: no cancellation for y in {0, 1}.
                 TBlock small = z / (one + z);
                 gradient = TBlock.Select(negative, small - y, negativeTarget - small);
-                return TBlock.FusedMultiplyAdd(TBlock.Select(negative, y, negativeTarget), BlockMath<TBlock, T>.Abs(x), BlockMath<TBlock, T>.Log1PUnit(z, one / (one + z)));
+                TBlock linear = TBlock.Select(negative, y, negativeTarget);
+                return TBlock.FusedMultiplyAdd(linear, Magnitude<TBlock, T>(x, linear), BlockMath<TBlock, T>.Log1PUnit(z, one / (one + z)));
             }
             else
             {
@@ -123,9 +127,17 @@ public static partial class BinaryCrossEntropy
                 TBlock small = z * large;
                 TBlock positiveTarget = positiveWeight * y;
                 gradient = negativeTarget * TBlock.Select(negative, small, large) - positiveTarget * TBlock.Select(negative, large, small);
-                TBlock linear = TBlock.Select(negative, positiveTarget, negativeTarget) * BlockMath<TBlock, T>.Abs(x);
+                TBlock coefficient = TBlock.Select(negative, positiveTarget, negativeTarget);
+                TBlock linear = coefficient * Magnitude<TBlock, T>(x, coefficient);
                 return TBlock.FusedMultiplyAdd(one + positiveTarget - y, BlockMath<TBlock, T>.Log1PUnit(z, large), linear);
             }
         }
+
+        /// <summary>|x|, or 0 where the linear term's <paramref name="coefficient"/> is 0: an infinite logit whose target agrees with it costs 0, not 0 * infinity.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static TBlock Magnitude<TBlock, T>(TBlock x, TBlock coefficient)
+            where TBlock : struct, IBlock<TBlock, T>
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            TBlock.Select(TBlock.Equals(coefficient, BlockMath<TBlock, T>.Zero), BlockMath<TBlock, T>.Zero, BlockMath<TBlock, T>.Abs(x));
     }
 }

@@ -10,7 +10,7 @@ namespace CrossEntropy;
 /// (PyTorch's <c>pos_weight</c>) are empty or have a length that divides the input's; element <c>i</c> uses <c>w[i % w.Length]</c>,
 /// so one weight per column of a row-major <c>[rows, labels]</c> batch is PyTorch's broadcast. Label smoothing s replaces each
 /// target y by <c>y (1 - s) + 0.5 s</c>. Mean divides the summed losses by the number of elements.</para>
-/// <para>Every argument is checked before anything is written; nothing allocates on one thread (a batch spread over threads allocates about 1.7 KB for the thread pool); results are bit-for-bit the same on every SIMD width.</para>
+/// <para>Every argument is checked before anything is written; nothing allocates on one thread (a batch spread over threads allocates about 1.7 KB for the thread pool); results are bit-for-bit the same on every SIMD width; a NaN result stays NaN, its sign and payload unspecified.</para>
 /// </remarks>
 public static partial class BinaryCrossEntropy
 {
@@ -148,7 +148,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
             if (TWeighted.IsSet)
             {
                 TBlock weight = weights.IsEmpty ? one : Cyclic(weights, offset + i);
-                loss *= weight;
+
+                // A zero weight makes any loss but NaN 0, an infinite one (from an infinite logit) included.
+                loss = TBlock.Select(TBlock.Equals(weight, zero) & TBlock.Equals(loss, loss), zero, loss * weight);
                 g *= weight;
             }
 

@@ -15,7 +15,8 @@ public static partial class CategoricalCrossEntropy
     /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
     /// <param name="ignoreIndex">A label value whose rows contribute nothing (PyTorch's <c>ignore_index</c>).</param>
     /// <param name="labelSmoothing">s in [0, 1]: the target becomes <c>(1 - s) one_hot(label) + s / classes</c>.</param>
-    /// <returns>The reduced loss. Mean of an empty batch, or of a batch whose rows are all ignored, is NaN; Sum is 0.</returns>
+    /// <returns>The reduced loss. Mean of an empty batch, or of a batch whose rows are all ignored, is NaN; Sum is 0. Mean over
+    /// class weights whose sum over the labels is 0 is the summed loss / 0, as in PyTorch: +-infinity, or NaN for 0 / 0.</returns>
     /// <remarks>
     /// <para>Effectively computes, for each non-ignored row with label y, with <c>log_p = log_softmax(row)</c> and class weights w,
     /// <c>loss = (1 - s) w[y] (-log_p[y]) + (s / classes) sum_c w[c] (-log_p[c])</c>, as PyTorch's
@@ -127,7 +128,8 @@ public static partial class CategoricalCrossEntropy
     /// <para>Loss and gradient come out of one fused pass per row, without a softmax buffer. With <c>t'</c> the smoothed one-hot target
     /// and <c>D</c> the Mean denominator (1 for Sum), effectively computes
     /// <c>gradient[c] = (softmax[c] sum_j w[j] t'[j] - w[c] t'[c]) / D</c>: <c>(softmax - t') / D</c> without class weights.
-    /// This is what PyTorch's autograd gives for <c>cross_entropy</c>. Ignored rows get a zero gradient.</para>
+    /// This is what PyTorch's autograd gives for <c>cross_entropy</c>. Ignored rows get a zero gradient; where D is 0 (class weights
+    /// that sum to 0), every entry of the other rows is the Sum gradient's entry / 0.</para>
     /// <para>A row with a NaN or +infinity logit gets a NaN loss and a NaN gradient row.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
@@ -290,6 +292,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
             {
                 loss += labelWeight * (logSum - (labelLogit - max));
             }
+        }
+
+        // The maximum keeps a NaN only where it comes last in its lane; the sum of exp(x - max) keeps every NaN.
+        if (T.IsNaN(rest))
+        {
+            loss = T.NaN;
         }
 
         if (!gradient.IsEmpty)

@@ -15,7 +15,8 @@ public static partial class CategoricalCrossEntropy
     /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
     /// <param name="ignoreIndex">A label value whose rows contribute nothing (PyTorch's <c>ignore_index</c>).</param>
     /// <param name="labelSmoothing">s in [0, 1]: the target becomes <c>(1 - s) one_hot(label) + s / classes</c>.</param>
-    /// <returns>The reduced loss. Mean of an empty batch, or of a batch whose rows are all ignored, is NaN; Sum is 0.</returns>
+    /// <returns>The reduced loss. Mean of an empty batch, or of a batch whose rows are all ignored, is NaN; Sum is 0. Mean over
+    /// class weights whose sum over the labels is 0 is the summed loss / 0, as in PyTorch: +-infinity, or NaN for 0 / 0.</returns>
     /// <remarks>
     /// <para>Effectively computes, for each non-ignored row with label y, with <c>log_p = max(log(p), -100)</c> and class weights w,
     /// <c>loss = (1 - s) w[y] (-log_p[y]) + (s / classes) sum_c w[c] (-log_p[c])</c>, as PyTorch's
@@ -125,7 +126,8 @@ public static partial class CategoricalCrossEntropy
     /// <remarks>
     /// <para>With <c>t'</c> the smoothed one-hot target and <c>D</c> the Mean denominator (1 for Sum), effectively computes
     /// <c>gradient[c] = -w[c] t'[c] / (max(p[c], 1e-12) D)</c>, the clamp of BinaryCrossEntropy, so a probability of 0 gives a
-    /// finite gradient. Ignored rows get a zero gradient.</para>
+    /// finite gradient. Ignored rows get a zero gradient; where D is 0 (class weights that sum to 0), every entry of the other rows
+    /// is the Sum gradient's entry / 0.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="probabilities"/> is not a multiple of <paramref name="classes"/>.</exception>

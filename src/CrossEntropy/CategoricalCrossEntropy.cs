@@ -10,7 +10,7 @@ namespace CrossEntropy;
 /// which divides by the summed weights of the non-ignored labels (by the number of rows for soft targets).</para>
 /// <para>One deliberate difference: a class whose smoothed, weighted target is 0 contributes nothing, even where its
 /// log-probability is -infinity (0 log 0 = 0), so classes can be masked with -infinity logits. PyTorch gives NaN there.</para>
-/// <para>Every argument is checked before anything is written; nothing allocates on one thread (a batch spread over threads allocates about 1.7 KB for the thread pool); results are bit-for-bit the same on every SIMD width.</para>
+/// <para>Every argument is checked before anything is written; nothing allocates on one thread (a batch spread over threads allocates about 1.7 KB for the thread pool); results are bit-for-bit the same on every SIMD width; a NaN result stays NaN, its sign and payload unspecified.</para>
 /// </remarks>
 public static partial class CategoricalCrossEntropy
 {
@@ -31,8 +31,29 @@ public static partial class CategoricalCrossEntropy
         double denominator = CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
         Span<T> gradientOutput = withGradient ? CheckGradient(values, default, classWeights, gradient, classes) : default;
         double total = Run(input, values, labels, default, classes, classWeights, ignoreIndex, labelSmoothing,
-            GradientScale(reduction, denominator), default, gradientOutput);
+            overZero ? 1 : GradientScale(reduction, denominator), default, gradientOutput);
+        if (overZero)
+        {
+            DivideByZero(gradientOutput, labels, classes, ignoreIndex);
+        }
+
         return Reduce<T>(total, reduction, denominator);
+    }
+
+    /// <summary>Divides the gradient rows of the non-ignored rows by 0: ±infinity, or NaN where an entry is 0.</summary>
+    private static void DivideByZero<T>(Span<T> gradient, ReadOnlySpan<int> labels, int classes, int ignoreIndex)
+        where T : IFloatingPointIeee754<T>
+    {
+        for (int row = 0; row * classes < gradient.Length; row++)
+        {
+            if (labels[row] != ignoreIndex)
+            {
+                foreach (ref T entry in gradient.Slice(row * classes, classes))
+                {
+                    entry /= T.Zero;
+                }
+            }
+        }
     }
 
     /// <summary>The reduced loss against soft targets, with its gradient where <paramref name="withGradient"/>: every check, then one kernel.</summary>
@@ -151,11 +172,11 @@ public static partial class CategoricalCrossEntropy
 
     /// <summary>
     /// The reduced loss from the sum of the row losses, rounded once to <typeparamref name="T"/>. A Mean over a zero
-    /// denominator is NaN, as PyTorch's weighted mean of the label term is 0/0 there whatever the smoothing term gives.
+    /// denominator is sum / 0, as in PyTorch: ±infinity, or NaN for 0 / 0 (an empty batch, every row ignored).
     /// </summary>
     private static T Reduce<T>(double total, Reduction reduction, double denominator)
         where T : IFloatingPointIeee754<T> =>
-        T.CreateTruncating(reduction == Reduction.Sum ? total : denominator == 0 ? double.NaN : total / denominator);
+        T.CreateTruncating(reduction == Reduction.Sum ? total : total / denominator);
 
     /// <summary>The part of an optional span from <paramref name="start"/> on, of <paramref name="length"/> elements: empty where it is empty.</summary>
     private static ReadOnlySpan<TValue> Rows<TValue>(ReadOnlySpan<TValue> values, int start, int length) =>

@@ -41,6 +41,9 @@ internal static class BlockMath<TBlock, T>
     private static readonly TBlock DeepClamp = C(IsFloat ? -110.0 : -760.0);
     private static readonly TBlock DeepBias = C(IsFloat ? 64.0 : 128.0);
     private static readonly TBlock DeepScale = C(IsFloat ? 5.42101086242752217003726400434970855712890625e-20 : 2.9387358770557187699218413430556141945466638919302188037718792657e-39);
+    private static readonly TBlock HighThreshold = C(IsFloat ? 87.0 : 708.0);
+    private static readonly TBlock HighClamp = C(IsFloat ? 110.0 : 760.0);
+    private static readonly TBlock HighScale = C(IsFloat ? 18446744073709551616.0 : 340282366920938463463374607431768211456.0);
 
     // e^r for float: 1 + r + r^2 (1/2 + c3 r + ... + c6 r^4), the coefficients fitted to e^r on [-ln2/2, ln2/2] by
     // Chebyshev interpolation and rounded to float (relative error under 1e-8, a sixth of an ulp).
@@ -130,6 +133,26 @@ internal static class BlockMath<TBlock, T>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TBlock ExpNonPositive(TBlock x) => Exp(x, Zero, withLow: false);
+
+    /// <summary>
+    /// e^x for any x: <see cref="ExpNonPositive"/> (the same bits for x &lt;= 0), and for x above 87 (708 for double), where 2^n
+    /// alone would overflow, the scale applied as 2^(n - k) then 2^k, so that a result past the largest finite value is +infinity.
+    /// +infinity gives +infinity, NaN gives NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TBlock ExpAny(TBlock x)
+    {
+        // Min(clamp, x) keeps a NaN x, as the Max in Exp does; past the clamp e^x overflows whatever the polynomial says.
+        TBlock clamped = TBlock.Min(HighClamp, x);
+        TBlock result = Exp(clamped, Zero, withLow: false);
+        if (TBlock.LessThanAny(HighThreshold, clamped))
+        {
+            TBlock p = Polynomial(Reduce(clamped, out TBlock j));
+            result = TBlock.Select(TBlock.LessThan(HighThreshold, clamped), p * Pow2(j - DeepBias) * HighScale, result);
+        }
+
+        return result;
+    }
 
     /// <summary>
     /// The argument below which e^x needs the care of a subnormal result: -87 for float, -708 for double. Where every

@@ -60,10 +60,10 @@ internal interface IBlock<TSelf, T>
     /// <summary>All bits set in the lanes where <c>left == right</c> (false where either is NaN).</summary>
     static abstract TSelf Equals(TSelf left, TSelf right);
 
-    /// <summary>Per lane <c>left &gt; right ? left : right</c> (what the x86 max instruction computes).</summary>
+    /// <summary>Per lane <c>left &gt; right ? left : right</c> on every platform (what the x86 max instruction computes): <paramref name="right"/> where either is NaN.</summary>
     static abstract TSelf Max(TSelf left, TSelf right);
 
-    /// <summary>Per lane <c>left &lt; right ? left : right</c> (what the x86 min instruction computes).</summary>
+    /// <summary>Per lane <c>left &lt; right ? left : right</c> on every platform (what the x86 min instruction computes): <paramref name="right"/> where either is NaN.</summary>
     static abstract TSelf Min(TSelf left, TSelf right);
 
     /// <summary>Per lane: <paramref name="left"/> where <paramref name="mask"/> is set, else <paramref name="right"/>.</summary>

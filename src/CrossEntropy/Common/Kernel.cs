@@ -181,8 +181,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TMemory ToMemory(T value) => TMemory.CreateTruncating(value);
 
+    /// <summary>e^x for any x, for values the caller passes rather than x - max.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Exp(TBlock x) => BlockMath<TBlock, T>.ExpNonPositive(x);
+    private static TBlock Exp(TBlock x) => BlockMath<TBlock, T>.ExpAny(x);
 
     /// <summary>e^(x - m) for x &lt;= m, as precise as if x - m were exact.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -230,7 +231,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
         StoreTail(last, destination, x.Length);
     }
 
-    /// <summary>The row's maximum by <c>a &gt; b ? a : b</c> in the fixed lane tree (-infinity for an empty row), and its <see cref="Spread"/>.</summary>
+    /// <summary>
+    /// The row's maximum by <c>a &gt; b ? a : b</c> in the fixed lane tree (-infinity for an empty row), and its <see cref="Spread"/>.
+    /// It is NaN only where a NaN comes last in its lane, the same on every platform; for a row with a NaN elsewhere, the sum of
+    /// exp(x - max) is NaN.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static T Max(ReadOnlySpan<TMemory> row, out Spread spread)
     {

@@ -68,6 +68,54 @@ public abstract partial class ActivationTests<T>
         BackwardMatchesReference("LogSoftmaxBackward", LogSoftmaxBackwardOperation, LogSoftmaxBackwardReference, low: -Bound, high: 0, rows: 3);
     }
 
+    /// <summary>
+    /// The outputs passed in need not come from a log-softmax: entries past 0, around where e^y overflows (88.7 for float, 709.8
+    /// for double) and beyond, and +-infinity, among ordinary ones, in rows of every length around the blocks. A one-element row
+    /// with g = 1 gives 1 - e^y: +infinity gives -infinity, as in PyTorch.
+    /// </summary>
+    [Fact]
+    public void LogSoftmaxBackward_AnyOutput_MatchesReference()
+    {
+        double[] large = [0.5, 10, 80, 87, 87.5, 88.5, 88.75, 89, 100, 700, 708.5, 709.5, 710, 1000, double.PositiveInfinity, double.NegativeInfinity];
+        var random = new Random(Seed);
+        foreach (int classes in SpecialClasses)
+        {
+            using BoundedMemory<T> y = BoundedMemory.Allocate<T>(3 * classes);
+            using BoundedMemory<T> g = BoundedMemory.Allocate<T>(3 * classes);
+            FillBackwardInputs(random, y.Span, g.Span, -Bound, Bound);
+            for (int i = 0; i < y.Length; i++)
+            {
+                if (random.Next(3) == 0)
+                {
+                    y.Span[i] = T.CreateTruncating(large[random.Next(large.Length)]);
+                }
+            }
+
+            CompareBackwardWithReference($"LogSoftmaxBackward, large outputs, classes {classes}", LogSoftmaxBackwardOperation, OverflowingReference, y.Span, g.Span, classes, Widths.All);
+        }
+
+        T[] outputs = Array.ConvertAll(large, T.CreateTruncating);
+        CompareBackwardWithReference("LogSoftmaxBackward, one-element rows", LogSoftmaxBackwardOperation, OverflowingReference, outputs, Filled(large.Length, T.One), 1, Widths.All);
+    }
+
+    /// <summary>
+    /// <see cref="LogSoftmaxBackwardReference"/> where e^y overflows the type the kernel computes in (float for float and Half,
+    /// past 88.7), as e^y does in PyTorch: the product with the sum is then infinite even where the exact one is not.
+    /// </summary>
+    private static readonly ReferenceBackward OverflowingReference = (y, g, expected, scale) =>
+    {
+        double[] outputs = y.ToArray();
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            if (typeof(T) != typeof(double) && float.IsPositiveInfinity((float)Math.Exp(outputs[i])))
+            {
+                outputs[i] = double.PositiveInfinity;
+            }
+        }
+
+        LogSoftmaxBackwardReference(outputs, g, expected, scale);
+    };
+
     [Fact]
     public void LogSoftmaxBackward_InPlace_IsBitwiseOutOfPlace() =>
         BackwardInPlaceIsBitwiseOutOfPlace("LogSoftmaxBackward", LogSoftmaxBackwardOperation);

@@ -209,6 +209,53 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A NaN anywhere in a row makes the row's softmax, log-softmax and log-sum-exp NaN, wherever it sits relative to the blocks
+    /// and lanes: a batch of <c>classes</c> rows with the NaN in column r of row r, and a last, clean row that stays finite; on one
+    /// thread and on two, every width.
+    /// </summary>
+    [Fact]
+    public void RowOperations_NaNAnywhere_GiveNaNRows()
+    {
+        var random = new Random(Seed);
+        (string Name, RowsOperation Operation, bool Reduction)[] operations =
+            [("Softmax", Activations.Softmax<T>, false), ("LogSoftmax", Activations.LogSoftmax<T>, false), ("LogSumExp", Activations.LogSumExp<T>, true)];
+        foreach (int classes in SpecialClasses)
+        {
+            int rows = classes + 1;
+            T[] x = new T[rows * classes];
+            TestData<T>.Uniform(random, x, Bound);
+            for (int row = 0; row < classes; row++)
+            {
+                x[row * classes + row] = T.NaN;
+            }
+
+            foreach ((string name, RowsOperation operation, bool reduction) in operations)
+            {
+                int perRow = reduction ? 1 : classes;
+                T[] destination = new T[rows * perRow];
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    foreach (VectorWidth width in Widths.All)
+                    {
+                        using (Parallelism.Force(threads, minChunkElements: 1))
+                        using (Simd.Limit(width))
+                        {
+                            operation(x, destination, classes);
+                        }
+
+                        for (int i = 0; i < destination.Length; i++)
+                        {
+                            bool clean = i >= classes * perRow;
+                            Assert.True(clean ? T.IsFinite(destination[i]) : T.IsNaN(destination[i]),
+                                $"{name}, classes {classes}, {threads} threads, {width}: row {i / perRow}, entry {i % perRow} is {destination[i]}.");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private static void InjectSpecials(Random random, Span<T> row)
     {
         (T[] specials, double probability) = random.Next(6) switch

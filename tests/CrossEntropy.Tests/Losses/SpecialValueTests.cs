@@ -74,6 +74,88 @@ public abstract class SpecialValueTests<T>
     }
 
     /// <summary>
+    /// Binary cross-entropy from infinite logits takes the limits: loss 0 where the target agrees (1 at +infinity, 0 at -infinity),
+    /// +infinity where it does not (soft and smoothed targets included), 0 under a zero weight or a zero positive weight on the
+    /// disagreeing term; the gradient is the limit <c>w [(1 - y) sigmoid(x) - pw y sigmoid(-x)]</c>, finite. Without weights (the
+    /// unweighted kernel) and with weights, positive weights and smoothing; every entry point, one thread and two, every width.
+    /// </summary>
+    [Fact]
+    public void InfiniteBinaryLogitsGiveTheLimits()
+    {
+        double[] targetValues = [0, 0.25, 0.5, 1];
+        var x = new System.Collections.Generic.List<double>();
+        var y = new System.Collections.Generic.List<double>();
+        var w = new System.Collections.Generic.List<double>();
+        var pw = new System.Collections.Generic.List<double>();
+        foreach (double logit in new[] { double.PositiveInfinity, double.NegativeInfinity })
+        {
+            foreach (double target in targetValues)
+            {
+                foreach (double weight in new[] { 1.0, 0, 2 })
+                {
+                    foreach (double positiveWeight in new[] { 1.0, 0, 3 })
+                    {
+                        x.Add(logit);
+                        y.Add(target);
+                        w.Add(weight);
+                        pw.Add(positiveWeight);
+                    }
+                }
+            }
+        }
+
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using (Parallelism.Force(threads, minChunkElements: 1))
+            {
+                ForEachWidth(width =>
+                {
+                    CheckInfiniteLogits([.. x], [.. y], [], [], 0, $"unweighted, {threads} threads, {width}");
+                    CheckInfiniteLogits([.. x], [.. y], [.. w], [.. pw], 0, $"weighted, {threads} threads, {width}");
+                    CheckInfiniteLogits([.. x], [.. y], [.. w], [.. pw], 0.2, $"weighted and smoothed, {threads} threads, {width}");
+                });
+            }
+        }
+    }
+
+    /// <summary>Checks <see cref="InfiniteBinaryLogitsGiveTheLimits"/>'s limits, written out in double, for one set of arguments.</summary>
+    private static void CheckInfiniteLogits(double[] x, double[] y, double[] w, double[] pw, double smoothing, string context)
+    {
+        int n = x.Length;
+        double[] losses = new double[n];
+        double[] gradient = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double target = y[i] * (1 - smoothing) + 0.5 * smoothing;
+            double weight = w.Length == 0 ? 1 : w[i];
+            double positive = (pw.Length == 0 ? 1 : pw[i]) * target;
+
+            // At +infinity only the negative term (1 - y) log(1 - sigmoid(x)) remains, at -infinity only pw y log(sigmoid(x)).
+            double coefficient = x[i] > 0 ? 1 - target : positive;
+            losses[i] = weight == 0 || coefficient == 0 ? 0 : double.PositiveInfinity;
+            gradient[i] = weight * (x[i] > 0 ? 1 - target : -positive);
+        }
+
+        var call = new BinaryCall<T> { FromLogits = true, Input = Values(x), Targets = Values(y), Weights = Values(w), PositiveWeights = Values(pw), Smoothing = smoothing };
+        T[] actualLosses = new T[n];
+        call.Losses(actualLosses);
+        AssertExactly(losses, actualLosses, $"{context}, losses");
+        double sum = LossReference.Sum(losses);
+        Assert.True(double.CreateTruncating(call.Loss(Reduction.Sum)) == sum, $"{context}: Sum {call.Loss(Reduction.Sum)}, expected {sum}.");
+        foreach (Reduction reduction in new[] { Reduction.Sum, Reduction.Mean })
+        {
+            T[] actualGradient = new T[n];
+            T loss = call.WithGradient(actualGradient, reduction);
+            double scale = reduction == Reduction.Mean ? n : 1;
+            Assert.True(double.CreateTruncating(loss) == sum / scale, $"{context}: {reduction} with gradient {loss}, expected {sum / scale}.");
+            for (int i = 0; i < n; i++)
+            {
+                Check<T>.Close(gradient[i] / scale, actualGradient[i], $"{context}, {reduction} gradient {i} (x {x[i]}, y {y[i]})");
+            }
+        }
+    }
+
+    /// <summary>
     /// -infinity logits on classes with target 0 are fine: the loss is finite and their gradient entries are exactly 0, with
     /// labels and with targets.
     /// </summary>
@@ -178,6 +260,71 @@ public abstract class SpecialValueTests<T>
             CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits.AsSpan(3, 3), labels.AsSpan(1, 1), gradient.AsSpan(0, 3), 3);
             Assert.True(T.IsNaN(gradient[0]) && T.IsNaN(gradient[1]) && T.IsNaN(gradient[2]), $"{width}: gradient of a +infinity row is {gradient[0]}, {gradient[1]}, {gradient[2]}.");
         });
+    }
+
+    /// <summary>
+    /// A NaN anywhere in a row makes its loss NaN and its gradient row NaN, wherever it sits relative to the blocks and lanes:
+    /// a batch of <c>classes</c> rows with the NaN in column r of row r, and a last, clean row that stays finite. The label's
+    /// class weight is 0 and there is no smoothing (the case where no term reads the label's log-probability), then with
+    /// smoothing, then against soft targets; on one thread and on two, every width.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(17)]
+    [InlineData(37)]
+    [InlineData(100)]
+    public void NaNAnywhereInARowGivesNaN(int classes)
+    {
+        int rows = classes + 1;
+        var random = new Random(classes);
+        double[] logits = new double[rows * classes];
+        double[] targets = new double[rows * classes];
+        int[] labels = new int[rows];
+        for (int i = 0; i < logits.Length; i++)
+        {
+            logits[i] = 10 * random.NextDouble() - 5;
+            targets[i] = 1.0 / classes;
+        }
+
+        for (int row = 0; row < classes; row++)
+        {
+            logits[row * classes + row] = double.NaN;
+        }
+
+        // Every label is 0, whose class weight is 0.
+        double[] weights = new double[classes];
+        weights.AsSpan().Fill(1);
+        weights[0] = 0;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using (Parallelism.Force(threads, minChunkElements: 1))
+            {
+                ForEachWidth(width =>
+                {
+                    foreach ((string name, double smoothing, bool soft) in new[] { ("zero label weight", 0.0, false), ("smoothing", 0.1, false), ("soft targets", 0.0, true) })
+                    {
+                        string context = $"{name}, {threads} threads, {width}";
+                        var call = new CategoricalCall<T> { FromLogits = true, Input = Values(logits), Classes = classes, Labels = labels, Targets = Values(targets), Soft = soft, Weights = Values(weights), IgnoreIndex = -100, Smoothing = smoothing };
+                        T[] losses = new T[rows];
+                        call.Losses(losses);
+                        T[] gradient = new T[rows * classes];
+                        T sum = call.WithGradient(gradient, Reduction.Sum);
+                        Assert.True(T.IsNaN(sum) && T.IsNaN(call.Loss(Reduction.Mean)), $"{context}: reduced losses {sum} (Sum).");
+                        for (int row = 0; row < classes; row++)
+                        {
+                            Assert.True(T.IsNaN(losses[row]), $"{context}: row {row} (NaN in column {row}) has loss {losses[row]}.");
+                            for (int c = 0; c < classes; c++)
+                            {
+                                Assert.True(T.IsNaN(gradient[row * classes + c]), $"{context}: row {row} (NaN in column {row}) has gradient {gradient[row * classes + c]} in column {c}.");
+                            }
+                        }
+
+                        Assert.True(T.IsFinite(losses[classes]), $"{context}: the clean row's loss is {losses[classes]}.");
+                    }
+                });
+            }
+        }
     }
 
     /// <summary>
@@ -324,6 +471,74 @@ public abstract class SpecialValueTests<T>
             check.Gradient(weighted.Gradient(Reduction.Mean), weighted.Magnitude(Reduction.Mean), gradient, $"zero weight, {width}");
             check.AssertNoMismatch();
         });
+    }
+
+    /// <summary>
+    /// Class weights whose sum over the non-ignored labels is 0 make the Mean sum / 0, as in PyTorch: NaN for 0 / 0 (every label
+    /// on a zero weight, no smoothing), +infinity where smoothing adds other classes' terms, +-infinity where negative weights
+    /// cancel the positive ones. The Mean gradient is the Sum gradient / 0 entry by entry in the non-ignored rows, and 0 in the
+    /// ignored one. From logits and from probabilities, with and without gradient, one thread and two, every width.
+    /// </summary>
+    [Fact]
+    public void ClassWeightsSummingToZeroDivideByZero()
+    {
+        const int Classes = 4;
+        var random = new Random(5);
+        double[] logits = new double[4 * Classes];
+        double[] probabilities = new double[4 * Classes];
+        for (int row = 0; row < 4; row++)
+        {
+            double total = 0;
+            for (int c = 0; c < Classes; c++)
+            {
+                logits[row * Classes + c] = 6 * random.NextDouble() - 3;
+                probabilities[row * Classes + c] = 0.1 + random.NextDouble();
+                total += probabilities[row * Classes + c];
+            }
+
+            for (int c = 0; c < Classes; c++)
+            {
+                probabilities[row * Classes + c] /= total;
+            }
+        }
+
+        int[] labels = [1, 2, 2, -100];
+        (double[] Weights, double Smoothing)[] cases = [([1, 0, 0, 1], 0), ([1, 0, 0, 1], 0.1), ([1, 2, -1, 0.5], 0), ([1, 2, -1, 0.5], 0.1)];
+        foreach (bool fromLogits in new[] { true, false })
+        {
+            double[] input = fromLogits ? logits : probabilities;
+            foreach ((double[] weights, double smoothing) in cases)
+            {
+                LossReference.Result expected = LossReference.Categorical(LossData.RoundTrip<T>(input), fromLogits, Classes, labels, null, weights, -100, smoothing);
+                Assert.Equal(0, expected.Denominator);
+                double mean = expected.Sum / expected.Denominator;
+                double[] sumGradient = expected.Gradient(Reduction.Sum);
+                double[] meanGradient = new double[sumGradient.Length];
+                for (int i = 0; i < meanGradient.Length; i++)
+                {
+                    meanGradient[i] = labels[i / Classes] == -100 ? 0 : sumGradient[i] / 0.0;
+                }
+
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    using (Parallelism.Force(threads, minChunkElements: 1))
+                    {
+                        ForEachWidth(width =>
+                        {
+                            var call = new CategoricalCall<T> { FromLogits = fromLogits, Input = Values(input), Classes = Classes, Labels = labels, Weights = Values(weights), IgnoreIndex = -100, Smoothing = smoothing };
+                            string context = $"{call.Describe()}, weights [{string.Join(", ", weights)}], {threads} threads, {width}";
+                            Check<T>.Close(mean, call.Loss(Reduction.Mean), $"{context}, Mean");
+                            T[] gradient = new T[input.Length];
+                            Check<T>.Close(mean, call.WithGradient(gradient, Reduction.Mean), $"{context}, Mean with gradient");
+                            for (int i = 0; i < gradient.Length; i++)
+                            {
+                                Check<T>.Close(meanGradient[i], gradient[i], $"{context}, gradient {i}");
+                            }
+                        });
+                    }
+                }
+            }
+        }
     }
 
     private static LossReference.Result Expected(double[] logits, int[]? labels, double[]? targets, double[] weights, double smoothing, int ignoreIndex = -100) =>
