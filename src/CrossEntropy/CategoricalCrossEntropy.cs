@@ -30,27 +30,40 @@ public static partial class CategoricalCrossEntropy
         ThrowHelper.CheckReduction(reduction);
         double denominator = CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
         Span<T> gradientOutput = withGradient ? CheckGradient(values, default, classWeights, gradient, classes) : default;
+
+        // Class weights that sum to 0 make the Mean sum / 0, and its gradient the Sum's gradient / 0 entry by entry.
+        bool overZero = reduction == Reduction.Mean && denominator == 0;
         double total = Run(input, values, labels, default, classes, classWeights, ignoreIndex, labelSmoothing,
             overZero ? 1 : GradientScale(reduction, denominator), default, gradientOutput);
         if (overZero)
         {
-            DivideByZero(gradientOutput, labels, classes, ignoreIndex);
+            DivideByZero(input, gradientOutput, labels, classes, ignoreIndex);
         }
 
         return Reduce<T>(total, reduction, denominator);
     }
 
-    /// <summary>Divides the gradient rows of the non-ignored rows by 0: ±infinity, or NaN where an entry is 0.</summary>
-    private static void DivideByZero<T>(Span<T> gradient, ReadOnlySpan<int> labels, int classes, int ignoreIndex)
+    /// <summary>
+    /// Divides the gradient rows of the non-ignored rows by 0: ±infinity, or NaN where an entry is 0. From probabilities, as
+    /// PyTorch's autograd of nll_loss(log(p)), only the label's entry and the entries with a nonzero part are divided: the
+    /// others receive no gradient at all, so they stay 0.
+    /// </summary>
+    private static void DivideByZero<T>(Input input, Span<T> gradient, ReadOnlySpan<int> labels, int classes, int ignoreIndex)
         where T : IFloatingPointIeee754<T>
     {
         for (int row = 0; row * classes < gradient.Length; row++)
         {
-            if (labels[row] != ignoreIndex)
+            if (labels[row] == ignoreIndex)
             {
-                foreach (ref T entry in gradient.Slice(row * classes, classes))
+                continue;
+            }
+
+            Span<T> entries = gradient.Slice(row * classes, classes);
+            for (int c = 0; c < classes; c++)
+            {
+                if (input == Input.Logits || c == labels[row] || entries[c] != T.Zero)
                 {
-                    entry /= T.Zero;
+                    entries[c] /= T.Zero;
                 }
             }
         }

@@ -516,7 +516,10 @@ public abstract class SpecialValueTests<T>
                 double[] meanGradient = new double[sumGradient.Length];
                 for (int i = 0; i < meanGradient.Length; i++)
                 {
-                    meanGradient[i] = labels[i / Classes] == -100 ? 0 : sumGradient[i] / 0.0;
+                    // From probabilities, an entry outside the label with no part of the loss receives no gradient (PyTorch's
+                    // autograd of nll_loss(log(p)) scatters into the label's entry only).
+                    bool untouched = labels[i / Classes] == -100 || (!fromLogits && i % Classes != labels[i / Classes] && sumGradient[i] == 0);
+                    meanGradient[i] = untouched ? 0 : sumGradient[i] / 0.0;
                 }
 
                 foreach (int threads in new[] { 1, 2 })
