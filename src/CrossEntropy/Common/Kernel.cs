@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -80,9 +81,18 @@ internal static partial class Kernel<TBlock, T, TMemory>
 {
     private static int Width => TBlock.Count;
 
+    /// <summary>
+    /// Whether a loop over the blocks of a row of <paramref name="length"/> elements, <c>index += Width</c> from 0, has a block
+    /// (the last one maybe partial) at <paramref name="index"/>. Compared unsigned: past the last block of a row of more than
+    /// 2^31 - Width elements, the index wraps to a negative int.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool HasBlockAt(int index, int length) => (uint)index < (uint)length;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Load(ReadOnlySpan<TMemory> source, int index)
     {
+        Debug.Assert(index >= 0 && index <= source.Length - Width, "A whole block must lie within the source.");
         ref TMemory start = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), index);
         if (typeof(TMemory) == typeof(T))
         {
@@ -133,6 +143,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(TBlock value, Span<TMemory> destination, int index)
     {
+        Debug.Assert(index >= 0 && index <= destination.Length - Width, "A whole block must lie within the destination.");
         ref TMemory start = ref Unsafe.Add(ref MemoryMarshal.GetReference(destination), index);
         if (typeof(TMemory) == typeof(T))
         {
@@ -152,6 +163,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreTail(TBlock value, Span<TMemory> destination, int length)
     {
+        Debug.Assert((uint)length <= (uint)destination.Length, "The row must lie within the destination.");
         int count = length % Width;
         ref TMemory start = ref Unsafe.Add(ref MemoryMarshal.GetReference(destination), length - count);
         if (typeof(TMemory) == typeof(T))
@@ -214,7 +226,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     {
         TBlock tail = Tail(x, T.Zero);
         TBlock last = tail;
-        for (int i = 0; i < x.Length; i += Width)
+        for (int i = 0; HasBlockAt(i, x.Length); i += Width)
         {
             TBlock y = TOperator.Invoke<TBlock, T>(Load(x, i, tail));
             if (i <= x.Length - Width)
@@ -248,7 +260,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// cache between passes. Longer rows stream from memory in every pass, and reading a second row in the same pass pushes
     /// the rows out of the cache sooner.
     /// </summary>
-    private static bool ReadsAhead(int classes) => classes * Unsafe.SizeOf<TMemory>() <= ReadAheadBytes;
+    public static bool ReadsAhead(int classes) => classes <= ReadAheadBytes / Unsafe.SizeOf<TMemory>();
 
     private const int ReadAheadBytes = 8 * 1024;
 
@@ -378,7 +390,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         CompensatedSum coefficients = default;
         CompensatedSum shifted = default;
         TBlock last = zero;
-        for (int i = 0; i < row.Length; i += Width)
+        for (int i = 0; HasBlockAt(i, row.Length); i += Width)
         {
             TBlock x = Load(row, i, rowTail);
             TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet, TNarrow.IsSet);
