@@ -109,7 +109,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock yTail = Tail(output, T.Zero);
         TBlock gTail = Tail(outputGradient, T.Zero);
         TBlock last = yTail;
-        for (int i = 0; HasBlockAt(i, output.Length); i += Width)
+        for (int i = 0; (uint)i < (uint)output.Length; i += Width)
         {
             TBlock y = Load(output, i, yTail);
             TBlock r = Load(outputGradient, i, gTail) * y * (one - y);

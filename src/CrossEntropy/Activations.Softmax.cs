@@ -176,7 +176,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock tail = KeptTail(row, kept, max);
             RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
             TBlock last = tail;
-            for (int i = 0; HasBlockAt(i, classes); i += Width)
+            for (int i = 0; (uint)i < (uint)classes; i += Width)
             {
                 TBlock p = Exponentials(row, kept, i, tail, m) * scale;
                 if (i <= classes - Width)
@@ -212,7 +212,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock yTail = Tail(y, T.Zero);
             TBlock gTail = Tail(g, T.Zero);
             TBlock dot = BlockMath<TBlock, T>.Zero;
-            for (int i = 0; HasBlockAt(i, classes); i += Width)
+            for (int i = 0; (uint)i < (uint)classes; i += Width)
             {
                 dot = TBlock.FusedMultiplyAdd(Load(g, i, gTail), Load(y, i, yTail), dot);
             }
@@ -220,7 +220,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock d = TBlock.Create(TBlock.Sum(dot));
             Span<TMemory> result = inputGradient.Slice(start, classes);
             TBlock last = yTail;
-            for (int i = 0; HasBlockAt(i, classes); i += Width)
+            for (int i = 0; (uint)i < (uint)classes; i += Width)
             {
                 TBlock r = Load(y, i, yTail) * (Load(g, i, gTail) - d);
                 if (i <= classes - Width)

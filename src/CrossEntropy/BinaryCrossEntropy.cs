@@ -134,7 +134,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock inTail = TailMask(length);
         TBlock lastLoss = zero;
         TBlock lastGradient = zero;
-        for (int i = 0; HasBlockAt(i, length); i += Width)
+        for (int i = 0; (uint)i < (uint)length; i += Width)
         {
             TBlock target = Load(targets, i, targetsTail);
             TBlock positiveWeight = one;

@@ -74,20 +74,18 @@ internal interface IUnaryBlockOperator
 /// (the caller's element type, converted on load and rounded once on store when it differs from T).
 /// This file holds the loads, stores and passes the operations share; each operation adds its own in its file.
 /// </summary>
+/// <remarks>
+/// A loop over a row's blocks, the last one maybe partial, runs <c>for (int i = 0; (uint)i &lt; (uint)length; i += Width)</c>:
+/// unsigned, because past the last block of a row of more than 2^31 - Width elements i wraps to a negative int. The test is
+/// written out rather than in a helper, which would spend the JIT's inlining budget that the Vector128 loops need. A loop
+/// over whole blocks only runs <c>i &lt;= length - Width</c>, which cannot wrap.
+/// </remarks>
 internal static partial class Kernel<TBlock, T, TMemory>
     where TBlock : struct, IBlock<TBlock, T>
     where T : unmanaged, IFloatingPointIeee754<T>
     where TMemory : IFloatingPointIeee754<TMemory>
 {
     private static int Width => TBlock.Count;
-
-    /// <summary>
-    /// Whether a loop over the blocks of a row of <paramref name="length"/> elements, <c>index += Width</c> from 0, has a block
-    /// (the last one maybe partial) at <paramref name="index"/>. Compared unsigned: past the last block of a row of more than
-    /// 2^31 - Width elements, the index wraps to a negative int.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool HasBlockAt(int index, int length) => (uint)index < (uint)length;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Load(ReadOnlySpan<TMemory> source, int index)
@@ -226,7 +224,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     {
         TBlock tail = Tail(x, T.Zero);
         TBlock last = tail;
-        for (int i = 0; HasBlockAt(i, x.Length); i += Width)
+        for (int i = 0; (uint)i < (uint)x.Length; i += Width)
         {
             TBlock y = TOperator.Invoke<TBlock, T>(Load(x, i, tail));
             if (i <= x.Length - Width)
@@ -390,7 +388,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         CompensatedSum coefficients = default;
         CompensatedSum shifted = default;
         TBlock last = zero;
-        for (int i = 0; HasBlockAt(i, row.Length); i += Width)
+        for (int i = 0; (uint)i < (uint)row.Length; i += Width)
         {
             TBlock x = Load(row, i, rowTail);
             TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet, TNarrow.IsSet);
