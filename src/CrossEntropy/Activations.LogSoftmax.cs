@@ -164,7 +164,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock tail = KeptTail(row, kept, max);
             RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
             TBlock last = tail;
-            for (int i = 0; i < classes; i += Width)
+            for (int i = 0; (uint)i < (uint)classes; i += Width)
             {
                 TBlock r = Differences(row, kept, i, tail, m) - logSum;
                 if (i <= classes - Width)
@@ -200,7 +200,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock yTail = Tail(y, T.Zero);
             TBlock gTail = Tail(g, T.Zero);
             TBlock sum = BlockMath<TBlock, T>.Zero;
-            for (int i = 0; i < classes; i += Width)
+            for (int i = 0; (uint)i < (uint)classes; i += Width)
             {
                 sum += Load(g, i, gTail);
             }
@@ -208,7 +208,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock minusSum = TBlock.Create(-TBlock.Sum(sum));
             Span<TMemory> result = inputGradient.Slice(start, classes);
             TBlock last = gTail;
-            for (int i = 0; i < classes; i += Width)
+            for (int i = 0; (uint)i < (uint)classes; i += Width)
             {
                 TBlock r = TBlock.FusedMultiplyAdd(Exp(Load(y, i, yTail)), minusSum, Load(g, i, gTail));
                 if (i <= classes - Width)

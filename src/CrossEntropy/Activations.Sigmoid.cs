@@ -73,8 +73,8 @@ public static partial class Activations
             where TBlock : struct, IBlock<TBlock, TCompute>
             where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
         {
-            int offset = start * Simd.GroupSize;
-            int length = Math.Min(end * Simd.GroupSize, _x.Length) - offset;
+            int offset = Simd.GroupStart(start, _x.Length);
+            int length = Simd.GroupStart(end, _x.Length) - offset;
             Kernel<TBlock, TCompute, T>.Map<TOperator>(_x.Slice(offset, length), _destination.Slice(offset, length));
             return 0;
         }
@@ -91,8 +91,8 @@ public static partial class Activations
             where TBlock : struct, IBlock<TBlock, TCompute>
             where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
         {
-            int offset = start * Simd.GroupSize;
-            int length = Math.Min(end * Simd.GroupSize, _output.Length) - offset;
+            int offset = Simd.GroupStart(start, _output.Length);
+            int length = Simd.GroupStart(end, _output.Length) - offset;
             Kernel<TBlock, TCompute, T>.SigmoidBackward(
                 _output.Slice(offset, length), _outputGradient.Slice(offset, length), _inputGradient.Slice(offset, length));
             return 0;
@@ -109,7 +109,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock yTail = Tail(output, T.Zero);
         TBlock gTail = Tail(outputGradient, T.Zero);
         TBlock last = yTail;
-        for (int i = 0; i < output.Length; i += Width)
+        for (int i = 0; (uint)i < (uint)output.Length; i += Width)
         {
             TBlock y = Load(output, i, yTail);
             TBlock r = Load(outputGradient, i, gTail) * y * (one - y);

@@ -177,7 +177,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock tail = KeptTail(row, kept, max);
             RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
             TBlock last = tail;
-            for (int i = 0; i < classes; i += Width)
+            for (int i = 0; (uint)i < (uint)classes; i += Width)
             {
                 TBlock p = Exponentials(row, kept, i, tail, m) * scale;
                 if (i <= classes - Width)
@@ -213,7 +213,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock yTail = Tail(y, T.Zero);
             TBlock gTail = Tail(g, T.Zero);
             TBlock dot = BlockMath<TBlock, T>.Zero;
-            for (int i = 0; i < classes; i += Width)
+            for (int i = 0; (uint)i < (uint)classes; i += Width)
             {
                 dot = TBlock.FusedMultiplyAdd(Load(g, i, gTail), Load(y, i, yTail), dot);
             }
@@ -221,7 +221,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock d = TBlock.Create(TBlock.Sum(dot));
             Span<TMemory> result = inputGradient.Slice(start, classes);
             TBlock last = yTail;
-            for (int i = 0; i < classes; i += Width)
+            for (int i = 0; (uint)i < (uint)classes; i += Width)
             {
                 TBlock r = Load(y, i, yTail) * (Load(g, i, gTail) - d);
                 if (i <= classes - Width)

@@ -77,8 +77,8 @@ public static partial class BinaryCrossEntropy
             where TBlock : struct, IBlock<TBlock, TCompute>
             where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
         {
-            int offset = start * Simd.GroupSize;
-            int length = Math.Min(end * Simd.GroupSize, Input.Length) - offset;
+            int offset = Simd.GroupStart(start, Input.Length);
+            int length = Simd.GroupStart(end, Input.Length) - offset;
             return Kernel<TBlock, TCompute, T>.BinaryCrossEntropy<TOperator>(
                 Input.Slice(offset, length), Targets.Slice(offset, length), offset, Weights, PositiveWeights, LabelSmoothing, GradientScale,
                 Losses.IsEmpty ? Losses : Losses.Slice(offset, length), Gradient.IsEmpty ? Gradient : Gradient.Slice(offset, length));
@@ -134,7 +134,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock inTail = TailMask(length);
         TBlock lastLoss = zero;
         TBlock lastGradient = zero;
-        for (int i = 0; i < length; i += Width)
+        for (int i = 0; (uint)i < (uint)length; i += Width)
         {
             TBlock target = Load(targets, i, targetsTail);
             TBlock positiveWeight = one;

@@ -311,7 +311,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock targetsTail = spread ? Tail(targets, T.Zero) : tail;
             RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
             TBlock last = tail;
-            for (int i = 0; i < row.Length; i += Width)
+            for (int i = 0; (uint)i < (uint)row.Length; i += Width)
             {
                 TBlock g = Exponentials(row, kept, i, tail, m) * softmaxScale;
                 if (spread)

@@ -235,7 +235,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         if (spread)
         {
             TBlock sum = zero;
-            for (int i = 0; i < row.Length; i += Width)
+            for (int i = 0; (uint)i < (uint)row.Length; i += Width)
             {
                 TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
                 TBlock logP = TBlock.Max(BlockMath<TBlock, T>.Log(Load(row, i, rowTail)), floor);
@@ -263,7 +263,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             TBlock coefficientScale = TBlock.Create(-(factor * scale));
             TBlock last = zero;
-            for (int i = 0; i < row.Length; i += Width)
+            for (int i = 0; (uint)i < (uint)row.Length; i += Width)
             {
                 TBlock g = zero;
                 if (spread)

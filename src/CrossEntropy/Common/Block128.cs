@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -6,6 +7,16 @@ using System.Runtime.Intrinsics.X86;
 namespace CrossEntropy;
 
 /// <summary>A block held in four <see cref="Vector128{T}"/>, each a consecutive quarter of the lanes.</summary>
+/// <remarks>
+/// The quarters a, b, c and d hold the lanes in memory order, and every operation but the reductions works on each quarter
+/// alone, lane by lane. <see cref="Sum(Block128{T})"/> and <see cref="Max(Block128{T})"/> pair a with c and b with d: lane i
+/// with lane i + Count/2, as Block512 pairs its lower half with its upper and Block256 its two vectors. Then they pair the two
+/// results (lane i with lane i + Count/4) and finish the last vector by <see cref="LaneTree"/>: the halving tree of every other
+/// width, hence the same bits. This holds only while callers combine lanes through these reductions alone, never by reading
+/// lanes in another order, and pass <see cref="Load"/> and <see cref="Store"/> a reference to Count elements of their memory.
+/// It is also the only vector block that runs where the hardware has no FMA (x86 before AVX2); there
+/// <see cref="FusedMultiplyAdd"/> rounds twice, as <see cref="BlockScalar{T}"/> does.
+/// </remarks>
 internal readonly struct Block128<T> : IBlock<Block128<T>, T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -64,6 +75,7 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
     /// <summary>Through memory: Vector128 hardware (SSE, Arm64) has no masked load that leaves the other lanes unread.</summary>
     public static Block128<T> LoadFirst(ref readonly T source, int count, Block128<T> fill)
     {
+        Debug.Assert((uint)count < (uint)Count, "A partial block has 0 to Count - 1 lanes.");
         Lanes<T> lanes = default;
         Store(fill, ref lanes[0]);
         for (int i = 0; i < count; i++)
@@ -76,6 +88,7 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
 
     public static void StoreFirst(Block128<T> value, ref T destination, int count)
     {
+        Debug.Assert((uint)count < (uint)Count, "A partial block has 0 to Count - 1 lanes.");
         Lanes<T> lanes = default;
         Store(value, ref lanes[0]);
         for (int i = 0; i < count; i++)

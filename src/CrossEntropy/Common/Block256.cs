@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -46,6 +47,7 @@ internal readonly struct Block256<T> : IBlock<Block256<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe Block256<T> LoadFirst(ref readonly T source, int count, Block256<T> fill)
     {
+        Debug.Assert((uint)count < (uint)Count, "A partial block has 0 to Count - 1 lanes.");
         fixed (T* pointer = &Unsafe.AsRef(in source))
         {
             return new(LoadFirst(pointer, count, fill._lo), LoadFirst(pointer + Vector256<T>.Count, count - Vector256<T>.Count, fill._hi));
@@ -55,6 +57,7 @@ internal readonly struct Block256<T> : IBlock<Block256<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void StoreFirst(Block256<T> value, ref T destination, int count)
     {
+        Debug.Assert((uint)count < (uint)Count, "A partial block has 0 to Count - 1 lanes.");
         fixed (T* pointer = &destination)
         {
             StoreFirst(value._lo, pointer, count);

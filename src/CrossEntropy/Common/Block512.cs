@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -32,6 +33,7 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe Block512<T> LoadFirst(ref readonly T source, int count, Block512<T> fill)
     {
+        Debug.Assert((uint)count < (uint)Count, "A partial block has 0 to Count - 1 lanes.");
         Vector512<T> mask = FirstLanes(count);
         fixed (T* pointer = &Unsafe.AsRef(in source))
         {
@@ -44,6 +46,7 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void StoreFirst(Block512<T> value, ref T destination, int count)
     {
+        Debug.Assert((uint)count < (uint)Count, "A partial block has 0 to Count - 1 lanes.");
         Vector512<T> mask = FirstLanes(count);
         fixed (T* pointer = &destination)
         {

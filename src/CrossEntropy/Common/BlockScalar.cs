@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -48,6 +49,7 @@ internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
 
     public static BlockScalar<T> LoadFirst(ref readonly T source, int count, BlockScalar<T> fill)
     {
+        Debug.Assert((uint)count < (uint)Count, "A partial block has 0 to Count - 1 lanes.");
         for (int i = 0; i < count; i++)
         {
             fill._lanes[i] = Unsafe.Add(ref Unsafe.AsRef(in source), i);
@@ -58,6 +60,7 @@ internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
 
     public static void StoreFirst(BlockScalar<T> value, ref T destination, int count)
     {
+        Debug.Assert((uint)count < (uint)Count, "A partial block has 0 to Count - 1 lanes.");
         for (int i = 0; i < count; i++)
         {
             Unsafe.Add(ref destination, i) = value._lanes[i];

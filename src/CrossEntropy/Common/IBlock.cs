@@ -20,8 +20,10 @@ internal interface IBlock<TSelf, T>
     /// <summary>A block whose lanes hold the bit pattern <paramref name="bits"/> (a 32-bit pattern for float, 64-bit for double).</summary>
     static abstract TSelf CreateBits(long bits);
 
+    /// <summary>Reads Count elements from <paramref name="source"/> on, which the caller guarantees lie in its memory.</summary>
     static abstract TSelf Load(ref readonly T source);
 
+    /// <summary>Writes Count elements from <paramref name="destination"/> on, which the caller guarantees lie in its memory.</summary>
     static abstract void Store(TSelf value, ref T destination);
 
     /// <summary>

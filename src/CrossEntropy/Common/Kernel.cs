@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -73,6 +74,12 @@ internal interface IUnaryBlockOperator
 /// (the caller's element type, converted on load and rounded once on store when it differs from T).
 /// This file holds the loads, stores and passes the operations share; each operation adds its own in its file.
 /// </summary>
+/// <remarks>
+/// A loop over a row's blocks, the last one maybe partial, runs <c>for (int i = 0; (uint)i &lt; (uint)length; i += Width)</c>:
+/// unsigned, because past the last block of a row of more than 2^31 - Width elements i wraps to a negative int. The test is
+/// written out rather than in a helper, which would spend the JIT's inlining budget that the Vector128 loops need. A loop
+/// over whole blocks only runs <c>i &lt;= length - Width</c>, which cannot wrap.
+/// </remarks>
 internal static partial class Kernel<TBlock, T, TMemory>
     where TBlock : struct, IBlock<TBlock, T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -83,6 +90,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Load(ReadOnlySpan<TMemory> source, int index)
     {
+        Debug.Assert(index >= 0 && index <= source.Length - Width, "A whole block must lie within the source.");
         ref TMemory start = ref Unsafe.Add(ref MemoryMarshal.GetReference(source), index);
         if (typeof(TMemory) == typeof(T))
         {
@@ -133,6 +141,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(TBlock value, Span<TMemory> destination, int index)
     {
+        Debug.Assert(index >= 0 && index <= destination.Length - Width, "A whole block must lie within the destination.");
         ref TMemory start = ref Unsafe.Add(ref MemoryMarshal.GetReference(destination), index);
         if (typeof(TMemory) == typeof(T))
         {
@@ -152,6 +161,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreTail(TBlock value, Span<TMemory> destination, int length)
     {
+        Debug.Assert((uint)length <= (uint)destination.Length, "The row must lie within the destination.");
         int count = length % Width;
         ref TMemory start = ref Unsafe.Add(ref MemoryMarshal.GetReference(destination), length - count);
         if (typeof(TMemory) == typeof(T))
@@ -215,7 +225,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     {
         TBlock tail = Tail(x, T.Zero);
         TBlock last = tail;
-        for (int i = 0; i < x.Length; i += Width)
+        for (int i = 0; (uint)i < (uint)x.Length; i += Width)
         {
             TBlock y = TOperator.Invoke<TBlock, T>(Load(x, i, tail));
             if (i <= x.Length - Width)
@@ -253,7 +263,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// cache between passes. Longer rows stream from memory in every pass, and reading a second row in the same pass pushes
     /// the rows out of the cache sooner.
     /// </summary>
-    private static bool ReadsAhead(int classes) => classes * Unsafe.SizeOf<TMemory>() <= ReadAheadBytes;
+    public static bool ReadsAhead(int classes) => classes <= ReadAheadBytes / Unsafe.SizeOf<TMemory>();
 
     private const int ReadAheadBytes = 8 * 1024;
 
@@ -383,7 +393,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         CompensatedSum coefficients = default;
         CompensatedSum shifted = default;
         TBlock last = zero;
-        for (int i = 0; i < row.Length; i += Width)
+        for (int i = 0; (uint)i < (uint)row.Length; i += Width)
         {
             TBlock x = Load(row, i, rowTail);
             TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet, TNarrow.IsSet);

@@ -120,7 +120,7 @@ internal static class Parallelism
         });
 
     /// <summary>The first item of <paramref name="chunk"/>: chunks differ in size by one item at most.</summary>
-    private static int Start(int chunk, int items, int chunks) => (int)((long)items * chunk / chunks);
+    public static int Start(int chunk, int items, int chunks) => (int)((long)items * chunk / chunks);
 
     public readonly struct ForceScope(int threads, int chunkElements) : IDisposable
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
@@ -65,7 +66,13 @@ internal static class Simd
     public const int GroupSize = 64;
 
     /// <summary>The number of element groups of <see cref="GroupSize"/> covering <paramref name="length"/> elements.</summary>
-    public static int Groups(int length) => (length + GroupSize - 1) / GroupSize;
+    public static int Groups(int length) => (int)(((uint)length + GroupSize - 1) / GroupSize);
+
+    /// <summary>
+    /// The first element of <paramref name="group"/> among <paramref name="length"/> elements; <paramref name="length"/> for
+    /// the end of the last group, which may hold fewer than <see cref="GroupSize"/>.
+    /// </summary>
+    public static int GroupStart(int group, int length) => (int)Math.Min((long)group * GroupSize, length);
 
     /// <summary>
     /// Runs <paramref name="kernel"/> over <paramref name="items"/> items of <paramref name="itemLength"/> elements on the path
@@ -82,17 +89,24 @@ internal static class Simd
             : Parallelism.Run<TKernel, double>(ref kernel, width, items, itemLength);
     }
 
-    /// <summary>Runs <paramref name="kernel"/> over items <paramref name="start"/> to <paramref name="end"/> on the path for <paramref name="width"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="kernel"/> over items <paramref name="start"/> to <paramref name="end"/> on the path for <paramref name="width"/>.
+    /// Block512 and Block256 always fuse multiply-adds: their paths run only where the hardware has FMA, as every x86 processor
+    /// that accelerates Vector256 does (the runtime's AVX2 switch turns both off).
+    /// </summary>
     public static double Run<TKernel, T>(ref TKernel kernel, VectorWidth width, int start, int end)
         where TKernel : IKernel, allows ref struct
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        width switch
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Debug.Assert(width < VectorWidth.Vector256 || FusedMultiplyAdd, "The Vector256 and Vector512 paths need FMA hardware.");
+        return width switch
         {
             VectorWidth.Vector512 => kernel.Run<Block512<T>, T>(start, end),
             VectorWidth.Vector256 => kernel.Run<Block256<T>, T>(start, end),
             VectorWidth.Vector128 => kernel.Run<Block128<T>, T>(start, end),
             _ => kernel.Run<BlockScalar<T>, T>(start, end),
         };
+    }
 
     public readonly struct LimitScope(VectorWidth? previous) : IDisposable
     {
