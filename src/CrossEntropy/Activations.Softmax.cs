@@ -8,7 +8,10 @@ namespace CrossEntropy;
 /// <remarks>
 /// Every method reads spans and writes spans, allocates nothing and is thread-safe. <see cref="float"/> and
 /// <see cref="double"/> run on SIMD kernels; <see cref="Half"/> is computed in <see cref="float"/> and rounded once.
-/// Results are bit-for-bit the same on every SIMD width (Vector512, Vector256, Vector128 or none).
+/// Results are bit-for-bit the same on every SIMD width (Vector512, Vector256, Vector128 or none) and thread count.
+/// Batches large enough to spread over threads use at most as many as the AppContext setting
+/// <c>CrossEntropy.MaxDegreeOfParallelism</c> allows (every core where it is unset); where it holds anything but a positive
+/// integer, such a call throws <see cref="InvalidOperationException"/>.
 /// </remarks>
 public static partial class Activations
 {
@@ -78,8 +81,8 @@ public static partial class Activations
     {
         ThrowHelper.Rows(output.Length, classes, nameof(output));
         ThrowHelper.CheckSameLength(output.Length, outputGradient.Length, nameof(outputGradient));
-        ThrowHelper.CheckOutput(output, inputGradient, output.Length, nameof(inputGradient));
-        ThrowHelper.CheckNoPartialOverlap(outputGradient, inputGradient, nameof(inputGradient));
+        Span<T> written = ThrowHelper.CheckOutput(output, inputGradient, output.Length, nameof(inputGradient));
+        ThrowHelper.CheckNoPartialOverlap(outputGradient, written, nameof(inputGradient));
     }
 
     private readonly ref struct SoftmaxKernel<T>(ReadOnlySpan<T> x, Span<T> destination, int classes) : IKernel
