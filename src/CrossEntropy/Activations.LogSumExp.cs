@@ -26,7 +26,11 @@ public static partial class Activations
     /// <summary>Computes the log-sum-exp of each row of <paramref name="classes"/> values in the row-major batch <paramref name="x"/>.</summary>
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="x">The values, <c>rows * classes</c> of them.</param>
-    /// <param name="destination">Receives one value per row.</param>
+    /// <param name="destination">
+    /// Receives one value per row; may start at <paramref name="x"/>'s first element, the results then overwriting the start of
+    /// <paramref name="x"/> (the rest is left as it was). As row r's result lands on a value of row r / classes, such a call
+    /// computes its rows in order on the calling thread; it gives the same bits as a separate destination.
+    /// </param>
     /// <param name="classes">The length of a row.</param>
     /// <remarks>
     /// <para>Effectively computes, for each row, <c>max(row) + log(sum_i exp(row[i] - max(row)))</c>, as PyTorch's
@@ -36,14 +40,14 @@ public static partial class Activations
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="x"/> is not a multiple of <paramref name="classes"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the number of rows.</exception>
-    /// <exception cref="ArgumentException"><paramref name="destination"/> overlaps <paramref name="x"/> without being the same memory.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> overlaps <paramref name="x"/> without starting at its first element.</exception>
     public static void LogSumExp<T>(ReadOnlySpan<T> x, Span<T> destination, int classes)
         where T : IFloatingPointIeee754<T>
     {
         int rows = ThrowHelper.Rows(x.Length, classes, nameof(x));
-        ThrowHelper.CheckOutput(x, destination, rows, nameof(destination), classes);
-        var kernel = new LogSumExpKernel<T>(x, destination, classes);
-        Simd.Run<LogSumExpKernel<T>, T>(ref kernel, rows, classes);
+        Span<T> output = ThrowHelper.CheckOutput(x, destination, rows, nameof(destination), classes);
+        var kernel = new LogSumExpKernel<T>(x, output, classes);
+        Simd.Run<LogSumExpKernel<T>, T>(ref kernel, rows, classes, inOrder: x.Overlaps(output));
     }
 
     private readonly ref struct LogSumExpKernel<T>(ReadOnlySpan<T> x, Span<T> destination, int classes) : IKernel

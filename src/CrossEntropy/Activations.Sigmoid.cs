@@ -41,8 +41,8 @@ public static partial class Activations
         where T : IFloatingPointIeee754<T>
     {
         ThrowHelper.CheckSameLength(output.Length, outputGradient.Length, nameof(outputGradient), nameof(output));
-        ThrowHelper.CheckOutput(output, inputGradient, output.Length, nameof(inputGradient));
-        ThrowHelper.CheckNoPartialOverlap(outputGradient, inputGradient, nameof(inputGradient));
+        Span<T> written = ThrowHelper.CheckOutput(output, inputGradient, output.Length, nameof(inputGradient));
+        ThrowHelper.CheckNoPartialOverlap(outputGradient, written, nameof(inputGradient));
         var kernel = new SigmoidBackwardKernel<T>(output, outputGradient, inputGradient);
         Simd.Run<SigmoidBackwardKernel<T>, T>(ref kernel, Simd.Groups(output.Length), Simd.GroupSize);
     }

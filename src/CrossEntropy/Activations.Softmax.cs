@@ -9,7 +9,11 @@ namespace CrossEntropy;
 /// Every method reads spans and writes spans, allocates nothing on one thread (a batch spread over threads allocates about
 /// 1.7 KB for the thread pool) and is thread-safe. <see cref="float"/> and
 /// <see cref="double"/> run on SIMD kernels; <see cref="Half"/> is computed in <see cref="float"/> and rounded once.
-/// Results are bit-for-bit the same on every SIMD width (Vector512, Vector256, Vector128 or none); a NaN result stays NaN, its sign and payload unspecified.
+/// Results are bit-for-bit the same on every SIMD width (Vector512, Vector256, Vector128 or none) and thread count; a NaN
+/// result stays NaN, its sign and payload unspecified.
+/// Batches large enough to spread over threads use at most as many as the AppContext setting
+/// <c>CrossEntropy.MaxDegreeOfParallelism</c> allows (every core where it is unset); where it holds anything but a positive
+/// integer, such a call throws <see cref="InvalidOperationException"/>.
 /// </remarks>
 public static partial class Activations
 {
@@ -79,8 +83,8 @@ public static partial class Activations
     {
         ThrowHelper.Rows(output.Length, classes, nameof(output));
         ThrowHelper.CheckSameLength(output.Length, outputGradient.Length, nameof(outputGradient), nameof(output));
-        ThrowHelper.CheckOutput(output, inputGradient, output.Length, nameof(inputGradient), classes);
-        ThrowHelper.CheckNoPartialOverlap(outputGradient, inputGradient, nameof(inputGradient));
+        Span<T> written = ThrowHelper.CheckOutput(output, inputGradient, output.Length, nameof(inputGradient), classes);
+        ThrowHelper.CheckNoPartialOverlap(outputGradient, written, nameof(inputGradient));
     }
 
     private readonly ref struct SoftmaxKernel<T>(ReadOnlySpan<T> x, Span<T> destination, int classes) : IKernel

@@ -10,7 +10,12 @@ namespace CrossEntropy;
 /// (PyTorch's <c>pos_weight</c>) are empty or have a length that divides the input's; element <c>i</c> uses <c>w[i % w.Length]</c>,
 /// so one weight per column of a row-major <c>[rows, labels]</c> batch is PyTorch's broadcast. Label smoothing s replaces each
 /// target y by <c>y (1 - s) + 0.5 s</c>. Mean divides the summed losses by the number of elements.</para>
-/// <para>Every argument is checked before anything is written; nothing allocates on one thread (a batch spread over threads allocates about 1.7 KB for the thread pool); results are bit-for-bit the same on every SIMD width; a NaN result stays NaN, its sign and payload unspecified.</para>
+/// <para>Every argument is checked before anything is written; nothing allocates on one thread (a batch spread over threads
+/// allocates about 1.7 KB for the thread pool); results are bit-for-bit the same on every SIMD width and thread count; a NaN
+/// result stays NaN, its sign and payload unspecified.</para>
+/// <para>Batches large enough to spread over threads use at most as many as the AppContext setting
+/// <c>CrossEntropy.MaxDegreeOfParallelism</c> allows (every core where it is unset); where it holds anything but a positive
+/// integer, such a call throws <see cref="InvalidOperationException"/>.</para>
 /// </remarks>
 public static partial class BinaryCrossEntropy
 {
@@ -30,14 +35,17 @@ public static partial class BinaryCrossEntropy
         }
     }
 
-    /// <summary>Checks an output (losses or gradient): room for the input, the input's or targets' memory or none of theirs, no weights' memory.</summary>
+    /// <summary>
+    /// Checks an output (losses or gradient): room for the input, and the part written either the input's or the targets' memory
+    /// or none of theirs, and none of the weights'. Returns that part.
+    /// </summary>
     private static Span<T> CheckOutput<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, ReadOnlySpan<T> positiveWeights, Span<T> output, string name)
     {
-        ThrowHelper.CheckOutput(input, output, input.Length, name);
-        ThrowHelper.CheckNoPartialOverlap(targets, output, name);
-        ThrowHelper.CheckSeparateOutput(weights, output, input.Length, name);
-        ThrowHelper.CheckSeparateOutput(positiveWeights, output, input.Length, name);
-        return output[..input.Length];
+        Span<T> written = ThrowHelper.CheckOutput(input, output, input.Length, name);
+        ThrowHelper.CheckNoPartialOverlap(targets, written, name);
+        ThrowHelper.CheckSeparateOutput(weights, written, input.Length, name);
+        ThrowHelper.CheckSeparateOutput(positiveWeights, written, input.Length, name);
+        return written;
     }
 
     private static T Run<TOperator, T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, Reduction reduction, ReadOnlySpan<T> weights,

@@ -67,7 +67,10 @@ public static partial class CategoricalCrossEntropy
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="logits">The logits, <c>rows * classes</c> values.</param>
     /// <param name="labels">One class index per row, in <c>[0, classes)</c>, or <paramref name="ignoreIndex"/> to skip the row.</param>
-    /// <param name="losses">Receives one loss per row; ignored rows get 0.</param>
+    /// <param name="losses">
+    /// Receives one loss per row; ignored rows get 0. May start at <paramref name="logits"/>'s first element: the rows are then
+    /// computed in order on the calling thread, and the losses overwrite the start of <paramref name="logits"/>.
+    /// </param>
     /// <param name="classes">The number of classes (the length of a row).</param>
     /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
     /// <param name="ignoreIndex">A label value whose rows contribute nothing (PyTorch's <c>ignore_index</c>).</param>
@@ -83,7 +86,7 @@ public static partial class CategoricalCrossEntropy
     /// <exception cref="ArgumentOutOfRangeException">A label is outside <c>[0, classes)</c> and is not <paramref name="ignoreIndex"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
-    /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input.</exception>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input other than by starting at the first element of <paramref name="logits"/>.</exception>
     public static void FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> losses, int classes,
         ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
         where T : IFloatingPointIeee754<T> =>
@@ -93,7 +96,10 @@ public static partial class CategoricalCrossEntropy
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="logits">The logits, <c>rows * classes</c> values.</param>
     /// <param name="targets">The target probabilities, the same shape as <paramref name="logits"/>.</param>
-    /// <param name="losses">Receives one loss per row.</param>
+    /// <param name="losses">
+    /// Receives one loss per row. May start at the first element of <paramref name="logits"/> or of <paramref name="targets"/>: the
+    /// rows are then computed in order on the calling thread, and the losses overwrite the start of that input.
+    /// </param>
     /// <param name="classes">The number of classes (the length of a row).</param>
     /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
     /// <param name="labelSmoothing">s in [0, 1]: each target t becomes <c>(1 - s) t + s / classes</c>.</param>
@@ -107,7 +113,7 @@ public static partial class CategoricalCrossEntropy
     /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="logits"/> differ in length.</exception>
     /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
-    /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input.</exception>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input other than by starting at the first element of <paramref name="logits"/> or <paramref name="targets"/>.</exception>
     public static void FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> losses, int classes,
         ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
         where T : IFloatingPointIeee754<T> =>

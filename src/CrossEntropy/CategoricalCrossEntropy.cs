@@ -10,7 +10,12 @@ namespace CrossEntropy;
 /// which divides by the summed weights of the non-ignored labels (by the number of rows for soft targets).</para>
 /// <para>One deliberate difference: a class whose smoothed, weighted target is 0 contributes nothing, even where its
 /// log-probability is -infinity (0 log 0 = 0), so classes can be masked with -infinity logits. PyTorch gives NaN there.</para>
-/// <para>Every argument is checked before anything is written; nothing allocates on one thread (a batch spread over threads allocates about 1.7 KB for the thread pool); results are bit-for-bit the same on every SIMD width; a NaN result stays NaN, its sign and payload unspecified.</para>
+/// <para>Every argument is checked before anything is written; nothing allocates on one thread (a batch spread over threads
+/// allocates about 1.7 KB for the thread pool); results are bit-for-bit the same on every SIMD width and thread count; a NaN
+/// result stays NaN, its sign and payload unspecified.</para>
+/// <para>Batches large enough to spread over threads use at most as many as the AppContext setting
+/// <c>CrossEntropy.MaxDegreeOfParallelism</c> allows (every core where it is unset); where it holds anything but a positive
+/// integer, such a call throws <see cref="InvalidOperationException"/>.</para>
 /// </remarks>
 public static partial class CategoricalCrossEntropy
 {
@@ -90,8 +95,8 @@ public static partial class CategoricalCrossEntropy
     {
         int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
         CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
-        CheckLosses(values, default, classWeights, losses, rows, classes);
-        Run(input, values, labels, default, classes, classWeights, ignoreIndex, labelSmoothing, 1, losses[..rows], default);
+        Span<T> output = CheckLosses(values, default, classWeights, losses, rows, classes);
+        Run(input, values, labels, default, classes, classWeights, ignoreIndex, labelSmoothing, 1, output, default, values.Overlaps(output));
     }
 
     /// <summary>The loss of each row against its soft targets.</summary>
@@ -101,8 +106,8 @@ public static partial class CategoricalCrossEntropy
     {
         int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
         ThrowHelper.CheckTargetCount(values.Length, targets.Length, classes);
-        CheckLosses(values, targets, classWeights, losses, rows, classes);
-        Run(input, values, default, targets, classes, classWeights, 0, labelSmoothing, 1, losses[..rows], default);
+        Span<T> output = CheckLosses(values, targets, classWeights, losses, rows, classes);
+        Run(input, values, default, targets, classes, classWeights, 0, labelSmoothing, 1, output, default, values.Overlaps(output) || targets.Overlaps(output));
     }
 
     /// <summary>Checks the shape and, for probabilities, their range; returns the number of rows.</summary>
@@ -118,8 +123,13 @@ public static partial class CategoricalCrossEntropy
         return rows;
     }
 
+    /// <summary>
+    /// Runs the kernel over every row; <paramref name="inOrder"/> where the losses lie over the rows they are computed from
+    /// (see <see cref="Parallelism.Run"/>).
+    /// </summary>
     private static double Run<T>(Input input, ReadOnlySpan<T> values, ReadOnlySpan<int> labels, ReadOnlySpan<T> targets, int classes,
-        ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale, Span<T> losses, Span<T> gradient)
+        ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale, Span<T> losses, Span<T> gradient,
+        bool inOrder = false)
         where T : IFloatingPointIeee754<T>
     {
         var kernel = new CrossEntropyKernel<T>
@@ -136,7 +146,7 @@ public static partial class CategoricalCrossEntropy
             Losses = losses,
             Gradient = gradient,
         };
-        return Simd.Run<CrossEntropyKernel<T>, T>(ref kernel, values.Length / classes, classes);
+        return Simd.Run<CrossEntropyKernel<T>, T>(ref kernel, values.Length / classes, classes, inOrder);
     }
 
     /// <summary>Checks the arguments every overload shares and returns the number of rows.</summary>
@@ -199,21 +209,25 @@ public static partial class CategoricalCrossEntropy
     private static Span<TValue> Rows<TValue>(Span<TValue> values, int start, int length) =>
         values.IsEmpty ? values : values.Slice(start, length);
 
-    /// <summary>Checks a per-row losses output: room for every row, and no memory shared with an input.</summary>
-    private static void CheckLosses<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, Span<T> losses, int rows, int classes)
+    /// <summary>
+    /// Checks a per-row losses output: room for every row, and the part written either starting at the input's or the targets'
+    /// first element or sharing none of their memory, and none of the class weights'. Returns that part.
+    /// </summary>
+    private static Span<T> CheckLosses<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, Span<T> losses, int rows, int classes)
     {
-        ThrowHelper.CheckSeparateOutput(input, losses, rows, nameof(losses), classes);
-        ThrowHelper.CheckSeparateOutput(targets, losses, rows, nameof(losses));
-        ThrowHelper.CheckSeparateOutput(classWeights, losses, rows, nameof(losses));
+        Span<T> written = ThrowHelper.CheckOutput(input, losses, rows, nameof(losses), classes);
+        ThrowHelper.CheckNoPartialOverlap(targets, written, nameof(losses));
+        ThrowHelper.CheckSeparateOutput(classWeights, written, rows, nameof(losses));
+        return written;
     }
 
     /// <summary>Checks a gradient output, which may be the input's or the targets' memory, and returns the part that receives the gradient.</summary>
     private static Span<T> CheckGradient<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, Span<T> gradient, int classes)
     {
-        ThrowHelper.CheckOutput(input, gradient, input.Length, nameof(gradient), classes);
-        ThrowHelper.CheckNoPartialOverlap(targets, gradient, nameof(gradient));
-        ThrowHelper.CheckSeparateOutput(classWeights, gradient, input.Length, nameof(gradient));
-        return gradient[..input.Length];
+        Span<T> written = ThrowHelper.CheckOutput(input, gradient, input.Length, nameof(gradient), classes);
+        ThrowHelper.CheckNoPartialOverlap(targets, written, nameof(gradient));
+        ThrowHelper.CheckSeparateOutput(classWeights, written, input.Length, nameof(gradient));
+        return written;
     }
 
     private ref struct CrossEntropyKernel<T> : IKernel

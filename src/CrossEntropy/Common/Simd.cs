@@ -77,16 +77,16 @@ internal static class Simd
     /// <summary>
     /// Runs <paramref name="kernel"/> over <paramref name="items"/> items of <paramref name="itemLength"/> elements on the path
     /// for <see cref="Current"/>, computing in double for <typeparamref name="TMemory"/> = double and in float for float and
-    /// Half (other types compute in double), spread over threads by <see cref="Parallelism"/>. Returns the sum of the kernel's
-    /// results.
+    /// Half (other types compute in double), spread over threads by <see cref="Parallelism"/> unless <paramref name="inOrder"/>
+    /// (see <see cref="Parallelism.Run"/>). Returns the sum of the kernel's results.
     /// </summary>
-    public static double Run<TKernel, TMemory>(ref TKernel kernel, int items, int itemLength)
+    public static double Run<TKernel, TMemory>(ref TKernel kernel, int items, int itemLength, bool inOrder = false)
         where TKernel : IKernel, allows ref struct
     {
         VectorWidth width = Current;
         return typeof(TMemory) == typeof(float) || typeof(TMemory) == typeof(Half)
-            ? Parallelism.Run<TKernel, float>(ref kernel, width, items, itemLength)
-            : Parallelism.Run<TKernel, double>(ref kernel, width, items, itemLength);
+            ? Parallelism.Run<TKernel, float>(ref kernel, width, items, itemLength, inOrder)
+            : Parallelism.Run<TKernel, double>(ref kernel, width, items, itemLength, inOrder);
     }
 
     /// <summary>

@@ -1,5 +1,7 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace CrossEntropy;
 
@@ -7,23 +9,25 @@ namespace CrossEntropy;
 internal static class ThrowHelper
 {
     /// <summary>
-    /// Throws unless <paramref name="output"/> has room for <paramref name="length"/> elements and either is <paramref name="input"/>'s
-    /// memory or does not overlap it. <paramref name="classes"/> is the row length of a batch, for the message (0: element-wise).
+    /// Throws unless <paramref name="output"/> has room for <paramref name="length"/> elements and the part written either starts
+    /// at <paramref name="input"/>'s first element or does not overlap it; returns that part. <paramref name="classes"/> is the
+    /// row length of a batch, for the message (0: element-wise).
     /// </summary>
-    public static void CheckOutput<T>(ReadOnlySpan<T> input, Span<T> output, int length, string outputName, int classes = 0)
+    public static Span<T> CheckOutput<T>(ReadOnlySpan<T> input, Span<T> output, int length, string outputName, int classes = 0)
     {
         if (output.Length < length)
         {
             ThrowDestinationTooShort(outputName, output.Length, length, input.Length, classes);
         }
 
-        CheckNoPartialOverlap(input, output, outputName);
+        CheckNoPartialOverlap(input, output[..length], outputName);
+        return output[..length];
     }
 
-    /// <summary>Throws if <paramref name="output"/> overlaps <paramref name="input"/> without starting at the same element.</summary>
-    public static void CheckNoPartialOverlap<T>(ReadOnlySpan<T> input, Span<T> output, string outputName)
+    /// <summary>Throws if <paramref name="written"/>, the part of an output a call writes, overlaps <paramref name="input"/> without starting at the same element.</summary>
+    public static void CheckNoPartialOverlap<T>(ReadOnlySpan<T> input, Span<T> written, string outputName)
     {
-        if (input.Overlaps(output, out int offset) && offset != 0)
+        if (input.Overlaps(written) && !Unsafe.AreSame(ref MemoryMarshal.GetReference(input), ref MemoryMarshal.GetReference(written)))
         {
             ThrowPartialOverlap(outputName);
         }
@@ -76,8 +80,8 @@ internal static class ThrowHelper
     }
 
     /// <summary>
-    /// Throws unless <paramref name="output"/> has room for <paramref name="length"/> elements and shares no memory with <paramref name="input"/>.
-    /// <paramref name="classes"/> is the row length of a batch, for the message.
+    /// Throws unless <paramref name="output"/> has room for <paramref name="length"/> elements and the part written shares no memory
+    /// with <paramref name="input"/>. <paramref name="classes"/> is the row length of a batch, for the message.
     /// </summary>
     public static void CheckSeparateOutput<T>(ReadOnlySpan<T> input, Span<T> output, int length, string outputName, int classes = 0)
     {
@@ -88,7 +92,7 @@ internal static class ThrowHelper
 
         if (input.Overlaps(output[..length]))
         {
-            ThrowPartialOverlap(outputName);
+            throw new ArgumentException("The output shares memory with an input that no output may overlap.", outputName);
         }
     }
 
@@ -139,7 +143,7 @@ internal static class ThrowHelper
 
     [DoesNotReturn]
     public static void ThrowPartialOverlap(string name) =>
-        throw new ArgumentException("The output overlaps an input without being the same memory.", name);
+        throw new ArgumentException("The output overlaps an input without starting at its first element.", name);
 
     [DoesNotReturn]
     private static void ThrowClassesNotPositive(int classes) =>

@@ -356,8 +356,8 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
                 Check<T>.Unchanged(shortDestination, Sentinel, context);
 
                 T[] shared = Filled(2 * x.Length, Sentinel);
-                Assert.Throws<ArgumentException>(() => operation(shared.AsSpan(0, x.Length), shared.AsSpan(1, needed), Classes));
-                Assert.Throws<ArgumentException>(() => operation(shared.AsSpan(needed - 1, x.Length), shared.AsSpan(0, needed), Classes));
+                Assert.Throws<ArgumentException>("destination", () => operation(shared.AsSpan(0, x.Length), shared.AsSpan(1, needed), Classes));
+                Assert.Throws<ArgumentException>("destination", () => operation(shared.AsSpan(needed - 1, x.Length), shared.AsSpan(0, needed), Classes));
                 Check<T>.Unchanged(shared, Sentinel, context);
             }
         }
@@ -490,10 +490,10 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
                 Check<T>.Unchanged(shortGradient, Sentinel, context);
 
                 T[] shared = Filled(2 * Length, Sentinel);
-                Assert.Throws<ArgumentException>(() => operation(shared.AsSpan(0, Length), g, shared.AsSpan(1, Length), Classes));
-                Assert.Throws<ArgumentException>(() => operation(shared.AsSpan(1, Length), g, shared.AsSpan(0, Length), Classes));
-                Assert.Throws<ArgumentException>(() => operation(y, shared.AsSpan(0, Length), shared.AsSpan(1, Length), Classes));
-                Assert.Throws<ArgumentException>(() => operation(y, shared.AsSpan(1, Length), shared.AsSpan(0, Length), Classes));
+                Assert.Throws<ArgumentException>("inputGradient", () => operation(shared.AsSpan(0, Length), g, shared.AsSpan(1, Length), Classes));
+                Assert.Throws<ArgumentException>("inputGradient", () => operation(shared.AsSpan(1, Length), g, shared.AsSpan(0, Length), Classes));
+                Assert.Throws<ArgumentException>("inputGradient", () => operation(y, shared.AsSpan(0, Length), shared.AsSpan(1, Length), Classes));
+                Assert.Throws<ArgumentException>("inputGradient", () => operation(y, shared.AsSpan(1, Length), shared.AsSpan(0, Length), Classes));
                 Check<T>.Unchanged(shared, Sentinel, context);
             }
         }

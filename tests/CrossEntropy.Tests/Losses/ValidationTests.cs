@@ -7,7 +7,8 @@ namespace CrossEntropy.Tests.Losses;
 /// <summary>
 /// Rejected arguments: the exception type and parameter name, through every entry point (reduced, per-row, with
 /// gradient), and outputs that still hold their sentinel afterwards (every argument is checked before anything is
-/// written). Bad labels and probabilities are placed last. Each case runs on every SIMD width.
+/// written). Bad labels and probabilities are placed last; outputs over an input they may not share memory with leave
+/// that memory as it was. Each case runs on every SIMD width.
 /// </summary>
 public abstract class ValidationTests<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -15,6 +16,12 @@ public abstract class ValidationTests<T>
     private const int Classes = 3;
     private const int Rows = 4;
     private const int Length = 6;
+
+    /// <summary>Where an input starts one element before or after an output: they overlap without starting together.</summary>
+    private static readonly (int ValuesAt, int OutputAt)[] Shifted = [(1, 0), (0, 1)];
+
+    /// <summary>Where an input and an output that may share no memory at all overlap: from the same element, or shifted.</summary>
+    private static readonly (int ValuesAt, int OutputAt)[] Overlapping = [(0, 0), (1, 0), (0, 1)];
 
     public static TheoryData<bool, bool> Kinds => new() { { true, false }, { true, true }, { false, false }, { false, true } };
 
@@ -87,15 +94,24 @@ public abstract class ValidationTests<T>
             Rejected<ArgumentOutOfRangeException>("reduction", () => args.Call().Loss((Reduction)2));
             Rejected<ArgumentOutOfRangeException>("reduction", () => args.Call().WithGradient(gradient, (Reduction)(-1)), gradient);
 
-            // Outputs sharing memory with an input without being exactly that memory: one element apart.
-            T[] shared = Shared(args.Input);
-            Rejected<ArgumentException>("gradient", () => args.CallOn(shared.AsSpan(1), args.Targets).WithGradient(shared.AsSpan(0, args.Input.Length), Reduction.Mean), shared, args.Input);
-            shared = Shared(args.Input);
-            Rejected<ArgumentException>("losses", () => args.CallOn(shared.AsSpan(1), args.Targets).Losses(shared.AsSpan(0, Rows)), shared, args.Input);
-            if (soft)
+            // Each output over the input or the targets one element either way, and over the class weights anywhere.
+            CategoricalArgs weighted = args with { Weights = Values(1, 2, 3) };
+            foreach ((string output, int length) in new[] { ("gradient", Rows * Classes), ("losses", Rows) })
             {
-                shared = Shared(args.Targets);
-                Rejected<ArgumentException>("gradient", () => args.CallOn(args.Input, shared.AsSpan(1)).WithGradient(shared.AsSpan(0, args.Input.Length), Reduction.Mean), shared, args.Targets);
+                foreach ((int valuesAt, int outputAt) in Shifted)
+                {
+                    RejectedOverlap(output, length, outputAt, args.Input, valuesAt, (input, o) => Write(args.CallOn(input, args.Targets), output, o));
+                    if (soft)
+                    {
+                        RejectedOverlap(output, length, outputAt, args.Targets, valuesAt, (targets, o) => Write(args.CallOn(args.Input, targets), output, o));
+                    }
+                }
+
+                foreach ((int valuesAt, int outputAt) in Overlapping)
+                {
+                    RejectedOverlap(output, length, outputAt, weighted.Weights, valuesAt,
+                        (weights, o) => Write(weighted.CallOn(weighted.Input, weighted.Targets, weights), output, o));
+                }
             }
         });
     }
@@ -148,12 +164,26 @@ public abstract class ValidationTests<T>
             Rejected<ArgumentOutOfRangeException>("reduction", () => args.Call().Loss((Reduction)2));
             Rejected<ArgumentOutOfRangeException>("reduction", () => args.Call().WithGradient(gradient, (Reduction)2), gradient);
 
-            T[] shared = Shared(args.Input);
-            Rejected<ArgumentException>("gradient", () => args.CallOn(shared.AsSpan(1), args.Targets).WithGradient(shared.AsSpan(0, Length), Reduction.Mean), shared, args.Input);
-            shared = Shared(args.Input);
-            Rejected<ArgumentException>("losses", () => args.CallOn(shared.AsSpan(1), args.Targets).Losses(shared.AsSpan(0, Length)), shared, args.Input);
-            shared = Shared(args.Targets);
-            Rejected<ArgumentException>("gradient", () => args.CallOn(args.Input, shared.AsSpan(1)).WithGradient(shared.AsSpan(0, Length), Reduction.Mean), shared, args.Targets);
+            // Each output over the input or the targets one element either way, and over the weights or positive weights anywhere.
+            foreach (string output in new[] { "losses", "gradient" })
+            {
+                foreach ((int valuesAt, int outputAt) in Shifted)
+                {
+                    RejectedOverlap(output, Length, outputAt, args.Input, valuesAt, (input, o) => Write(args.CallOn(input, args.Targets), output, o));
+                    RejectedOverlap(output, Length, outputAt, args.Targets, valuesAt, (targets, o) => Write(args.CallOn(args.Input, targets), output, o));
+                }
+
+                foreach ((int valuesAt, int outputAt) in Overlapping)
+                {
+                    RejectedOverlap(output, Length, outputAt, args.Weights, valuesAt,
+                        (weights, o) => Write(args.CallOn(args.Input, args.Targets, weights, args.PositiveWeights), output, o));
+                    if (fromLogits)
+                    {
+                        RejectedOverlap(output, Length, outputAt, args.PositiveWeights, valuesAt,
+                            (positiveWeights, o) => Write(args.CallOn(args.Input, args.Targets, args.Weights, positiveWeights), output, o));
+                    }
+                }
+            }
         });
     }
 
@@ -182,10 +212,9 @@ public abstract class ValidationTests<T>
 
     /// <summary>
     /// <paramref name="call"/> throws exactly <typeparamref name="TException"/> with <paramref name="paramName"/> (unless null), and
-    /// <paramref name="output"/> still holds the sentinel, or, when <paramref name="input"/> is given, holds the sentinel
-    /// followed by that input (an output sharing memory with it).
+    /// <paramref name="output"/> still holds the sentinel.
     /// </summary>
-    private static void Rejected<TException>(string? paramName, Action call, T[]? output = null, T[]? input = null)
+    private static void Rejected<TException>(string? paramName, Action call, T[]? output = null)
         where TException : ArgumentException
     {
         TException exception = Assert.Throws<TException>(call);
@@ -194,28 +223,52 @@ public abstract class ValidationTests<T>
             Assert.Equal(paramName, exception.ParamName);
         }
 
-        if (output is null)
-        {
-            return;
-        }
-
-        if (input is null)
+        if (output is not null)
         {
             Assert.True(LossBuffers<T>.UntouchedOutside(output, 0, 0), $"{typeof(TException).Name} for {paramName}: an output changed although the call was rejected.");
         }
+    }
+
+    /// <summary>A call reading <paramref name="values"/> (one of its inputs) and writing <paramref name="output"/>.</summary>
+    private delegate void OverlapCall(ReadOnlySpan<T> values, Span<T> output);
+
+    /// <summary>
+    /// With <paramref name="values"/> at <paramref name="valuesAt"/> and an output of <paramref name="outputLength"/> elements at
+    /// <paramref name="outputAt"/> in one array (the rest the sentinel), <paramref name="call"/> throws an ArgumentException naming
+    /// <paramref name="outputName"/> and leaves the array as it was.
+    /// </summary>
+    private static void RejectedOverlap(string outputName, int outputLength, int outputAt, T[] values, int valuesAt, OverlapCall call)
+    {
+        T[] shared = LossBuffers<T>.Filled(Math.Max(valuesAt + values.Length, outputAt + outputLength));
+        values.CopyTo(shared, valuesAt);
+        T[] before = (T[])shared.Clone();
+        ArgumentException exception = Assert.Throws<ArgumentException>(() => call(shared.AsSpan(valuesAt, values.Length), shared.AsSpan(outputAt, outputLength)));
+        Assert.Equal(outputName, exception.ParamName);
+        Check<T>.SameBits(before, shared, $"{outputName} at {outputAt} over an input at {valuesAt}: the shared array");
+    }
+
+    private static void Write(CategoricalCall<T> call, string output, Span<T> span)
+    {
+        if (output == "losses")
+        {
+            call.Losses(span);
+        }
         else
         {
-            Assert.True(Check<T>.SameBits(LossBuffers<T>.Sentinel, output[0]), $"{typeof(TException).Name} for {paramName}: the shared output changed.");
-            Check<T>.SameBits(input, output.AsSpan(1), $"{typeof(TException).Name} for {paramName}: the shared input");
+            _ = call.WithGradient(span, Reduction.Mean);
         }
     }
 
-    /// <summary>The sentinel followed by <paramref name="values"/>: an output at 0 overlaps an input at 1 without being its memory.</summary>
-    private static T[] Shared(T[] values)
+    private static void Write(BinaryCall<T> call, string output, Span<T> span)
     {
-        T[] shared = LossBuffers<T>.Filled(values.Length + 1);
-        values.CopyTo(shared, 1);
-        return shared;
+        if (output == "losses")
+        {
+            call.Losses(span);
+        }
+        else
+        {
+            _ = call.WithGradient(span, Reduction.Mean);
+        }
     }
 
     private static T[] Values(params double[] values) => LossData.To<T>(values);
@@ -243,9 +296,12 @@ public abstract class ValidationTests<T>
         public CategoricalCall<T> Call() => CallOn(Input, Targets);
 
         /// <summary>The call with the input and targets taken from other memory.</summary>
-        public CategoricalCall<T> CallOn(ReadOnlySpan<T> input, ReadOnlySpan<T> targets) => new()
+        public CategoricalCall<T> CallOn(ReadOnlySpan<T> input, ReadOnlySpan<T> targets) => CallOn(input, targets, Weights);
+
+        /// <summary>The call with the input, targets and class weights taken from other memory.</summary>
+        public CategoricalCall<T> CallOn(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights) => new()
         {
-            FromLogits = FromLogits, Input = input, Classes = Classes, Soft = Soft, Labels = Labels, Targets = targets, Weights = Weights,
+            FromLogits = FromLogits, Input = input, Classes = Classes, Soft = Soft, Labels = Labels, Targets = targets, Weights = weights,
             IgnoreIndex = IgnoreIndex, Smoothing = Smoothing,
         };
     }
@@ -261,9 +317,12 @@ public abstract class ValidationTests<T>
         public BinaryCall<T> Call() => CallOn(Input, Targets);
 
         /// <summary>The call with the input and targets taken from other memory.</summary>
-        public BinaryCall<T> CallOn(ReadOnlySpan<T> input, ReadOnlySpan<T> targets) => new()
+        public BinaryCall<T> CallOn(ReadOnlySpan<T> input, ReadOnlySpan<T> targets) => CallOn(input, targets, Weights, PositiveWeights);
+
+        /// <summary>The call with every span taken from other memory.</summary>
+        public BinaryCall<T> CallOn(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, ReadOnlySpan<T> positiveWeights) => new()
         {
-            FromLogits = FromLogits, Input = input, Targets = targets, Weights = Weights, PositiveWeights = PositiveWeights, Smoothing = Smoothing,
+            FromLogits = FromLogits, Input = input, Targets = targets, Weights = weights, PositiveWeights = positiveWeights, Smoothing = Smoothing,
         };
     }
 }
