@@ -40,7 +40,7 @@ public sealed class BenchmarkConfig : ManualConfig
         {
             AddJob(job
                 .WithToolchain(NativeAotToolchain.CreateBuilder()
-                    .UseNuGet(string.Empty, "https://api.nuget.org/v3/index.json")
+                    .UseNuGet()
                     .IlcInstructionSet("native")
                     .TargetFrameworkMoniker("net10.0")
                     .ToToolchain())
