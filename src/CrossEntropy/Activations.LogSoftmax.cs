@@ -111,82 +111,58 @@ internal static partial class Kernel<TBlock, T, TMemory>
 {
     public static void LogSoftmax(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
     {
-        if (ReadsAhead(classes))
-        {
-            LogSoftmax<Yes>(x, destination, classes);
-        }
-        else
-        {
-            LogSoftmax<No>(x, destination, classes);
-        }
+        LogSoftmaxRow op = default;
+        Rows(ref op, x, destination, classes);
     }
 
     /// <summary>
-    /// Log-softmax row by row: the maximum, a pass that sums exp(x - max) and writes x - max to the output, and a pass that
-    /// subtracts log(sum) there; where <typeparamref name="TAhead"/> is set, that last pass also finds the next row's maximum.
+    /// Log-softmax: x - max goes to the output in the pass that sums exp(x - max) beside the maximum's term, and the last pass
+    /// subtracts log1p of that sum.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void LogSoftmax<TAhead>(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
-        where TAhead : struct, IOption
+    private readonly struct LogSoftmaxRow : IRowOperator
     {
-        T max = T.Zero;
-        Spread spread = default;
-        if (TAhead.IsSet && !x.IsEmpty)
+        public static bool BesideMax => true;
+
+        public static bool Differences => true;
+
+        public bool WritesRows => true;
+
+        public bool KeepsInOutput => true;
+
+        public bool WithCoefficients => false;
+
+        public bool Skips(int row) => false;
+
+        public T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
         {
-            max = Max(x[..classes], out spread);
+            output.Fill(TMemory.NaN);
+            return T.Zero;
         }
 
-        for (int start = 0; start < x.Length; start += classes)
+        public void Start(int row, ReadOnlySpan<TMemory> x)
         {
-            ReadOnlySpan<TMemory> row = x.Slice(start, classes);
-            Span<TMemory> output = destination.Slice(start, classes);
-            ReadOnlySpan<TMemory> next = NextRow(x, start, classes);
-            if (!TAhead.IsSet)
-            {
-                max = Max(row, out spread);
-            }
+        }
 
-            if (!T.IsFinite(max))
-            {
-                output.Fill(TMemory.NaN);
-                if (TAhead.IsSet)
-                {
-                    max = Max(next, out spread);
-                }
+        public TBlock CoefficientsTail(int start) => default;
 
-                continue;
-            }
+        public TBlock Coefficients(int start, int index, TBlock tail) => default;
 
-            // x - max goes to the output in the pass that sums exp(x - max), then log(sum) is subtracted in place.
-            Span<TMemory> kept = KeepsInOutput ? output : default;
-            TBlock m = TBlock.Create(max);
-            TBlock logSum = TBlock.Create(Log1P(SumExpBesideMax<KeepDifferences>(row, max, spread, kept, default, default, T.Zero, T.Zero, false, out _, out _)));
-            TBlock tail = KeptTail(row, kept, max);
-            RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
-            TBlock last = tail;
-            for (int i = 0; (uint)i < (uint)classes; i += Width)
-            {
-                TBlock r = Differences(row, kept, i, tail, m) - logSum;
-                if (i <= classes - Width)
-                {
-                    Store(r, output, i);
-                    if (TAhead.IsSet)
-                    {
-                        ahead.Add(Load(next, i));
-                    }
-                }
-                else
-                {
-                    last = r;
-                }
-            }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TBlock Finish(int row, in RowSums sums, out T value)
+        {
+            value = T.Zero;
+            return TBlock.Create(Log1P(sums.Sum));
+        }
 
-            if (TAhead.IsSet)
-            {
-                max = ahead.Max(out spread);
-            }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail) => value - factor;
 
-            StoreTail(last, output, classes);
+        public void AfterRow(int row, in RowSums sums, Span<TMemory> output)
+        {
+        }
+
+        public void Value(int row, T value)
+        {
         }
     }
 

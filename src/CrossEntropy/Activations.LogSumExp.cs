@@ -68,32 +68,63 @@ public static partial class Activations
 
 internal static partial class Kernel<TBlock, T, TMemory>
 {
-    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void LogSumExp(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
     {
-        for (int row = 0; row * classes < x.Length; row++)
-        {
-            destination[row] = ToMemory(LogSumExp(x.Slice(row * classes, classes)));
-        }
+        var op = new LogSumExpRow(destination);
+        Rows(ref op, x, default, classes);
     }
 
-    /// <summary>The log-sum-exp of one row, with PyTorch's rules for NaN and infinities.</summary>
-    private static T LogSumExp(ReadOnlySpan<TMemory> row)
+    /// <summary>Log-sum-exp: max + log1p of the sum of exp(x - max) beside the maximum's term, with PyTorch's rules for NaN and infinities.</summary>
+    private readonly ref struct LogSumExpRow(Span<TMemory> destination) : IRowOperator
     {
-        T max = Max(row, out Spread spread);
-        if (T.IsFinite(max))
-        {
-            return max + Log1P(SumExpBesideMax(row, max, spread));
-        }
+        private readonly Span<TMemory> _destination = destination;
 
-        foreach (TMemory value in row)
+        public static bool BesideMax => true;
+
+        public bool WritesRows => false;
+
+        public bool KeepsInOutput => false;
+
+        public bool WithCoefficients => false;
+
+        public bool Skips(int row) => false;
+
+        /// <summary>NaN where the row holds one; otherwise the maximum, +infinity or -infinity (a row of only -infinity).</summary>
+        public T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
         {
-            if (TMemory.IsNaN(value))
+            foreach (TMemory value in x)
             {
-                return T.NaN;
+                if (TMemory.IsNaN(value))
+                {
+                    return T.NaN;
+                }
             }
+
+            return max;
         }
 
-        return max;
+        public void Start(int row, ReadOnlySpan<TMemory> x)
+        {
+        }
+
+        public TBlock CoefficientsTail(int start) => default;
+
+        public TBlock Coefficients(int start, int index, TBlock tail) => default;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TBlock Finish(int row, in RowSums sums, out T value)
+        {
+            value = sums.Max + Log1P(sums.Sum);
+            return default;
+        }
+
+        public TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail) => value;
+
+        public void AfterRow(int row, in RowSums sums, Span<TMemory> output)
+        {
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Value(int row, T value) => _destination[row] = ToMemory(value);
     }
 }

@@ -128,82 +128,51 @@ internal static partial class Kernel<TBlock, T, TMemory>
 {
     public static void Softmax(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
     {
-        if (ReadsAhead(classes))
-        {
-            Softmax<Yes>(x, destination, classes);
-        }
-        else
-        {
-            Softmax<No>(x, destination, classes);
-        }
+        SoftmaxRow op = default;
+        Rows(ref op, x, destination, classes);
     }
 
-    /// <summary>
-    /// Softmax row by row: the maximum, a pass that writes exp(x - max) to the output and sums it, and a pass that scales the
-    /// output in place; where <typeparamref name="TAhead"/> is set, that last pass also finds the next row's maximum.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Softmax<TAhead>(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
-        where TAhead : struct, IOption
+    /// <summary>Softmax: exp(x - max) goes to the output in the pass that sums it, and the last pass scales it by 1 / sum.</summary>
+    private readonly struct SoftmaxRow : IRowOperator
     {
-        T max = T.Zero;
-        Spread spread = default;
-        if (TAhead.IsSet && !x.IsEmpty)
+        public bool WritesRows => true;
+
+        public bool KeepsInOutput => true;
+
+        public bool WithCoefficients => false;
+
+        public bool Skips(int row) => false;
+
+        public T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
         {
-            max = Max(x[..classes], out spread);
+            output.Fill(TMemory.NaN);
+            return T.Zero;
         }
 
-        for (int start = 0; start < x.Length; start += classes)
+        public void Start(int row, ReadOnlySpan<TMemory> x)
         {
-            ReadOnlySpan<TMemory> row = x.Slice(start, classes);
-            Span<TMemory> output = destination.Slice(start, classes);
-            ReadOnlySpan<TMemory> next = NextRow(x, start, classes);
-            if (!TAhead.IsSet)
-            {
-                max = Max(row, out spread);
-            }
+        }
 
-            if (!T.IsFinite(max))
-            {
-                output.Fill(TMemory.NaN);
-                if (TAhead.IsSet)
-                {
-                    max = Max(next, out spread);
-                }
+        public TBlock CoefficientsTail(int start) => default;
 
-                continue;
-            }
+        public TBlock Coefficients(int start, int index, TBlock tail) => default;
 
-            // exp(x - max) goes to the output in the pass that sums it, then is scaled in place.
-            Span<TMemory> kept = KeepsInOutput ? output : default;
-            TBlock m = TBlock.Create(max);
-            TBlock scale = TBlock.Create(T.One / SumExp(row, max, spread, kept));
-            TBlock tail = KeptTail(row, kept, max);
-            RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
-            TBlock last = tail;
-            for (int i = 0; (uint)i < (uint)classes; i += Width)
-            {
-                TBlock p = Exponentials(row, kept, i, tail, m) * scale;
-                if (i <= classes - Width)
-                {
-                    Store(p, output, i);
-                    if (TAhead.IsSet)
-                    {
-                        ahead.Add(Load(next, i));
-                    }
-                }
-                else
-                {
-                    last = p;
-                }
-            }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TBlock Finish(int row, in RowSums sums, out T value)
+        {
+            value = T.Zero;
+            return TBlock.Create(T.One / sums.Sum);
+        }
 
-            if (TAhead.IsSet)
-            {
-                max = ahead.Max(out spread);
-            }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail) => value * factor;
 
-            StoreTail(last, output, classes);
+        public void AfterRow(int row, in RowSums sums, Span<TMemory> output)
+        {
+        }
+
+        public void Value(int row, T value)
+        {
         }
     }
 

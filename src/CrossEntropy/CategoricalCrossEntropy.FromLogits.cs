@@ -189,173 +189,150 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// </summary>
     public static double CrossEntropyFromLogits(ReadOnlySpan<TMemory> logits, ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets,
         int classes, ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale,
-        Span<TMemory> losses, Span<TMemory> gradient) =>
-        !gradient.IsEmpty && ReadsAhead(classes)
-            ? CrossEntropyFromLogits<Yes>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale, losses, gradient)
-            : CrossEntropyFromLogits<No>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale, losses, gradient);
-
-    /// <summary>
-    /// The rows of <see cref="CrossEntropyFromLogits(ReadOnlySpan{TMemory}, ReadOnlySpan{int}, ReadOnlySpan{TMemory}, int, ReadOnlySpan{TMemory}, int, double, double, Span{TMemory}, Span{TMemory})"/>;
-    /// where <typeparamref name="TAhead"/> is set (only with a gradient), the gradient pass over a row also finds the next row's maximum.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double CrossEntropyFromLogits<TAhead>(ReadOnlySpan<TMemory> logits, ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets,
-        int classes, ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale,
         Span<TMemory> losses, Span<TMemory> gradient)
-        where TAhead : struct, IOption
     {
-        T smoothing = T.CreateTruncating(labelSmoothing);
-        T keep = T.One - smoothing;
-        T perClass = smoothing / T.CreateTruncating(classes);
-        T scale = T.CreateTruncating(gradientScale);
-        T max = T.Zero;
-        Spread below = default;
-        if (TAhead.IsSet && !logits.IsEmpty)
-        {
-            max = Max(logits[..classes], out below);
-        }
-
-        double total = 0;
-        for (int start = 0, row = 0; start < logits.Length; start += classes, row++)
-        {
-            Span<TMemory> gradientRow = gradient.IsEmpty ? default : gradient.Slice(start, classes);
-            ReadOnlySpan<TMemory> next = NextRow(logits, start, classes);
-            T loss;
-            if (targets.IsEmpty && labels[row] == ignoreIndex)
-            {
-                gradientRow.Clear();
-                loss = T.Zero;
-                if (TAhead.IsSet)
-                {
-                    max = Max(next, out below);
-                }
-            }
-            else
-            {
-                ReadOnlySpan<TMemory> logitsRow = logits.Slice(start, classes);
-                if (!TAhead.IsSet)
-                {
-                    max = Max(logitsRow, out below);
-                }
-
-                loss = CrossEntropyRow<TAhead>(logitsRow, max, below, next, targets.IsEmpty ? labels[row] : -1,
-                    targets.IsEmpty ? default : targets.Slice(start, classes), classWeights, keep, perClass, scale, gradientRow, out max, out below);
-            }
-
-            if (!losses.IsEmpty)
-            {
-                losses[row] = ToMemory(loss);
-            }
-
-            total += double.CreateTruncating(loss);
-        }
-
-        return total;
+        var op = new CrossEntropyRow(labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale, losses, gradient);
+        return Rows(ref op, logits, gradient, classes);
     }
 
     /// <summary>
-    /// One row's loss <c>-sum_c a[c] log_softmax(x)[c]</c>, and its gradient scaled by <paramref name="scale"/> where
-    /// <paramref name="gradient"/> is not empty. With a label, <c>a = (1 - s) w[label] one_hot + (s / C) w</c>; with targets,
-    /// <c>a = w (t keep + perClass)</c>.
+    /// One row's loss <c>-sum_c a[c] log_softmax(x)[c]</c>, and its gradient scaled by the gradient scale where there is a
+    /// gradient. With a label, <c>a = (1 - s) w[label] one_hot + (s / C) w</c>; with targets, <c>a = w (t keep + perClass)</c>.
+    /// The part over all classes, <c>factor * sum_c a[c] (-log_p[c])</c>, is summed in the sum pass where factor is not 0.
     /// </summary>
-    private static T CrossEntropyRow<TAhead>(ReadOnlySpan<TMemory> row, T max, Spread below, ReadOnlySpan<TMemory> next, int label,
-        ReadOnlySpan<TMemory> targets, ReadOnlySpan<TMemory> weights, T keep, T perClass, T scale, Span<TMemory> gradient,
-        out T nextMax, out Spread nextBelow)
-        where TAhead : struct, IOption
+    private ref struct CrossEntropyRow : IRowOperator
     {
-        nextMax = T.Zero;
-        nextBelow = default;
-        if (!T.IsFinite(max))
-        {
-            gradient.Fill(TMemory.NaN);
-            if (TAhead.IsSet)
-            {
-                nextMax = Max(next, out nextBelow);
-            }
+        private readonly ReadOnlySpan<int> _labels;
+        private readonly ReadOnlySpan<TMemory> _targets;
+        private readonly ReadOnlySpan<TMemory> _weights;
+        private readonly Span<TMemory> _losses;
+        private readonly int _classes;
+        private readonly int _ignoreIndex;
+        private readonly T _keep;
+        private readonly T _perClass;
+        private readonly T _scale;
+        private readonly T _factor;
+        private readonly TBlock _weightsTail;
+        private readonly TBlock _coefficientScale;
+        private T _labelLogit;
 
+        public CrossEntropyRow(ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets, int classes, ReadOnlySpan<TMemory> classWeights,
+            int ignoreIndex, double labelSmoothing, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
+        {
+            T smoothing = T.CreateTruncating(labelSmoothing);
+            _labels = labels;
+            _targets = targets;
+            _weights = classWeights;
+            _losses = losses;
+            _classes = classes;
+            _ignoreIndex = ignoreIndex;
+            _keep = T.One - smoothing;
+            _perClass = smoothing / T.CreateTruncating(classes);
+            _scale = T.CreateTruncating(gradientScale);
+            _factor = targets.IsEmpty ? _perClass : T.One;
+            _weightsTail = TailOrOnes(classWeights, classes);
+            _coefficientScale = TBlock.Create(-(_factor * _scale));
+            WritesRows = !gradient.IsEmpty;
+
+            // exp(x - max) may go to the gradient between passes (which may be the logits' memory, but not the targets', which
+            // the last pass reads again).
+            KeepsInOutput = !gradient.Overlaps(targets);
+        }
+
+        public static bool BesideMax => true;
+
+        public bool WritesRows { get; }
+
+        public bool KeepsInOutput { get; }
+
+        public readonly bool WithCoefficients => _factor != T.Zero;
+
+        public readonly bool Skips(int row) => _targets.IsEmpty && _labels[row] == _ignoreIndex;
+
+        public readonly T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
+        {
+            output.Fill(TMemory.NaN);
             return T.NaN;
         }
 
-        // The part of the loss over all classes: factor * sum_c coefficient[c] (-log_p[c]).
-        bool labelled = targets.IsEmpty;
-        T factor = labelled ? perClass : T.One;
-        bool spread = factor != T.Zero;
-        T labelLogit = labelled ? ToCompute(row[label]) : T.Zero;
-
-        // exp(x - max) goes to the gradient in the pass that sums it (the gradient may be the logits' memory, but not the
-        // targets', which the last pass reads again).
-        Span<TMemory> kept = KeepsInOutput && !gradient.Overlaps(targets) ? gradient : default;
-        T rest = SumExpBesideMax<KeepExponentials>(row, max, below, kept, weights, targets, keep, perClass, spread, out T coefficientSum, out T shiftedSum);
-        T logSum = Log1P(rest);
-        T loss = spread ? factor * (logSum * coefficientSum - shiftedSum) : T.Zero;
-
-        // The label's own part: (1 - s) w[y] (-log_p[y]), with -log_p[y] = logSum - (x[y] - max).
-        T labelWeight = T.Zero;
-        if (labelled)
+        /// <summary>Reads the label's logit, before the gradient may overwrite it.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Start(int row, ReadOnlySpan<TMemory> x)
         {
-            labelWeight = keep * (weights.IsEmpty ? T.One : ToCompute(weights[label]));
+            if (_targets.IsEmpty)
+            {
+                _labelLogit = ToCompute(x[_labels[row]]);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly TBlock CoefficientsTail(int start) => _targets.IsEmpty ? _weightsTail : Tail(_targets.Slice(start, _classes), T.Zero);
+
+        /// <summary>The class weights (1 where there are none), times the smoothed targets <c>t * keep + perClass</c> where there are targets.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly TBlock Coefficients(int start, int index, TBlock tail)
+        {
+            bool whole = index <= _classes - Width;
+            TBlock a = !whole ? _weightsTail : _weights.IsEmpty ? BlockMath<TBlock, T>.One : Load(_weights, index);
+            if (!_targets.IsEmpty)
+            {
+                a *= TBlock.FusedMultiplyAdd(whole ? Load(_targets, start + index) : tail, TBlock.Create(_keep), TBlock.Create(_perClass));
+            }
+
+            return a;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly TBlock Finish(int row, in RowSums sums, out T value)
+        {
+            T logSum = Log1P(sums.Sum);
+            T loss = WithCoefficients ? _factor * (logSum * sums.CoefficientSum - sums.ShiftedSum) : T.Zero;
+
+            // The label's own part: (1 - s) w[y] (-log_p[y]), with -log_p[y] = logSum - (x[y] - max).
+            T labelWeight = LabelWeight(row);
             if (labelWeight != T.Zero)
             {
-                loss += labelWeight * (logSum - (labelLogit - max));
+                loss += labelWeight * (logSum - (_labelLogit - sums.Max));
             }
+
+            // The maximum keeps a NaN only where it comes last in its lane; the sum of exp(x - max) keeps every NaN.
+            value = T.IsNaN(sums.Sum) ? T.NaN : loss;
+            return TBlock.Create((labelWeight + _factor * sums.CoefficientSum) / (T.One + sums.Sum) * _scale);
         }
 
-        // The maximum keeps a NaN only where it comes last in its lane; the sum of exp(x - max) keeps every NaN.
-        if (T.IsNaN(rest))
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail)
         {
-            loss = T.NaN;
+            TBlock g = value * factor;
+            return WithCoefficients ? TBlock.FusedMultiplyAdd(Coefficients(start, index, coefficientsTail), _coefficientScale, g) : g;
         }
 
-        if (!gradient.IsEmpty)
+        /// <summary>The label's entry: softmax[y] - 1 = (e[y] - 1 - rest) / sum, exact where e[y] = 1, unlike softmax[y] - 1.</summary>
+        public readonly void AfterRow(int row, in RowSums sums, Span<TMemory> output)
         {
-            T sum = T.One + rest;
-            TBlock m = TBlock.Create(max);
-            TBlock softmaxScale = TBlock.Create((labelWeight + factor * coefficientSum) / sum * scale);
-            TBlock coefficientScale = TBlock.Create(-(factor * scale));
-            TBlock tail = KeptTail(row, kept, max);
-            TBlock weightsTail = spread ? TailOrOnes(weights, row.Length) : tail;
-            TBlock targetsTail = spread ? Tail(targets, T.Zero) : tail;
-            RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
-            TBlock last = tail;
-            for (int i = 0; (uint)i < (uint)row.Length; i += Width)
+            if (!_targets.IsEmpty)
             {
-                TBlock g = Exponentials(row, kept, i, tail, m) * softmaxScale;
-                if (spread)
-                {
-                    TBlock a = Coefficients(weights, weightsTail, targets, targetsTail, i, row.Length, keep, perClass);
-                    g = TBlock.FusedMultiplyAdd(a, coefficientScale, g);
-                }
-
-                if (i <= row.Length - Width)
-                {
-                    Store(g, gradient, i);
-                    if (TAhead.IsSet)
-                    {
-                        ahead.Add(Load(next, i));
-                    }
-                }
-                else
-                {
-                    last = g;
-                }
+                return;
             }
 
-            if (TAhead.IsSet)
-            {
-                nextMax = ahead.Max(out nextBelow);
-            }
+            int label = _labels[row];
+            T e = ExpDifference(_labelLogit, sums.Max);
+            T w = _weights.IsEmpty ? T.One : ToCompute(_weights[label]);
+            T sum = T.One + sums.Sum;
+            output[label] = ToMemory(_scale * (LabelWeight(row) * ((e - T.One - sums.Sum) / sum) + _perClass * (e * sums.CoefficientSum / sum - w)));
+        }
 
-            StoreTail(last, gradient, row.Length);
-
-            if (labelled)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Value(int row, T value)
+        {
+            if (!_losses.IsEmpty)
             {
-                // softmax[y] - 1 = (e[y] - 1 - rest) / sum: exact where e[y] = 1, unlike softmax[y] - 1.
-                T e = ExpDifference(labelLogit, max);
-                T w = weights.IsEmpty ? T.One : ToCompute(weights[label]);
-                gradient[label] = ToMemory(scale * (labelWeight * ((e - T.One - rest) / sum) + perClass * (e * coefficientSum / sum - w)));
+                _losses[row] = ToMemory(value);
             }
         }
 
-        return loss;
+        /// <summary>(1 - s) w[y] for a row with a label; 0 with targets.</summary>
+        private readonly T LabelWeight(int row) =>
+            _targets.IsEmpty ? _keep * (_weights.IsEmpty ? T.One : ToCompute(_weights[_labels[row]])) : T.Zero;
     }
 }

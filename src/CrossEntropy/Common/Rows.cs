@@ -1,0 +1,356 @@
+using System;
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace CrossEntropy;
+
+internal static partial class Kernel<TBlock, T, TMemory>
+{
+    /// <summary>
+    /// A row operation run by <see cref="Rows{TOp}"/>: what it makes of a row's maximum, of the sum of exp(x - max), and of
+    /// each block of exp(x - max) or x - max. The drivers own every loop; an operator's members are small and inlined into them.
+    /// <c>start</c> is the offset of a row's first element in the batch.
+    /// </summary>
+    internal interface IRowOperator
+    {
+        /// <summary>Whether the sum leaves out the first term of the maximum (which is 1), for log1p of the rest.</summary>
+        static virtual bool BesideMax => false;
+
+        /// <summary>Whether the last pass takes x - max rather than exp(x - max).</summary>
+        static virtual bool Differences => false;
+
+        /// <summary>Whether the last pass runs and writes the output row; otherwise a row only reduces to its value.</summary>
+        bool WritesRows { get; }
+
+        /// <summary>Whether the sum pass may keep its values in the output row for the last pass to read back.</summary>
+        bool KeepsInOutput { get; }
+
+        /// <summary>Whether the sum pass also sums the per-class coefficients a of <see cref="Coefficients"/>, and a (x - max) where a is not 0.</summary>
+        bool WithCoefficients { get; }
+
+        /// <summary>Whether a row takes no part: its value is 0 and its output row zeros.</summary>
+        bool Skips(int row);
+
+        /// <summary>The value of a row whose maximum is NaN or infinite, having written its output row.</summary>
+        T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output);
+
+        /// <summary>Reads what the operation needs of a row with a finite maximum before any pass writes the output row, which may be the row's memory.</summary>
+        void Start(int row, ReadOnlySpan<TMemory> x);
+
+        /// <summary>The last, partial block that <see cref="Coefficients"/> takes for the row at <paramref name="start"/>.</summary>
+        TBlock CoefficientsTail(int start);
+
+        /// <summary>The coefficients of the block at <paramref name="index"/> of the row at <paramref name="start"/>; 0 past the row's end.</summary>
+        TBlock Coefficients(int start, int index, TBlock tail);
+
+        /// <summary>The row's value from its sums, and the block that <see cref="Final"/> takes with each block of the row.</summary>
+        TBlock Finish(int row, in RowSums sums, out T value);
+
+        /// <summary>A block of the output row from the block of exp(x - max) (or x - max) at <paramref name="index"/>.</summary>
+        TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail);
+
+        /// <summary>What the operation writes after the last pass has written the output row.</summary>
+        void AfterRow(int row, in RowSums sums, Span<TMemory> output);
+
+        /// <summary>Takes the value of every row, in order.</summary>
+        void Value(int row, T value);
+    }
+
+    /// <summary>
+    /// What the sum pass found over a row with a finite maximum: the sum of exp(x - max) (less the maximum's term where the
+    /// operator asks), and the sums of the coefficients a and of a (x - max) where it asks for them.
+    /// </summary>
+    internal readonly record struct RowSums(T Max, T Sum, T CoefficientSum, T ShiftedSum);
+
+    /// <summary>
+    /// Runs a row operation over the rows of <paramref name="x"/> (output rows in <paramref name="output"/>, which may be
+    /// <paramref name="x"/>'s memory), and returns the sum of the rows' values in row order. Rows of one block
+    /// (<paramref name="classes"/> up to 16 floats or 8 doubles) take <see cref="ShortRows{TOp}"/>, longer rows
+    /// <see cref="Rows{TOp, TAhead}"/>; both give the same bits.
+    /// </summary>
+    public static double Rows<TOp>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        classes <= Width ? ShortRows(ref op, x, output, classes)
+        : op.WritesRows && ReadsAhead(classes) ? Rows<TOp, Yes>(ref op, x, output, classes)
+        : Rows<TOp, No>(ref op, x, output, classes);
+
+    /// <summary>
+    /// The rows, each in up to three passes: the maximum, a pass that sums exp(x - max) (keeping what the last pass takes in
+    /// the output row where it can), and the last pass that writes the output row; where <typeparamref name="TAhead"/> is set,
+    /// the last pass also finds the next row's maximum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double Rows<TOp, TAhead>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes)
+        where TOp : struct, IRowOperator, allows ref struct
+        where TAhead : struct, IOption
+    {
+        Debug.Assert(!TAhead.IsSet || op.WritesRows, "Only the last pass reads ahead.");
+        T max = T.Zero;
+        Spread spread = default;
+        if (TAhead.IsSet && !x.IsEmpty)
+        {
+            max = Max(x[..classes], out spread);
+        }
+
+        double total = 0;
+        for (int start = 0, r = 0; start < x.Length; start += classes, r++)
+        {
+            ReadOnlySpan<TMemory> row = x.Slice(start, classes);
+            Span<TMemory> outRow = op.WritesRows ? output.Slice(start, classes) : default;
+            ReadOnlySpan<TMemory> next = NextRow(x, start, classes);
+            T value;
+            if (op.Skips(r))
+            {
+                outRow.Clear();
+                value = T.Zero;
+                if (TAhead.IsSet)
+                {
+                    max = Max(next, out spread);
+                }
+            }
+            else
+            {
+                if (!TAhead.IsSet)
+                {
+                    max = Max(row, out spread);
+                }
+
+                if (!T.IsFinite(max))
+                {
+                    value = op.NonFinite(row, max, outRow);
+                    if (TAhead.IsSet)
+                    {
+                        max = Max(next, out spread);
+                    }
+                }
+                else
+                {
+                    op.Start(r, row);
+                    Span<TMemory> kept = KeepsInOutput && op.KeepsInOutput ? outRow : default;
+                    RowSums sums = SumPass(ref op, row, start, max, spread, kept);
+                    TBlock factor = op.Finish(r, sums, out value);
+                    if (op.WritesRows)
+                    {
+                        TBlock m = TBlock.Create(max);
+                        TBlock tail = KeptTail(row, kept, max);
+                        TBlock coefficientsTail = op.WithCoefficients ? op.CoefficientsTail(start) : tail;
+                        RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
+                        TBlock last = tail;
+                        for (int i = 0; (uint)i < (uint)classes; i += Width)
+                        {
+                            TBlock v = TOp.Differences ? Differences(row, kept, i, tail, m) : Exponentials(row, kept, i, tail, m);
+                            TBlock o = op.Final(v, factor, start, i, coefficientsTail);
+                            if (i <= classes - Width)
+                            {
+                                Store(o, outRow, i);
+                                if (TAhead.IsSet)
+                                {
+                                    ahead.Add(Load(next, i));
+                                }
+                            }
+                            else
+                            {
+                                last = o;
+                            }
+                        }
+
+                        if (TAhead.IsSet)
+                        {
+                            max = ahead.Max(out spread);
+                        }
+
+                        StoreTail(last, outRow, classes);
+                        op.AfterRow(r, sums, outRow);
+                    }
+                }
+            }
+
+            op.Value(r, value);
+            total += double.CreateTruncating(value);
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// The rows of one block, each loaded once and computed in registers by the block operations that
+    /// <see cref="Rows{TOp, TAhead}"/> applies to a row of one block, in the same order, so that the bits are the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double ShortRows<TOp>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes)
+        where TOp : struct, IRowOperator, allows ref struct
+    {
+        Debug.Assert(classes > 0 && classes <= Width, "A row must fill one block at most.");
+        bool whole = classes == Width;
+        TBlock zero = BlockMath<TBlock, T>.Zero;
+        TBlock inRow = TBlock.LessThan(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(classes)));
+        double total = 0;
+        for (int start = 0, r = 0; start < x.Length; start += classes, r++)
+        {
+            ReadOnlySpan<TMemory> row = x.Slice(start, classes);
+            Span<TMemory> outRow = op.WritesRows ? output.Slice(start, classes) : default;
+            T value;
+            if (op.Skips(r))
+            {
+                outRow.Clear();
+                value = T.Zero;
+            }
+            else
+            {
+                // As in RowRange: the lanes past the row repeat its first element, and a whole block is taken beside copies of it.
+                T first = ToCompute(row[0]);
+                TBlock xs = whole ? Load(row, 0) : Tail(row, first);
+                T max = TBlock.Max(whole ? TBlock.Max(TBlock.Create(first), xs) : xs);
+                if (!T.IsFinite(max))
+                {
+                    value = op.NonFinite(row, max, outRow);
+                }
+                else
+                {
+                    op.Start(r, row);
+
+                    // As in the sum pass: the lanes past the row read the maximum and are masked out.
+                    TBlock m = TBlock.Create(max);
+                    xs = TBlock.Select(inRow, xs, m);
+                    TBlock e = ExpDifference(xs, m) & inRow;
+                    TBlock kept = TOp.Differences ? xs - m : e;
+                    CompensatedSum coefficients = default;
+                    CompensatedSum shifted = default;
+                    TBlock coefficientsTail = zero;
+                    if (op.WithCoefficients)
+                    {
+                        coefficientsTail = op.CoefficientsTail(start);
+                        TBlock a = op.Coefficients(start, 0, coefficientsTail);
+                        coefficients.Add(a, 0);
+                        shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (xs - m)), 0);
+                    }
+
+                    if (TOp.BesideMax)
+                    {
+                        int lane = TBlock.FirstTrue(TBlock.Equals(xs, m));
+                        e = TBlock.Select(TBlock.Equals(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(lane))), zero, e);
+                    }
+
+                    CompensatedSum sum = default;
+                    sum.Add(e, 0);
+                    var sums = new RowSums(max, sum.Total, coefficients.Total, shifted.Total);
+                    TBlock factor = op.Finish(r, sums, out value);
+                    if (op.WritesRows)
+                    {
+                        TBlock o = op.Final(kept, factor, start, 0, coefficientsTail);
+                        if (whole)
+                        {
+                            Store(o, outRow, 0);
+                        }
+                        else
+                        {
+                            StoreTail(o, outRow, classes);
+                        }
+
+                        op.AfterRow(r, sums, outRow);
+                    }
+                }
+            }
+
+            op.Value(r, value);
+            total += double.CreateTruncating(value);
+        }
+
+        return total;
+    }
+
+    /// <summary>The sum pass of a row whose maximum <paramref name="max"/> is finite; <paramref name="spread"/> comes from <see cref="Max"/>.</summary>
+    private static RowSums SumPass<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Spread spread, Span<TMemory> kept)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        (spread.Deep, spread.Narrow) switch
+        {
+            (true, true) => SumPass<TOp, Yes, Yes>(ref op, row, start, max, kept),
+            (true, false) => SumPass<TOp, Yes, No>(ref op, row, start, max, kept),
+            (false, true) => SumPass<TOp, No, Yes>(ref op, row, start, max, kept),
+            (false, false) => SumPass<TOp, No, No>(ref op, row, start, max, kept),
+        };
+
+    private static RowSums SumPass<TOp, TDeep, TNarrow>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Span<TMemory> kept)
+        where TOp : struct, IRowOperator, allows ref struct
+        where TDeep : struct, IOption
+        where TNarrow : struct, IOption =>
+        (kept.IsEmpty, op.WithCoefficients) switch
+        {
+            (true, false) => SumPass<TOp, TDeep, TNarrow, No, No>(ref op, row, start, max, kept),
+            (false, false) => SumPass<TOp, TDeep, TNarrow, Yes, No>(ref op, row, start, max, kept),
+            (true, true) => SumPass<TOp, TDeep, TNarrow, No, Yes>(ref op, row, start, max, kept),
+            (false, true) => SumPass<TOp, TDeep, TNarrow, Yes, Yes>(ref op, row, start, max, kept),
+        };
+
+    /// <summary>
+    /// The sum pass, compiled once per combination of its options: <typeparamref name="TDeep"/> and <typeparamref name="TNarrow"/>
+    /// as in <see cref="Spread"/>, <typeparamref name="TKeeps"/> writes to <paramref name="kept"/> what the last pass takes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static RowSums SumPass<TOp, TDeep, TNarrow, TKeeps, TCoefficients>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Span<TMemory> kept)
+        where TOp : struct, IRowOperator, allows ref struct
+        where TDeep : struct, IOption
+        where TNarrow : struct, IOption
+        where TKeeps : struct, IOption
+        where TCoefficients : struct, IOption
+    {
+        // Set once the maximum's term has been left out (or where none is to be).
+        bool found = !TOp.BesideMax;
+        TBlock m = TBlock.Create(max);
+        TBlock zero = BlockMath<TBlock, T>.Zero;
+
+        // Lanes past the row's end read the maximum, whose exponential needs no care, and are masked out of the sums.
+        TBlock rowTail = Tail(row, max);
+        TBlock inRow = TailMask(row.Length);
+        TBlock coefficientsTail = TCoefficients.IsSet ? op.CoefficientsTail(start) : zero;
+        CompensatedSum sum = default;
+        CompensatedSum coefficients = default;
+        CompensatedSum shifted = default;
+        TBlock last = zero;
+        for (int i = 0; (uint)i < (uint)row.Length; i += Width)
+        {
+            TBlock x = Load(row, i, rowTail);
+            TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet, TNarrow.IsSet);
+            if (TCoefficients.IsSet)
+            {
+                TBlock a = op.Coefficients(start, i, coefficientsTail);
+                coefficients.Add(a, i);
+                shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (x - m)), i);
+            }
+
+            bool tail = i > row.Length - Width;
+            if (tail)
+            {
+                e &= inRow;
+                if (TKeeps.IsSet)
+                {
+                    last = TOp.Differences ? x - m : e;
+                }
+            }
+            else if (TKeeps.IsSet)
+            {
+                Store(TOp.Differences ? x - m : e, kept, i);
+            }
+
+            // The first element equal to the maximum stays out (in the tail, the lanes past the end come after the row's own).
+            if (!found && TBlock.EqualsAny(x, m))
+            {
+                found = true;
+                int lane = TBlock.FirstTrue(TBlock.Equals(x, m));
+                e = TBlock.Select(TBlock.Equals(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(lane))), zero, e);
+            }
+
+            sum.Add(e, i);
+        }
+
+        // Reduce before the call below, so that no block is live across a call (every vector register is caller-saved).
+        var sums = new RowSums(max, sum.Total, coefficients.Total, shifted.Total);
+        if (TKeeps.IsSet)
+        {
+            StoreTail(last, kept, row.Length);
+        }
+
+        return sums;
+    }
+}
