@@ -125,6 +125,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public static bool Differences => true;
 
+        public static bool AcrossLanes => true;
+
         public bool WritesRows => true;
 
         public bool KeepsInOutput => true;
@@ -148,10 +150,17 @@ internal static partial class Kernel<TBlock, T, TMemory>
         public TBlock Coefficients(int start, int index, TBlock tail) => default;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock LaneFinish(TBlock max, TBlock sum, out TBlock value)
+        {
+            value = default;
+            return BlockMath<TBlock, T>.Log1P(sum);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TBlock Finish(int row, in RowSums sums, out T value)
         {
             value = T.Zero;
-            return TBlock.Create(Log1P(sums.Sum));
+            return LaneFinish(default, TBlock.Create(sums.Sum), out _);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -81,6 +81,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public static bool BesideMax => true;
 
+        public static bool AcrossLanes => true;
+
         public bool WritesRows => false;
 
         public bool KeepsInOutput => false;
@@ -112,9 +114,17 @@ internal static partial class Kernel<TBlock, T, TMemory>
         public TBlock Coefficients(int start, int index, TBlock tail) => default;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock LaneFinish(TBlock max, TBlock sum, out TBlock value)
+        {
+            value = max + BlockMath<TBlock, T>.Log1P(sum);
+            return default;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TBlock Finish(int row, in RowSums sums, out T value)
         {
-            value = sums.Max + Log1P(sums.Sum);
+            LaneFinish(TBlock.Create(sums.Max), TBlock.Create(sums.Sum), out TBlock values);
+            value = TBlock.Max(values);
             return default;
         }
 

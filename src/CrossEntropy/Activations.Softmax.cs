@@ -135,6 +135,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>Softmax: exp(x - max) goes to the output in the pass that sums it, and the last pass scales it by 1 / sum.</summary>
     private readonly struct SoftmaxRow : IRowOperator
     {
+        public static bool AcrossLanes => true;
+
         public bool WritesRows => true;
 
         public bool KeepsInOutput => true;
@@ -158,10 +160,17 @@ internal static partial class Kernel<TBlock, T, TMemory>
         public TBlock Coefficients(int start, int index, TBlock tail) => default;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock LaneFinish(TBlock max, TBlock sum, out TBlock value)
+        {
+            value = default;
+            return BlockMath<TBlock, T>.One / sum;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TBlock Finish(int row, in RowSums sums, out T value)
         {
             value = T.Zero;
-            return TBlock.Create(T.One / sums.Sum);
+            return LaneFinish(default, TBlock.Create(sums.Sum), out _);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -31,6 +31,17 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
     public static void Store(Block512<T> value, ref T destination) => value._v.StoreUnsafe(ref destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Block512<T> LoadStrided(ref readonly T source, int stride)
+    {
+        // The runtime has no 512-bit gather: two 256-bit ones.
+        fixed (T* pointer = &Unsafe.AsRef(in source))
+        {
+            int half = Vector256<T>.Count;
+            return new(Vector512.Create(Block256<T>.Gather(pointer, stride), Block256<T>.Gather(pointer + (half * stride), stride)));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe Block512<T> LoadFirst(ref readonly T source, int count, Block512<T> fill)
     {
         Debug.Assert((uint)count < (uint)Count, "A partial block has 0 to Count - 1 lanes.");

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace CrossEntropy;
 
@@ -31,6 +32,21 @@ internal interface IBlock<TSelf, T>
     /// <paramref name="fill"/>; nothing past those lanes is read, so a row's last, partial block loads in place.
     /// </summary>
     static abstract TSelf LoadFirst(ref readonly T source, int count, TSelf fill);
+
+    /// <summary>
+    /// Lane i read from <paramref name="stride"/> * i elements past <paramref name="source"/>, which the caller guarantees lie in its
+    /// memory: one element of each of Count rows of <paramref name="stride"/> elements.
+    /// </summary>
+    static virtual TSelf LoadStrided(ref readonly T source, int stride)
+    {
+        Lanes<T> lanes = default;
+        for (int i = 0; i < TSelf.Count; i++)
+        {
+            lanes[i] = Unsafe.Add(ref Unsafe.AsRef(in source), i * stride);
+        }
+
+        return TSelf.Load(in lanes[0]);
+    }
 
     /// <summary>Stores the first <paramref name="count"/> lanes (0 to Count - 1) of <paramref name="value"/>, and writes nothing past them.</summary>
     static abstract void StoreFirst(TSelf value, ref T destination, int count);

@@ -354,6 +354,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
             _partial = default;
         }
 
+        /// <summary>
+        /// The <see cref="Total"/> of one block added alone: the sum of its lanes after adding 0, which only turns -0 into +0.
+        /// Its compensation is 0, or NaN (taken as 0) where the block holds an infinity or NaN.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static T OfOne(TBlock value) => TBlock.Sum(BlockMath<TBlock, T>.Zero + value);
+
         public T Total
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]

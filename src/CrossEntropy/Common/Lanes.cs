@@ -10,3 +10,10 @@ internal struct Lanes<T>
 
     private T _element0;
 }
+
+/// <summary>Sixteen blocks on the stack: one per class of a row of one block.</summary>
+[InlineArray(Lanes<float>.Length)]
+internal struct LaneBlocks<TBlock>
+{
+    private TBlock _element0;
+}

@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace CrossEntropy;
 
@@ -19,6 +20,22 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         /// <summary>Whether the last pass takes x - max rather than exp(x - max).</summary>
         static virtual bool Differences => false;
+
+        /// <summary>
+        /// Whether rows of one block may run across lanes, one row per lane, finished by <see cref="LaneFinish"/>: for operations
+        /// whose rows depend on nothing but their elements.
+        /// </summary>
+        static virtual bool AcrossLanes => false;
+
+        /// <summary>
+        /// <see cref="Finish"/> across lanes: from the rows' maxima and sums (one row per lane), the block that <see cref="Final"/>
+        /// takes, and the rows' values.
+        /// </summary>
+        static virtual TBlock LaneFinish(TBlock max, TBlock sum, out TBlock value)
+        {
+            value = default;
+            return default;
+        }
 
         /// <summary>Whether the last pass runs and writes the output row; otherwise a row only reduces to its value.</summary>
         bool WritesRows { get; }
@@ -174,90 +191,226 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// The rows of one block, each loaded once and computed in registers by the block operations that
-    /// <see cref="Rows{TOp, TAhead}"/> applies to a row of one block, in the same order, so that the bits are the same.
+    /// The rows of one block: whole groups of Width rows across lanes where the operator allows (<see cref="LaneGroups{TOp}"/>),
+    /// the other rows one by one (<see cref="OneBlockRow{TOp}"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static double ShortRows<TOp>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes)
         where TOp : struct, IRowOperator, allows ref struct
     {
         Debug.Assert(classes > 0 && classes <= Width, "A row must fill one block at most.");
-        bool whole = classes == Width;
-        TBlock zero = BlockMath<TBlock, T>.Zero;
-        TBlock inRow = TBlock.LessThan(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(classes)));
-        double total = 0;
-        for (int start = 0, r = 0; start < x.Length; start += classes, r++)
+        int rows = x.Length / classes;
+        int groups = TOp.AcrossLanes && typeof(TMemory) == typeof(T) ? rows / Width : 0;
+        double total = groups > 0 ? LaneGroups(ref op, x, output, classes, groups) : 0;
+        TBlock inRow = InRow(classes);
+        for (int r = groups * Width; r < rows; r++)
         {
-            ReadOnlySpan<TMemory> row = x.Slice(start, classes);
-            Span<TMemory> outRow = op.WritesRows ? output.Slice(start, classes) : default;
-            T value;
-            if (op.Skips(r))
-            {
-                outRow.Clear();
-                value = T.Zero;
-            }
-            else
-            {
-                // As in RowRange: the lanes past the row repeat its first element, and a whole block is taken beside copies of it.
-                T first = ToCompute(row[0]);
-                TBlock xs = whole ? Load(row, 0) : Tail(row, first);
-                T max = TBlock.Max(whole ? TBlock.Max(TBlock.Create(first), xs) : xs);
-                if (!T.IsFinite(max))
-                {
-                    value = op.NonFinite(row, max, outRow);
-                }
-                else
-                {
-                    op.Start(r, row);
-
-                    // As in the sum pass: the lanes past the row read the maximum and are masked out.
-                    TBlock m = TBlock.Create(max);
-                    xs = TBlock.Select(inRow, xs, m);
-                    TBlock e = ExpDifference(xs, m) & inRow;
-                    TBlock kept = TOp.Differences ? xs - m : e;
-                    CompensatedSum coefficients = default;
-                    CompensatedSum shifted = default;
-                    TBlock coefficientsTail = zero;
-                    if (op.WithCoefficients)
-                    {
-                        coefficientsTail = op.CoefficientsTail(start);
-                        TBlock a = op.Coefficients(start, 0, coefficientsTail);
-                        coefficients.Add(a, 0);
-                        shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (xs - m)), 0);
-                    }
-
-                    if (TOp.BesideMax)
-                    {
-                        int lane = TBlock.FirstTrue(TBlock.Equals(xs, m));
-                        e = TBlock.Select(TBlock.Equals(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(lane))), zero, e);
-                    }
-
-                    CompensatedSum sum = default;
-                    sum.Add(e, 0);
-                    var sums = new RowSums(max, sum.Total, coefficients.Total, shifted.Total);
-                    TBlock factor = op.Finish(r, sums, out value);
-                    if (op.WritesRows)
-                    {
-                        TBlock o = op.Final(kept, factor, start, 0, coefficientsTail);
-                        if (whole)
-                        {
-                            Store(o, outRow, 0);
-                        }
-                        else
-                        {
-                            StoreTail(o, outRow, classes);
-                        }
-
-                        op.AfterRow(r, sums, outRow);
-                    }
-                }
-            }
-
+            T value = OneBlockRow(ref op, x, output, classes, r, inRow);
             op.Value(r, value);
             total += double.CreateTruncating(value);
         }
 
         return total;
+    }
+
+    /// <summary>The lanes of a row of one block of <paramref name="classes"/> that lie in the row.</summary>
+    private static TBlock InRow(int classes) =>
+        TBlock.LessThan(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(classes)));
+
+    /// <summary>
+    /// Row <paramref name="r"/> of one block, loaded once and computed in registers by the block operations that
+    /// <see cref="Rows{TOp, TAhead}"/> applies to a row of one block, in the same order, so that the bits are the same.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T OneBlockRow<TOp>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes, int r, TBlock inRow)
+        where TOp : struct, IRowOperator, allows ref struct
+    {
+        int start = r * classes;
+        ReadOnlySpan<TMemory> row = x.Slice(start, classes);
+        Span<TMemory> outRow = op.WritesRows ? output.Slice(start, classes) : default;
+        if (op.Skips(r))
+        {
+            outRow.Clear();
+            return T.Zero;
+        }
+
+        // As in RowRange: the lanes past the row repeat its first element, and a whole block is taken beside copies of it.
+        bool whole = classes == Width;
+        T first = ToCompute(row[0]);
+        TBlock xs = whole ? Load(row, 0) : Tail(row, first);
+        T max = TBlock.Max(whole ? TBlock.Max(TBlock.Create(first), xs) : xs);
+        if (!T.IsFinite(max))
+        {
+            return op.NonFinite(row, max, outRow);
+        }
+
+        op.Start(r, row);
+
+        // As in the sum pass: the lanes past the row read the maximum and are masked out.
+        TBlock zero = BlockMath<TBlock, T>.Zero;
+        TBlock m = TBlock.Create(max);
+        xs = TBlock.Select(inRow, xs, m);
+        TBlock e = ExpDifference(xs, m) & inRow;
+        TBlock kept = TOp.Differences ? xs - m : e;
+        T coefficientSum = T.Zero;
+        T shiftedSum = T.Zero;
+        TBlock coefficientsTail = zero;
+        if (op.WithCoefficients)
+        {
+            coefficientsTail = op.CoefficientsTail(start);
+            TBlock a = op.Coefficients(start, 0, coefficientsTail);
+            coefficientSum = CompensatedSum.OfOne(a);
+            shiftedSum = CompensatedSum.OfOne(TBlock.Select(TBlock.Equals(a, zero), zero, a * (xs - m)));
+        }
+
+        if (TOp.BesideMax)
+        {
+            int lane = TBlock.FirstTrue(TBlock.Equals(xs, m));
+            e = TBlock.Select(TBlock.Equals(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(lane))), zero, e);
+        }
+
+        var sums = new RowSums(max, CompensatedSum.OfOne(e), coefficientSum, shiftedSum);
+        TBlock factor = op.Finish(r, sums, out T value);
+        if (op.WritesRows)
+        {
+            TBlock o = op.Final(kept, factor, start, 0, coefficientsTail);
+            if (whole)
+            {
+                Store(o, outRow, 0);
+            }
+            else
+            {
+                StoreTail(o, outRow, classes);
+            }
+
+            op.AfterRow(r, sums, outRow);
+        }
+
+        return value;
+    }
+
+    /// <summary>
+    /// The first <paramref name="groups"/> groups of Width rows of one block, computed across lanes: lane r of a block holds row
+    /// r of the group, and the block of class c every row's element c. The maximum and the sum combine the class blocks in the
+    /// halving tree in which a block's reductions combine its lanes, and every other step is the same operation lane by lane,
+    /// so each row gets the bits of <see cref="OneBlockRow{TOp}"/>. A group with a row whose maximum is not finite goes row by
+    /// row. Only for operators whose rows depend on nothing but themselves, on memory of the computation type.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double LaneGroups<TOp>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes, int groups)
+        where TOp : struct, IRowOperator, allows ref struct
+    {
+        Debug.Assert(typeof(TMemory) == typeof(T) && (long)groups * Width * classes <= x.Length, "Whole groups of the computation type.");
+        TBlock zero = BlockMath<TBlock, T>.Zero;
+        TBlock inRow = InRow(classes);
+        LaneBlocks<TBlock> values = default;
+        LaneBlocks<TBlock> terms = default;
+        Lanes<T> lanes = default;
+        double total = 0;
+        for (int g = 0; g < groups; g++)
+        {
+            int first = g * Width * classes;
+            ref T source = ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), first));
+            for (int c = 0; c < classes; c++)
+            {
+                values[c] = TBlock.LoadStrided(in Unsafe.Add(ref source, c), classes);
+            }
+
+            // The leaves of the maximum's tree, as RowRange leaves them: past the row, copies of the first element; a whole
+            // block beside copies of it.
+            for (int c = 0; c < Width; c++)
+            {
+                terms[c] = c >= classes ? values[0] : classes == Width ? TBlock.Max(values[0], values[c]) : values[c];
+            }
+
+            TBlock m = MaxTree(ref terms);
+            if (TBlock.EqualsAny(TBlock.Equals(m - m, zero), zero))
+            {
+                for (int r = g * Width; r < (g + 1) * Width; r++)
+                {
+                    T rowValue = OneBlockRow(ref op, x, output, classes, r, inRow);
+                    op.Value(r, rowValue);
+                    total += double.CreateTruncating(rowValue);
+                }
+
+                continue;
+            }
+
+            // The sum pass: in each lane, the first class equal to the maximum stays out where the operator asks.
+            TBlock found = zero;
+            for (int c = 0; c < classes; c++)
+            {
+                TBlock xc = values[c];
+                TBlock e = ExpDifference(xc, m);
+                values[c] = TOp.Differences ? xc - m : e;
+                if (TOp.BesideMax)
+                {
+                    TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, m));
+                    e = TBlock.Select(firstEqual, zero, e);
+                    found |= firstEqual;
+                }
+
+                terms[c] = zero + e;
+            }
+
+            for (int c = classes; c < Width; c++)
+            {
+                terms[c] = zero;
+            }
+
+            TBlock factor = TOp.LaneFinish(m, SumTree(ref terms), out TBlock value);
+            if (op.WritesRows)
+            {
+                ref T destination = ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(output), first));
+                for (int c = 0; c < classes; c++)
+                {
+                    TBlock.Store(op.Final(values[c], factor, first, 0, zero), ref lanes[0]);
+                    for (int r = 0; r < Width; r++)
+                    {
+                        Unsafe.Add(ref destination, r * classes + c) = lanes[r];
+                    }
+                }
+            }
+
+            TBlock.Store(value, ref lanes[0]);
+            for (int r = 0; r < Width; r++)
+            {
+                op.Value(g * Width + r, lanes[r]);
+                total += double.CreateTruncating(lanes[r]);
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>The lane-wise maximum of Width blocks in the halving tree of <see cref="IBlock{TSelf, T}.Max(TSelf)"/>; overwrites them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock MaxTree(ref LaneBlocks<TBlock> terms)
+    {
+        for (int half = Width / 2; half > 0; half /= 2)
+        {
+            for (int i = 0; i < half; i++)
+            {
+                terms[i] = TBlock.Max(terms[i], terms[i + half]);
+            }
+        }
+
+        return terms[0];
+    }
+
+    /// <summary>The lane-wise sum of Width blocks in the halving tree of <see cref="IBlock{TSelf, T}.Sum(TSelf)"/>; overwrites them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock SumTree(ref LaneBlocks<TBlock> terms)
+    {
+        for (int half = Width / 2; half > 0; half /= 2)
+        {
+            for (int i = 0; i < half; i++)
+            {
+                terms[i] += terms[i + half];
+            }
+        }
+
+        return terms[0];
     }
 
     /// <summary>The sum pass of a row whose maximum <paramref name="max"/> is finite; <paramref name="spread"/> comes from <see cref="Max"/>.</summary>

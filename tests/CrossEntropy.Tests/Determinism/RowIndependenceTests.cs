@@ -1,0 +1,128 @@
+using System;
+using System.Collections.Generic;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Xunit;
+
+namespace CrossEntropy.Tests.Determinism;
+
+/// <summary>
+/// A row's results do not depend on the batch around it: each row of a batch must have the bits of the same row passed alone,
+/// on every SIMD width. Short rows in a batch run many rows at once (one row per lane) where a row alone does not, and a
+/// batch with a row that holds NaN or an infinity goes another way than one without; the batches below have whole groups
+/// of rows and a remainder, with such rows among them, for every row length up to two blocks.
+/// </summary>
+public abstract class RowIndependenceTests<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static readonly int Lanes = 64 / Unsafe.SizeOf<T>();
+
+    public static IEnumerable<object[]> ClassCounts()
+    {
+        for (int classes = 1; classes <= 2 * 64 / Unsafe.SizeOf<T>() + 1; classes++)
+        {
+            yield return [classes];
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ClassCounts))]
+    public void Softmax(int classes) => EveryRowAlone(classes, (x, output, c) => Activations.Softmax<T>(x, output, c), rowOutput: true);
+
+    [Theory]
+    [MemberData(nameof(ClassCounts))]
+    public void LogSoftmax(int classes) => EveryRowAlone(classes, (x, output, c) => Activations.LogSoftmax<T>(x, output, c), rowOutput: true);
+
+    [Theory]
+    [MemberData(nameof(ClassCounts))]
+    public void LogSumExp(int classes) => EveryRowAlone(classes, (x, output, c) => Activations.LogSumExp<T>(x, output, c), rowOutput: false);
+
+    [Theory]
+    [MemberData(nameof(ClassCounts))]
+    public void CrossEntropyWithGradient(int classes)
+    {
+        int rows = 3 * Lanes + 5;
+        T[] logits = Logits(rows, classes, new Random(classes));
+        int[] labels = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            labels[r] = r % 7 == 3 ? -100 : (r * 5) % classes;
+        }
+
+        foreach (VectorWidth width in Widths.All)
+        {
+            using var limit = Simd.Limit(width);
+            T[] gradient = new T[logits.Length];
+            T[] losses = new T[rows];
+            CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, labels, gradient, classes, Reduction.Sum);
+            CategoricalCrossEntropy.FromLogits<T>(logits, labels, losses, classes);
+            for (int r = 0; r < rows; r++)
+            {
+                T[] alone = new T[classes];
+                T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits.AsSpan(r * classes, classes), labels.AsSpan(r, 1), alone, classes, Reduction.Sum);
+                AssertSameBits(alone, gradient.AsSpan(r * classes, classes), width, r);
+                AssertSameBits([loss], losses.AsSpan(r, 1), width, r);
+            }
+        }
+    }
+
+    private static void EveryRowAlone(int classes, Action<T[], T[], int> run, bool rowOutput)
+    {
+        int rows = 3 * Lanes + 5;
+        T[] x = Logits(rows, classes, new Random(classes));
+        foreach (VectorWidth width in Widths.All)
+        {
+            using var limit = Simd.Limit(width);
+            T[] batch = new T[rowOutput ? x.Length : rows];
+            run(x, batch, classes);
+            int length = rowOutput ? classes : 1;
+            for (int r = 0; r < rows; r++)
+            {
+                T[] alone = new T[length];
+                run(x.AsSpan(r * classes, classes).ToArray(), alone, classes);
+                AssertSameBits(alone, batch.AsSpan(r * length, length), width, r);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Logits up to 1e4 in magnitude; the second group of rows also holds -infinity entries, one row NaN and one +infinity;
+    /// the last rows are ties of the maximum.
+    /// </summary>
+    private static T[] Logits(int rows, int classes, Random random)
+    {
+        var x = new T[rows * classes];
+        for (int i = 0; i < x.Length; i++)
+        {
+            double scale = Math.Pow(10, random.Next(5));
+            x[i] = T.CreateTruncating((random.NextDouble() * 2 - 1) * scale);
+        }
+
+        for (int r = Lanes; r < 2 * Lanes; r += 3)
+        {
+            x[r * classes + random.Next(classes)] = T.NegativeInfinity;
+        }
+
+        x[(Lanes + 4) * classes] = T.NaN;
+        x[(Lanes + 9) * classes + classes - 1] = T.PositiveInfinity;
+        for (int r = rows - 3; r < rows; r++)
+        {
+            x.AsSpan(r * classes, classes).Fill(T.CreateTruncating(r - rows));
+        }
+
+        return x;
+    }
+
+    private static void AssertSameBits(ReadOnlySpan<T> expected, ReadOnlySpan<T> actual, VectorWidth width, int row)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            bool same = T.IsNaN(expected[i]) ? T.IsNaN(actual[i]) : expected[i].Equals(actual[i]) && T.IsNegative(expected[i]) == T.IsNegative(actual[i]);
+            Assert.True(same, $"{width}, row {row}, element {i}: {actual[i]} in the batch, {expected[i]} alone");
+        }
+    }
+}
+
+public sealed class FloatRowIndependenceTests : RowIndependenceTests<float>;
+
+public sealed class DoubleRowIndependenceTests : RowIndependenceTests<double>;
