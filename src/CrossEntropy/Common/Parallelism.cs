@@ -124,8 +124,15 @@ internal static class Parallelism
         }
 
         int chunkElements = t_forcedChunkElements == 0 ? MinChunkElements : t_forcedChunkElements;
-        int chunks = (int)Math.Clamp((long)items * itemLength / chunkElements, 1, Math.Min(items, MaxChunks));
-        int threads = inOrder ? 1 : Threads((long)items * itemLength, chunks);
+        long elements = (long)items * itemLength;
+        if (elements < 2L * chunkElements)
+        {
+            // One chunk, on this thread: a small batch skips the divisions below.
+            return Simd.Run<TKernel, T>(ref kernel, width, 0, items);
+        }
+
+        int chunks = (int)Math.Clamp(elements / chunkElements, 1, Math.Min(items, MaxChunks));
+        int threads = inOrder ? 1 : Threads(elements, chunks);
         if (threads == 1)
         {
             double total = 0;
