@@ -81,13 +81,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public static bool BesideMax => true;
 
-        public static bool AcrossLanes => true;
-
         public bool WritesRows => false;
 
         public bool KeepsInOutput => false;
 
         public bool WithCoefficients => false;
+
+        public bool AcrossLanes => true;
 
         public bool Skips(int row) => false;
 
@@ -109,28 +109,28 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
         }
 
+        public void StartLanes(int row, ReadOnlySpan<TMemory> x, int classes)
+        {
+        }
+
         public TBlock CoefficientsTail(int start) => default;
 
         public TBlock Coefficients(int start, int index, TBlock tail) => default;
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock LaneFinish(TBlock max, TBlock sum, out TBlock value)
-        {
-            value = max + BlockMath<TBlock, T>.Log1P(sum);
-            return default;
-        }
+        public TBlock LaneCoefficients(int c) => default;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public TBlock Finish(int row, in RowSums sums, out T value)
+        public TBlock Finish(in RowSums sums, out TBlock value)
         {
-            LaneFinish(TBlock.Create(sums.Max), TBlock.Create(sums.Sum), out TBlock values);
-            value = TBlock.Max(values);
+            value = sums.Max + BlockMath<TBlock, T>.Log1P(sums.Sum);
             return default;
         }
 
         public TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail) => value;
 
-        public void AfterRow(int row, in RowSums sums, Span<TMemory> output)
+        public TBlock LaneFinal(TBlock value, TBlock factor, int c) => value;
+
+        public void AfterRow(int row, Span<TMemory> output)
         {
         }
 

@@ -135,13 +135,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>Softmax: exp(x - max) goes to the output in the pass that sums it, and the last pass scales it by 1 / sum.</summary>
     private readonly struct SoftmaxRow : IRowOperator
     {
-        public static bool AcrossLanes => true;
-
         public bool WritesRows => true;
 
         public bool KeepsInOutput => true;
 
         public bool WithCoefficients => false;
+
+        public bool AcrossLanes => true;
 
         public bool Skips(int row) => false;
 
@@ -155,28 +155,30 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
         }
 
+        public void StartLanes(int row, ReadOnlySpan<TMemory> x, int classes)
+        {
+        }
+
         public TBlock CoefficientsTail(int start) => default;
 
         public TBlock Coefficients(int start, int index, TBlock tail) => default;
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock LaneFinish(TBlock max, TBlock sum, out TBlock value)
-        {
-            value = default;
-            return BlockMath<TBlock, T>.One / sum;
-        }
+        public TBlock LaneCoefficients(int c) => default;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public TBlock Finish(int row, in RowSums sums, out T value)
+        public TBlock Finish(in RowSums sums, out TBlock value)
         {
-            value = T.Zero;
-            return LaneFinish(default, TBlock.Create(sums.Sum), out _);
+            value = default;
+            return BlockMath<TBlock, T>.One / sums.Sum;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail) => value * factor;
 
-        public void AfterRow(int row, in RowSums sums, Span<TMemory> output)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TBlock LaneFinal(TBlock value, TBlock factor, int c) => value * factor;
+
+        public void AfterRow(int row, Span<TMemory> output)
         {
         }
 

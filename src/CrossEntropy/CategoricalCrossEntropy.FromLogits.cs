@@ -199,6 +199,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// One row's loss <c>-sum_c a[c] log_softmax(x)[c]</c>, and its gradient scaled by the gradient scale where there is a
     /// gradient. With a label, <c>a = (1 - s) w[label] one_hot + (s / C) w</c>; with targets, <c>a = w (t keep + perClass)</c>.
     /// The part over all classes, <c>factor * sum_c a[c] (-log_p[c])</c>, is summed in the sum pass where factor is not 0.
+    /// Rows with labels may run across lanes; the label's logit, its weight w[y] and (1 - s) w[y] are then read per lane.
     /// </summary>
     private ref struct CrossEntropyRow : IRowOperator
     {
@@ -214,7 +215,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
         private readonly T _factor;
         private readonly TBlock _weightsTail;
         private readonly TBlock _coefficientScale;
-        private T _labelLogit;
+
+        // Per row (in every lane) or per lane: the label as a number (-1 where a row is skipped), its logit, w[y] and (1 - s) w[y];
+        // then the label's gradient entry.
+        private TBlock _label;
+        private TBlock _labelLogit;
+        private TBlock _labelClassWeight;
+        private TBlock _labelWeight;
+        private TBlock _labelEntry;
 
         public CrossEntropyRow(ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets, int classes, ReadOnlySpan<TMemory> classWeights,
             int ignoreIndex, double labelSmoothing, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
@@ -247,6 +255,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public readonly bool WithCoefficients => _factor != T.Zero;
 
+        public readonly bool AcrossLanes => _targets.IsEmpty;
+
         public readonly bool Skips(int row) => _targets.IsEmpty && _labels[row] == _ignoreIndex;
 
         public readonly T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
@@ -255,14 +265,38 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return T.NaN;
         }
 
-        /// <summary>Reads the label's logit, before the gradient may overwrite it.</summary>
+        /// <summary>Reads the label's logit and weights, before the gradient may overwrite the logits.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Start(int row, ReadOnlySpan<TMemory> x)
         {
             if (_targets.IsEmpty)
             {
-                _labelLogit = ToCompute(x[_labels[row]]);
+                int label = _labels[row];
+                _label = TBlock.Create(T.CreateTruncating(label));
+                _labelLogit = TBlock.Create(ToCompute(x[label]));
+                _labelClassWeight = TBlock.Create(_weights.IsEmpty ? T.One : ToCompute(_weights[label]));
+                _labelWeight = TBlock.Create(_keep) * _labelClassWeight;
             }
+        }
+
+        public void StartLanes(int row, ReadOnlySpan<TMemory> x, int classes)
+        {
+            Lanes<T> label = default;
+            Lanes<T> logit = default;
+            Lanes<T> weight = default;
+            for (int r = 0; r < Width; r++)
+            {
+                int y = _labels[row + r];
+                bool skipped = y == _ignoreIndex;
+                label[r] = skipped ? T.NegativeOne : T.CreateTruncating(y);
+                logit[r] = skipped ? T.Zero : ToCompute(x[(row + r) * classes + y]);
+                weight[r] = skipped || _weights.IsEmpty ? T.One : ToCompute(_weights[y]);
+            }
+
+            _label = TBlock.Load(in label[0]);
+            _labelLogit = TBlock.Load(in logit[0]);
+            _labelClassWeight = TBlock.Load(in weight[0]);
+            _labelWeight = TBlock.Create(_keep) * _labelClassWeight;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -283,21 +317,35 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly TBlock Finish(int row, in RowSums sums, out T value)
-        {
-            T logSum = Log1P(sums.Sum);
-            T loss = WithCoefficients ? _factor * (logSum * sums.CoefficientSum - sums.ShiftedSum) : T.Zero;
+        public readonly TBlock LaneCoefficients(int c) => _weights.IsEmpty ? BlockMath<TBlock, T>.One : TBlock.Create(ToCompute(_weights[c]));
 
-            // The label's own part: (1 - s) w[y] (-log_p[y]), with -log_p[y] = logSum - (x[y] - max).
-            T labelWeight = LabelWeight(row);
-            if (labelWeight != T.Zero)
-            {
-                loss += labelWeight * (logSum - (_labelLogit - sums.Max));
-            }
+        /// <summary>
+        /// The loss, with <c>-log_p[y] = logSum - (x[y] - max)</c> for the label's own part <c>(1 - s) w[y] (-log_p[y])</c>, and the
+        /// label's gradient entry: <c>softmax[y] - 1 = (e[y] - 1 - rest) / sum</c>, exact where e[y] = 1, unlike softmax[y] - 1.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TBlock Finish(in RowSums sums, out TBlock value)
+        {
+            TBlock zero = BlockMath<TBlock, T>.Zero;
+            TBlock one = BlockMath<TBlock, T>.One;
+            TBlock logSum = BlockMath<TBlock, T>.Log1P(sums.Sum);
+            TBlock loss = WithCoefficients ? TBlock.Create(_factor) * (logSum * sums.CoefficientSum - sums.ShiftedSum) : zero;
+            loss = TBlock.Select(TBlock.Equals(_labelWeight, zero), loss, loss + _labelWeight * (logSum - (_labelLogit - sums.Max)));
 
             // The maximum keeps a NaN only where it comes last in its lane; the sum of exp(x - max) keeps every NaN.
-            value = T.IsNaN(sums.Sum) ? T.NaN : loss;
-            return TBlock.Create((labelWeight + _factor * sums.CoefficientSum) / (T.One + sums.Sum) * _scale);
+            loss = TBlock.Select(TBlock.Equals(sums.Sum, sums.Sum), loss, TBlock.Create(T.NaN));
+            TBlock sum = one + sums.Sum;
+            TBlock scale = TBlock.Create(_scale);
+            TBlock skipped = TBlock.Equals(_label, TBlock.Create(T.NegativeOne));
+            value = TBlock.Select(skipped, zero, loss);
+            if (WritesRows && _targets.IsEmpty)
+            {
+                TBlock e = ExpDifference(_labelLogit, sums.Max);
+                _labelEntry = scale * (_labelWeight * (((e - one) - sums.Sum) / sum)
+                    + TBlock.Create(_perClass) * ((e * sums.CoefficientSum) / sum - _labelClassWeight));
+            }
+
+            return (_labelWeight + TBlock.Create(_factor) * sums.CoefficientSum) / sum * scale;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -307,19 +355,27 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return WithCoefficients ? TBlock.FusedMultiplyAdd(Coefficients(start, index, coefficientsTail), _coefficientScale, g) : g;
         }
 
-        /// <summary>The label's entry: softmax[y] - 1 = (e[y] - 1 - rest) / sum, exact where e[y] = 1, unlike softmax[y] - 1.</summary>
-        public readonly void AfterRow(int row, in RowSums sums, Span<TMemory> output)
+        /// <summary>The gradient of class <paramref name="c"/> across lanes: the label's entry where c is the label, 0 in rows skipped.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly TBlock LaneFinal(TBlock value, TBlock factor, int c)
         {
-            if (!_targets.IsEmpty)
+            TBlock g = value * factor;
+            if (WithCoefficients)
             {
-                return;
+                g = TBlock.FusedMultiplyAdd(LaneCoefficients(c), _coefficientScale, g);
             }
 
-            int label = _labels[row];
-            T e = ExpDifference(_labelLogit, sums.Max);
-            T w = _weights.IsEmpty ? T.One : ToCompute(_weights[label]);
-            T sum = T.One + sums.Sum;
-            output[label] = ToMemory(_scale * (LabelWeight(row) * ((e - T.One - sums.Sum) / sum) + _perClass * (e * sums.CoefficientSum / sum - w)));
+            g = TBlock.Select(TBlock.Equals(_label, TBlock.Create(T.CreateTruncating(c))), _labelEntry, g);
+            return TBlock.Select(TBlock.Equals(_label, TBlock.Create(T.NegativeOne)), BlockMath<TBlock, T>.Zero, g);
+        }
+
+        /// <summary>Writes the label's entry.</summary>
+        public readonly void AfterRow(int row, Span<TMemory> output)
+        {
+            if (_targets.IsEmpty)
+            {
+                output[_labels[row]] = ToMemory(TBlock.First(_labelEntry));
+            }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -330,9 +386,5 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 _losses[row] = ToMemory(value);
             }
         }
-
-        /// <summary>(1 - s) w[y] for a row with a label; 0 with targets.</summary>
-        private readonly T LabelWeight(int row) =>
-            _targets.IsEmpty ? _keep * (_weights.IsEmpty ? T.One : ToCompute(_weights[_labels[row]])) : T.Zero;
     }
 }

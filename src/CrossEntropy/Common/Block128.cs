@@ -212,6 +212,9 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T First(Block128<T> value) => value._a.ToScalar();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Block128<T> value) => LaneTree.Sum((value._a + value._c) + (value._b + value._d));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

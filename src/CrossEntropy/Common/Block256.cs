@@ -188,6 +188,9 @@ internal readonly struct Block256<T> : IBlock<Block256<T>, T>
         Vector256.ExtractMostSignificantBits(mask._lo) | (ulong)Vector256.ExtractMostSignificantBits(mask._hi) << Vector256<T>.Count);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T First(Block256<T> value) => value._lo.ToScalar();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Block256<T> value)
     {
         Vector256<T> half = value._lo + value._hi;

@@ -138,6 +138,9 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
     public static int FirstTrue(Block512<T> mask) => BitOperations.TrailingZeroCount(Vector512.ExtractMostSignificantBits(mask._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T First(Block512<T> value) => value._v.ToScalar();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum(Block512<T> value)
     {
         Vector256<T> half = value._v.GetLower() + value._v.GetUpper();

@@ -248,6 +248,8 @@ internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
         return lane;
     }
 
+    public static T First(BlockScalar<T> value) => value._lanes[0];
+
     public static T Sum(BlockScalar<T> value)
     {
         for (int half = Count / 2; half > 0; half /= 2)

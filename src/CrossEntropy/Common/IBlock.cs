@@ -102,6 +102,9 @@ internal interface IBlock<TSelf, T>
     /// <summary>The index of the first lane set in a comparison mask; <see cref="Count"/> or more where none is.</summary>
     static abstract int FirstTrue(TSelf mask);
 
+    /// <summary>Lane 0.</summary>
+    static abstract T First(TSelf value);
+
     /// <summary>The sum of the lanes, adding the upper half onto the lower half until one lane is left.</summary>
     static abstract T Sum(TSelf value);
 

@@ -11,7 +11,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>
     /// A row operation run by <see cref="Rows{TOp}"/>: what it makes of a row's maximum, of the sum of exp(x - max), and of
     /// each block of exp(x - max) or x - max. The drivers own every loop; an operator's members are small and inlined into them.
-    /// <c>start</c> is the offset of a row's first element in the batch.
+    /// An operator finishes rows in blocks: one row broadcast to every lane where the drivers go row by row, one row per lane
+    /// where they go across lanes (<see cref="AcrossLanes"/>). <c>start</c> is the offset of a row's first element in the batch.
     /// </summary>
     internal interface IRowOperator
     {
@@ -20,22 +21,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         /// <summary>Whether the last pass takes x - max rather than exp(x - max).</summary>
         static virtual bool Differences => false;
-
-        /// <summary>
-        /// Whether rows of one block may run across lanes, one row per lane, finished by <see cref="LaneFinish"/>: for operations
-        /// whose rows depend on nothing but their elements.
-        /// </summary>
-        static virtual bool AcrossLanes => false;
-
-        /// <summary>
-        /// <see cref="Finish"/> across lanes: from the rows' maxima and sums (one row per lane), the block that <see cref="Final"/>
-        /// takes, and the rows' values.
-        /// </summary>
-        static virtual TBlock LaneFinish(TBlock max, TBlock sum, out TBlock value)
-        {
-            value = default;
-            return default;
-        }
 
         /// <summary>Whether the last pass runs and writes the output row; otherwise a row only reduces to its value.</summary>
         bool WritesRows { get; }
@@ -46,6 +31,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
         /// <summary>Whether the sum pass also sums the per-class coefficients a of <see cref="Coefficients"/>, and a (x - max) where a is not 0.</summary>
         bool WithCoefficients { get; }
 
+        /// <summary>Whether rows of one block may run across lanes, one row per lane (<see cref="StartLanes"/>, <see cref="LaneFinal"/>).</summary>
+        bool AcrossLanes { get; }
+
         /// <summary>Whether a row takes no part: its value is 0 and its output row zeros.</summary>
         bool Skips(int row);
 
@@ -55,30 +43,49 @@ internal static partial class Kernel<TBlock, T, TMemory>
         /// <summary>Reads what the operation needs of a row with a finite maximum before any pass writes the output row, which may be the row's memory.</summary>
         void Start(int row, ReadOnlySpan<TMemory> x);
 
+        /// <summary>
+        /// <see cref="Start"/> for the Width rows of <paramref name="classes"/> from <paramref name="row"/> on, one per lane, run across
+        /// lanes; <paramref name="x"/> holds them. Rows it skips get 0 from <see cref="Finish"/> and <see cref="LaneFinal"/>.
+        /// </summary>
+        void StartLanes(int row, ReadOnlySpan<TMemory> x, int classes);
+
         /// <summary>The last, partial block that <see cref="Coefficients"/> takes for the row at <paramref name="start"/>.</summary>
         TBlock CoefficientsTail(int start);
 
         /// <summary>The coefficients of the block at <paramref name="index"/> of the row at <paramref name="start"/>; 0 past the row's end.</summary>
         TBlock Coefficients(int start, int index, TBlock tail);
 
-        /// <summary>The row's value from its sums, and the block that <see cref="Final"/> takes with each block of the row.</summary>
-        TBlock Finish(int row, in RowSums sums, out T value);
+        /// <summary>The coefficient of class <paramref name="c"/> in every lane, across lanes.</summary>
+        TBlock LaneCoefficients(int c);
+
+        /// <summary>The rows' values from their sums, and the block that the last pass takes with each block of the rows.</summary>
+        TBlock Finish(in RowSums sums, out TBlock value);
 
         /// <summary>A block of the output row from the block of exp(x - max) (or x - max) at <paramref name="index"/>.</summary>
         TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail);
 
+        /// <summary><see cref="Final"/> across lanes, for the block of class <paramref name="c"/>.</summary>
+        TBlock LaneFinal(TBlock value, TBlock factor, int c);
+
         /// <summary>What the operation writes after the last pass has written the output row.</summary>
-        void AfterRow(int row, in RowSums sums, Span<TMemory> output);
+        void AfterRow(int row, Span<TMemory> output);
 
         /// <summary>Takes the value of every row, in order.</summary>
         void Value(int row, T value);
     }
 
     /// <summary>
-    /// What the sum pass found over a row with a finite maximum: the sum of exp(x - max) (less the maximum's term where the
-    /// operator asks), and the sums of the coefficients a and of a (x - max) where it asks for them.
+    /// What the sum pass found over rows with a finite maximum: the maximum, the sum of exp(x - max) (less the maximum's term
+    /// where the operator asks), and the sums of the coefficients a and of a (x - max) where it asks for them.
     /// </summary>
-    internal readonly record struct RowSums(T Max, T Sum, T CoefficientSum, T ShiftedSum);
+    internal readonly record struct RowSums(TBlock Max, TBlock Sum, TBlock CoefficientSum, TBlock ShiftedSum)
+    {
+        /// <summary>The sums of one row, in every lane.</summary>
+        public RowSums(T max, T sum, T coefficientSum, T shiftedSum)
+            : this(TBlock.Create(max), TBlock.Create(sum), TBlock.Create(coefficientSum), TBlock.Create(shiftedSum))
+        {
+        }
+    }
 
     /// <summary>
     /// Runs a row operation over the rows of <paramref name="x"/> (output rows in <paramref name="output"/>, which may be
@@ -146,7 +153,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     op.Start(r, row);
                     Span<TMemory> kept = KeepsInOutput && op.KeepsInOutput ? outRow : default;
                     RowSums sums = SumPass(ref op, row, start, max, spread, kept);
-                    TBlock factor = op.Finish(r, sums, out value);
+                    TBlock factor = op.Finish(sums, out TBlock values);
+                    value = TBlock.First(values);
                     if (op.WritesRows)
                     {
                         TBlock m = TBlock.Create(max);
@@ -178,7 +186,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                         }
 
                         StoreTail(last, outRow, classes);
-                        op.AfterRow(r, sums, outRow);
+                        op.AfterRow(r, outRow);
                     }
                 }
             }
@@ -200,7 +208,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     {
         Debug.Assert(classes > 0 && classes <= Width, "A row must fill one block at most.");
         int rows = x.Length / classes;
-        int groups = TOp.AcrossLanes && typeof(TMemory) == typeof(T) ? rows / Width : 0;
+        int groups = op.AcrossLanes && typeof(TMemory) == typeof(T) ? rows / Width : 0;
         double total = groups > 0 ? LaneGroups(ref op, x, output, classes, groups) : 0;
         TBlock inRow = InRow(classes);
         for (int r = groups * Width; r < rows; r++)
@@ -269,8 +277,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             e = TBlock.Select(TBlock.Equals(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(lane))), zero, e);
         }
 
-        var sums = new RowSums(max, CompensatedSum.OfOne(e), coefficientSum, shiftedSum);
-        TBlock factor = op.Finish(r, sums, out T value);
+        TBlock factor = op.Finish(new RowSums(max, CompensatedSum.OfOne(e), coefficientSum, shiftedSum), out TBlock values);
         if (op.WritesRows)
         {
             TBlock o = op.Final(kept, factor, start, 0, coefficientsTail);
@@ -283,10 +290,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 StoreTail(o, outRow, classes);
             }
 
-            op.AfterRow(r, sums, outRow);
+            op.AfterRow(r, outRow);
         }
 
-        return value;
+        return TBlock.First(values);
     }
 
     /// <summary>
@@ -305,11 +312,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock inRow = InRow(classes);
         LaneBlocks<TBlock> values = default;
         LaneBlocks<TBlock> terms = default;
+        LaneBlocks<TBlock> coefficients = default;
+        LaneBlocks<TBlock> shifted = default;
         Lanes<T> lanes = default;
         double total = 0;
         for (int g = 0; g < groups; g++)
         {
             int first = g * Width * classes;
+            op.StartLanes(g * Width, x, classes);
             ref T source = ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), first));
             for (int c = 0; c < classes; c++)
             {
@@ -336,13 +346,28 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 continue;
             }
 
-            // The sum pass: in each lane, the first class equal to the maximum stays out where the operator asks.
+            // The sum pass: in each lane, the first class equal to the maximum stays out where the operator asks. Past the
+            // row, the terms are 0.
             TBlock found = zero;
+            for (int c = 0; c < Width; c++)
+            {
+                terms[c] = zero;
+                coefficients[c] = zero;
+                shifted[c] = zero;
+            }
+
             for (int c = 0; c < classes; c++)
             {
                 TBlock xc = values[c];
                 TBlock e = ExpDifference(xc, m);
                 values[c] = TOp.Differences ? xc - m : e;
+                if (op.WithCoefficients)
+                {
+                    TBlock a = op.LaneCoefficients(c);
+                    coefficients[c] = zero + a;
+                    shifted[c] = zero + TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - m));
+                }
+
                 if (TOp.BesideMax)
                 {
                     TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, m));
@@ -353,18 +378,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 terms[c] = zero + e;
             }
 
-            for (int c = classes; c < Width; c++)
-            {
-                terms[c] = zero;
-            }
-
-            TBlock factor = TOp.LaneFinish(m, SumTree(ref terms), out TBlock value);
+            var sums = new RowSums(m, SumTree(ref terms), op.WithCoefficients ? SumTree(ref coefficients) : zero,
+                op.WithCoefficients ? SumTree(ref shifted) : zero);
+            TBlock factor = op.Finish(sums, out TBlock value);
             if (op.WritesRows)
             {
                 ref T destination = ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(output), first));
                 for (int c = 0; c < classes; c++)
                 {
-                    TBlock.Store(op.Final(values[c], factor, first, 0, zero), ref lanes[0]);
+                    TBlock.Store(op.LaneFinal(values[c], factor, c), ref lanes[0]);
                     for (int r = 0; r < Width; r++)
                     {
                         Unsafe.Add(ref destination, r * classes + c) = lanes[r];
@@ -498,12 +520,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         // Reduce before the call below, so that no block is live across a call (every vector register is caller-saved).
-        var sums = new RowSums(max, sum.Total, coefficients.Total, shifted.Total);
+        T total = sum.Total;
+        T coefficientSum = coefficients.Total;
+        T shiftedSum = shifted.Total;
         if (TKeeps.IsSet)
         {
             StoreTail(last, kept, row.Length);
         }
 
-        return sums;
+        return new RowSums(max, total, coefficientSum, shiftedSum);
     }
 }

@@ -49,19 +49,34 @@ public abstract class RowIndependenceTests<T>
             labels[r] = r % 7 == 3 ? -100 : (r * 5) % classes;
         }
 
-        foreach (VectorWidth width in Widths.All)
+        T[] weights = new T[classes];
+        for (int c = 0; c < classes; c++)
         {
-            using var limit = Simd.Limit(width);
-            T[] gradient = new T[logits.Length];
-            T[] losses = new T[rows];
-            CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, labels, gradient, classes, Reduction.Sum);
-            CategoricalCrossEntropy.FromLogits<T>(logits, labels, losses, classes);
-            for (int r = 0; r < rows; r++)
+            weights[c] = T.CreateTruncating(c % 4 == 1 ? 0 : 0.25 + c);
+        }
+
+        foreach ((T[] classWeights, double smoothing) in new[] { (Array.Empty<T>(), 0.0), (weights, 0.0), (weights, 0.2), (Array.Empty<T>(), 0.1) })
+        {
+            foreach (VectorWidth width in Widths.All)
             {
-                T[] alone = new T[classes];
-                T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits.AsSpan(r * classes, classes), labels.AsSpan(r, 1), alone, classes, Reduction.Sum);
-                AssertSameBits(alone, gradient.AsSpan(r * classes, classes), width, r);
-                AssertSameBits([loss], losses.AsSpan(r, 1), width, r);
+                using var limit = Simd.Limit(width);
+                T[] gradient = new T[logits.Length];
+                T[] losses = new T[rows];
+                CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, labels, gradient, classes, Reduction.Sum, classWeights, labelSmoothing: smoothing);
+                CategoricalCrossEntropy.FromLogits<T>(logits, labels, losses, classes, classWeights, labelSmoothing: smoothing);
+                for (int r = 0; r < rows; r++)
+                {
+                    T[] alone = new T[classes];
+                    T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits.AsSpan(r * classes, classes), labels.AsSpan(r, 1), alone, classes,
+                        Reduction.Sum, classWeights, labelSmoothing: smoothing);
+                    AssertSameBits(alone, gradient.AsSpan(r * classes, classes), width, r);
+                    AssertSameBits([loss], losses.AsSpan(r, 1), width, r);
+                }
+
+                // In place over the logits: the same bits.
+                T[] inPlace = (T[])logits.Clone();
+                CategoricalCrossEntropy.FromLogitsWithGradient<T>(inPlace, labels, inPlace, classes, Reduction.Sum, classWeights, labelSmoothing: smoothing);
+                AssertSameBits(gradient, inPlace, width, -1);
             }
         }
     }
