@@ -155,7 +155,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public TBlock LaneCoefficients(int c) => default;
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        /// <summary>Not inline: log1p would leave the JIT no room to inline the drivers' loops on narrow hardware.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
         public TBlock Finish(in RowSums sums, out TBlock value)
         {
             value = default;

@@ -322,8 +322,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
         /// <summary>
         /// The loss, with <c>-log_p[y] = logSum - (x[y] - max)</c> for the label's own part <c>(1 - s) w[y] (-log_p[y])</c>, and the
         /// label's gradient entry: <c>softmax[y] - 1 = (e[y] - 1 - rest) / sum</c>, exact where e[y] = 1, unlike softmax[y] - 1.
+        /// Once per row (or group of rows), and not inline: inline, it would leave the JIT no room to inline the drivers' loops.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining)]
         public TBlock Finish(in RowSums sums, out TBlock value)
         {
             TBlock zero = BlockMath<TBlock, T>.Zero;

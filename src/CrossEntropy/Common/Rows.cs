@@ -200,9 +200,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// The rows of one block: whole groups of Width rows across lanes where the operator allows (<see cref="LaneGroups{TOp}"/>),
-    /// the other rows one by one (<see cref="OneBlockRow{TOp}"/>).
+    /// the other rows one by one (<see cref="OneBlockRows{TOp}"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
     private static double ShortRows<TOp>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes)
         where TOp : struct, IRowOperator, allows ref struct
     {
@@ -210,8 +209,17 @@ internal static partial class Kernel<TBlock, T, TMemory>
         int rows = x.Length / classes;
         int groups = op.AcrossLanes && typeof(TMemory) == typeof(T) ? rows / Width : 0;
         double total = groups > 0 ? LaneGroups(ref op, x, output, classes, groups) : 0;
+        return total + OneBlockRows(ref op, x, output, classes, groups * Width, rows);
+    }
+
+    /// <summary>Rows <paramref name="first"/> to <paramref name="end"/> of one block, one by one (<see cref="OneBlockRow{TOp}"/>).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double OneBlockRows<TOp>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes, int first, int end)
+        where TOp : struct, IRowOperator, allows ref struct
+    {
         TBlock inRow = InRow(classes);
-        for (int r = groups * Width; r < rows; r++)
+        double total = 0;
+        for (int r = first; r < end; r++)
         {
             T value = OneBlockRow(ref op, x, output, classes, r, inRow);
             op.Value(r, value);
@@ -298,108 +306,126 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// The first <paramref name="groups"/> groups of Width rows of one block, computed across lanes: lane r of a block holds row
-    /// r of the group, and the block of class c every row's element c. The maximum and the sum combine the class blocks in the
+    /// r of the group, and the block of class c every row's element c. The maximum and the sums combine the class blocks in the
     /// halving tree in which a block's reductions combine its lanes, and every other step is the same operation lane by lane,
     /// so each row gets the bits of <see cref="OneBlockRow{TOp}"/>. A group with a row whose maximum is not finite goes row by
-    /// row. Only for operators whose rows depend on nothing but themselves, on memory of the computation type.
+    /// row. Only on memory of the computation type. Each step is a method of its own, so that the JIT inlines every block
+    /// operation within it.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static double LaneGroups<TOp>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes, int groups)
         where TOp : struct, IRowOperator, allows ref struct
     {
         Debug.Assert(typeof(TMemory) == typeof(T) && (long)groups * Width * classes <= x.Length, "Whole groups of the computation type.");
-        TBlock zero = BlockMath<TBlock, T>.Zero;
-        TBlock inRow = InRow(classes);
         LaneBlocks<TBlock> values = default;
-        LaneBlocks<TBlock> terms = default;
-        LaneBlocks<TBlock> coefficients = default;
-        LaneBlocks<TBlock> shifted = default;
-        Lanes<T> lanes = default;
         double total = 0;
         for (int g = 0; g < groups; g++)
         {
             int first = g * Width * classes;
             op.StartLanes(g * Width, x, classes);
-            ref T source = ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), first));
-            for (int c = 0; c < classes; c++)
+            TBlock m = LaneMax(ref values, ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), first)), classes);
+            if (TBlock.EqualsAny(TBlock.Equals(m - m, BlockMath<TBlock, T>.Zero), BlockMath<TBlock, T>.Zero))
             {
-                values[c] = TBlock.LoadStrided(in Unsafe.Add(ref source, c), classes);
-            }
-
-            // The leaves of the maximum's tree, as RowRange leaves them: past the row, copies of the first element; a whole
-            // block beside copies of it.
-            for (int c = 0; c < Width; c++)
-            {
-                terms[c] = c >= classes ? values[0] : classes == Width ? TBlock.Max(values[0], values[c]) : values[c];
-            }
-
-            TBlock m = MaxTree(ref terms);
-            if (TBlock.EqualsAny(TBlock.Equals(m - m, zero), zero))
-            {
-                for (int r = g * Width; r < (g + 1) * Width; r++)
-                {
-                    T rowValue = OneBlockRow(ref op, x, output, classes, r, inRow);
-                    op.Value(r, rowValue);
-                    total += double.CreateTruncating(rowValue);
-                }
-
+                total += OneBlockRows(ref op, x, output, classes, g * Width, (g + 1) * Width);
                 continue;
             }
 
-            // The sum pass: in each lane, the first class equal to the maximum stays out where the operator asks. Past the
-            // row, the terms are 0.
-            TBlock found = zero;
-            for (int c = 0; c < Width; c++)
+            RowSums sums = LaneSums(ref op, ref values, m, classes);
+            ref TMemory destination = ref op.WritesRows ? ref Unsafe.Add(ref MemoryMarshal.GetReference(output), first) : ref Unsafe.NullRef<TMemory>();
+            total += LaneFinish(ref op, ref values, sums, ref Unsafe.As<TMemory, T>(ref destination), classes, g * Width);
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// Reads a group's class blocks from <paramref name="source"/> into <paramref name="values"/>, and returns the rows' maxima
+    /// from the leaves that RowRange takes: past the row, copies of the first element; a whole block beside copies of it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TBlock LaneMax(ref LaneBlocks<TBlock> values, ref T source, int classes)
+    {
+        LaneBlocks<TBlock> terms = default;
+        for (int c = 0; c < classes; c++)
+        {
+            values[c] = TBlock.LoadStrided(in Unsafe.Add(ref source, c), classes);
+        }
+
+        for (int c = 0; c < Width; c++)
+        {
+            terms[c] = c >= classes ? values[0] : classes == Width ? TBlock.Max(values[0], values[c]) : values[c];
+        }
+
+        return MaxTree(ref terms);
+    }
+
+    /// <summary>
+    /// The sum pass across lanes, leaving in <paramref name="values"/> what the last pass takes: in each lane, the first class
+    /// equal to the maximum stays out of the sum where the operator asks; past the row, the terms are 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static RowSums LaneSums<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, TBlock m, int classes)
+        where TOp : struct, IRowOperator, allows ref struct
+    {
+        TBlock zero = BlockMath<TBlock, T>.Zero;
+        LaneBlocks<TBlock> terms = default;
+        LaneBlocks<TBlock> coefficients = default;
+        LaneBlocks<TBlock> shifted = default;
+        TBlock found = zero;
+        for (int c = 0; c < classes; c++)
+        {
+            TBlock xc = values[c];
+            TBlock e = ExpDifference(xc, m);
+            values[c] = TOp.Differences ? xc - m : e;
+            if (op.WithCoefficients)
             {
-                terms[c] = zero;
-                coefficients[c] = zero;
-                shifted[c] = zero;
+                TBlock a = op.LaneCoefficients(c);
+                coefficients[c] = zero + a;
+                shifted[c] = zero + TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - m));
             }
 
+            if (TOp.BesideMax)
+            {
+                TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, m));
+                e = TBlock.Select(firstEqual, zero, e);
+                found |= firstEqual;
+            }
+
+            terms[c] = zero + e;
+        }
+
+        return new RowSums(m, SumTree(ref terms), op.WithCoefficients ? SumTree(ref coefficients) : zero,
+            op.WithCoefficients ? SumTree(ref shifted) : zero);
+    }
+
+    /// <summary>
+    /// Finishes a group across lanes: writes the output rows from <paramref name="destination"/> on (where the operator writes
+    /// rows), hands the rows' values from <paramref name="row"/> on to the operator, and returns their sum in row order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double LaneFinish<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, in RowSums sums, ref T destination, int classes, int row)
+        where TOp : struct, IRowOperator, allows ref struct
+    {
+        Lanes<T> lanes = default;
+        TBlock factor = op.Finish(sums, out TBlock value);
+        if (op.WritesRows)
+        {
             for (int c = 0; c < classes; c++)
             {
-                TBlock xc = values[c];
-                TBlock e = ExpDifference(xc, m);
-                values[c] = TOp.Differences ? xc - m : e;
-                if (op.WithCoefficients)
+                TBlock.Store(op.LaneFinal(values[c], factor, c), ref lanes[0]);
+                for (int r = 0; r < Width; r++)
                 {
-                    TBlock a = op.LaneCoefficients(c);
-                    coefficients[c] = zero + a;
-                    shifted[c] = zero + TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - m));
-                }
-
-                if (TOp.BesideMax)
-                {
-                    TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, m));
-                    e = TBlock.Select(firstEqual, zero, e);
-                    found |= firstEqual;
-                }
-
-                terms[c] = zero + e;
-            }
-
-            var sums = new RowSums(m, SumTree(ref terms), op.WithCoefficients ? SumTree(ref coefficients) : zero,
-                op.WithCoefficients ? SumTree(ref shifted) : zero);
-            TBlock factor = op.Finish(sums, out TBlock value);
-            if (op.WritesRows)
-            {
-                ref T destination = ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(output), first));
-                for (int c = 0; c < classes; c++)
-                {
-                    TBlock.Store(op.LaneFinal(values[c], factor, c), ref lanes[0]);
-                    for (int r = 0; r < Width; r++)
-                    {
-                        Unsafe.Add(ref destination, r * classes + c) = lanes[r];
-                    }
+                    Unsafe.Add(ref destination, r * classes + c) = lanes[r];
                 }
             }
+        }
 
-            TBlock.Store(value, ref lanes[0]);
-            for (int r = 0; r < Width; r++)
-            {
-                op.Value(g * Width + r, lanes[r]);
-                total += double.CreateTruncating(lanes[r]);
-            }
+        TBlock.Store(value, ref lanes[0]);
+        double total = 0;
+        for (int r = 0; r < Width; r++)
+        {
+            op.Value(row + r, lanes[r]);
+            total += double.CreateTruncating(lanes[r]);
         }
 
         return total;
