@@ -41,33 +41,84 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
         }
     }
 
+    /// <remarks>
+    /// A short tail is read by a 128- or 256-bit masked load: the bytes a masked load spans must not have been written just
+    /// before, even in its masked-out lanes, or the load waits for the store, and a row of a few elements often lies just
+    /// before the buffer the previous call wrote.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe Block512<T> LoadFirst(ref readonly T source, int count, Block512<T> fill)
     {
         Debug.Assert((uint)count < (uint)Count, "A partial block has 0 to Count - 1 lanes.");
-        Vector512<T> mask = FirstLanes(count);
         fixed (T* pointer = &Unsafe.AsRef(in source))
         {
+            if (count <= Vector128<T>.Count)
+            {
+                Vector128<T> mask = Vector128.LessThan(Vector128<T>.Indices, Vector128.Create(T.CreateTruncating(count)));
+                Vector128<T> merge = fill._v.GetLower().GetLower();
+                Vector128<T> lanes = typeof(T) == typeof(float)
+                    ? Avx512F.VL.MaskLoad((float*)pointer, mask.AsSingle(), merge.AsSingle()).As<float, T>()
+                    : Avx512F.VL.MaskLoad((double*)pointer, mask.AsDouble(), merge.AsDouble()).As<double, T>();
+                return new(fill._v.WithLower(fill._v.GetLower().WithLower(lanes)));
+            }
+
+            if (count <= Vector256<T>.Count)
+            {
+                Vector256<T> mask = Vector256.LessThan(Vector256<T>.Indices, Vector256.Create(T.CreateTruncating(count)));
+                Vector256<T> merge = fill._v.GetLower();
+                Vector256<T> lanes = typeof(T) == typeof(float)
+                    ? Avx512F.VL.MaskLoad((float*)pointer, mask.AsSingle(), merge.AsSingle()).As<float, T>()
+                    : Avx512F.VL.MaskLoad((double*)pointer, mask.AsDouble(), merge.AsDouble()).As<double, T>();
+                return new(fill._v.WithLower(lanes));
+            }
+
+            Vector512<T> wide = FirstLanes(count);
             return new(typeof(T) == typeof(float)
-                ? Avx512F.MaskLoad((float*)pointer, mask.AsSingle(), fill._v.AsSingle()).As<float, T>()
-                : Avx512F.MaskLoad((double*)pointer, mask.AsDouble(), fill._v.AsDouble()).As<double, T>());
+                ? Avx512F.MaskLoad((float*)pointer, wide.AsSingle(), fill._v.AsSingle()).As<float, T>()
+                : Avx512F.MaskLoad((double*)pointer, wide.AsDouble(), fill._v.AsDouble()).As<double, T>());
         }
     }
 
+    /// <remarks>A short tail is written by a 128- or 256-bit masked store, as <see cref="LoadFirst"/> reads one.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void StoreFirst(Block512<T> value, ref T destination, int count)
     {
         Debug.Assert((uint)count < (uint)Count, "A partial block has 0 to Count - 1 lanes.");
-        Vector512<T> mask = FirstLanes(count);
         fixed (T* pointer = &destination)
         {
-            if (typeof(T) == typeof(float))
+            if (count <= Vector128<T>.Count)
             {
-                Avx512F.MaskStore((float*)pointer, mask.AsSingle(), value._v.AsSingle());
+                Vector128<T> mask = Vector128.LessThan(Vector128<T>.Indices, Vector128.Create(T.CreateTruncating(count)));
+                Vector128<T> lanes = value._v.GetLower().GetLower();
+                if (typeof(T) == typeof(float))
+                {
+                    Avx512F.VL.MaskStore((float*)pointer, mask.AsSingle(), lanes.AsSingle());
+                }
+                else
+                {
+                    Avx512F.VL.MaskStore((double*)pointer, mask.AsDouble(), lanes.AsDouble());
+                }
+            }
+            else if (count <= Vector256<T>.Count)
+            {
+                Vector256<T> mask = Vector256.LessThan(Vector256<T>.Indices, Vector256.Create(T.CreateTruncating(count)));
+                Vector256<T> lanes = value._v.GetLower();
+                if (typeof(T) == typeof(float))
+                {
+                    Avx512F.VL.MaskStore((float*)pointer, mask.AsSingle(), lanes.AsSingle());
+                }
+                else
+                {
+                    Avx512F.VL.MaskStore((double*)pointer, mask.AsDouble(), lanes.AsDouble());
+                }
+            }
+            else if (typeof(T) == typeof(float))
+            {
+                Avx512F.MaskStore((float*)pointer, FirstLanes(count).AsSingle(), value._v.AsSingle());
             }
             else
             {
-                Avx512F.MaskStore((double*)pointer, mask.AsDouble(), value._v.AsDouble());
+                Avx512F.MaskStore((double*)pointer, FirstLanes(count).AsDouble(), value._v.AsDouble());
             }
         }
     }

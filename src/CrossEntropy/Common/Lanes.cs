@@ -1,5 +1,8 @@
 using System.Runtime.CompilerServices;
 
+// Stack buffers such as these are written before they are read; zeroing them on every call costs more than short rows take.
+[module: SkipLocalsInit]
+
 namespace CrossEntropy;
 
 /// <summary>Sixteen values on the stack: room for the lanes of one block.</summary>

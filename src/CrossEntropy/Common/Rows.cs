@@ -22,6 +22,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
         /// <summary>Whether the last pass takes x - max rather than exp(x - max).</summary>
         static virtual bool Differences => false;
 
+        /// <summary>Whether rows have values (<see cref="Value"/>), such as losses; otherwise every row's value is 0.</summary>
+        static virtual bool Reduces => false;
+
         /// <summary>Whether the last pass runs and writes the output row; otherwise a row only reduces to its value.</summary>
         bool WritesRows { get; }
 
@@ -191,8 +194,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 }
             }
 
-            op.Value(r, value);
-            total += double.CreateTruncating(value);
+            if (TOp.Reduces)
+            {
+                op.Value(r, value);
+                total += double.CreateTruncating(value);
+            }
         }
 
         return total;
@@ -222,8 +228,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
         for (int r = first; r < end; r++)
         {
             T value = OneBlockRow(ref op, x, output, classes, r, inRow);
-            op.Value(r, value);
-            total += double.CreateTruncating(value);
+            if (TOp.Reduces)
+            {
+                op.Value(r, value);
+                total += double.CreateTruncating(value);
+            }
         }
 
         return total;
@@ -317,7 +326,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         where TOp : struct, IRowOperator, allows ref struct
     {
         Debug.Assert(typeof(TMemory) == typeof(T) && (long)groups * Width * classes <= x.Length, "Whole groups of the computation type.");
-        LaneBlocks<TBlock> values = default;
+        Unsafe.SkipInit(out LaneBlocks<TBlock> values);
         double total = 0;
         for (int g = 0; g < groups; g++)
         {
@@ -345,7 +354,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static TBlock LaneMax(ref LaneBlocks<TBlock> values, ref T source, int classes)
     {
-        LaneBlocks<TBlock> terms = default;
+        Unsafe.SkipInit(out LaneBlocks<TBlock> terms);
         for (int c = 0; c < classes; c++)
         {
             values[c] = TBlock.LoadStrided(in Unsafe.Add(ref source, c), classes);
@@ -368,9 +377,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
         where TOp : struct, IRowOperator, allows ref struct
     {
         TBlock zero = BlockMath<TBlock, T>.Zero;
-        LaneBlocks<TBlock> terms = default;
-        LaneBlocks<TBlock> coefficients = default;
-        LaneBlocks<TBlock> shifted = default;
+        Unsafe.SkipInit(out LaneBlocks<TBlock> terms);
+        Unsafe.SkipInit(out LaneBlocks<TBlock> coefficients);
+        Unsafe.SkipInit(out LaneBlocks<TBlock> shifted);
+        for (int c = classes; c < Width; c++)
+        {
+            terms[c] = zero;
+            coefficients[c] = zero;
+            shifted[c] = zero;
+        }
+
         TBlock found = zero;
         for (int c = 0; c < classes; c++)
         {
@@ -406,7 +422,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     private static double LaneFinish<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, in RowSums sums, ref T destination, int classes, int row)
         where TOp : struct, IRowOperator, allows ref struct
     {
-        Lanes<T> lanes = default;
+        Unsafe.SkipInit(out Lanes<T> lanes);
         TBlock factor = op.Finish(sums, out TBlock value);
         if (op.WritesRows)
         {
@@ -420,12 +436,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
         }
 
-        TBlock.Store(value, ref lanes[0]);
         double total = 0;
-        for (int r = 0; r < Width; r++)
+        if (TOp.Reduces)
         {
-            op.Value(row + r, lanes[r]);
-            total += double.CreateTruncating(lanes[r]);
+            TBlock.Store(value, ref lanes[0]);
+            for (int r = 0; r < Width; r++)
+            {
+                op.Value(row + r, lanes[r]);
+                total += double.CreateTruncating(lanes[r]);
+            }
         }
 
         return total;
