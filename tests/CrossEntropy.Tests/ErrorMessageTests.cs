@@ -23,14 +23,14 @@ public class ErrorMessageTests
     public void ShortOutputsSayHowLongTheyShouldBe()
     {
         float[] x = new float[12];
-        Rejected(() => Activations.Softmax<float>(x, new float[11], 4), "destination",
+        Rejected(() => CrossEntropy.Activations.Softmax<float>(x, new float[11], 4), "destination",
             "destination has 11 elements but needs at least 12", "one for each input element (3 rows of 4 classes)");
-        Rejected(() => Activations.LogSoftmax<float>(x, new float[5], 4), "destination", "5 elements", "at least 12", "3 rows of 4 classes");
-        Rejected(() => Activations.LogSumExp<float>(x, new float[2], 4), "destination",
+        Rejected(() => CrossEntropy.Activations.LogSoftmax<float>(x, new float[5], 4), "destination", "5 elements", "at least 12", "3 rows of 4 classes");
+        Rejected(() => CrossEntropy.Activations.LogSumExp<float>(x, new float[2], 4), "destination",
             "destination has 2 elements but needs at least 3, one for each row (3 rows of 4 classes)");
-        Rejected(() => Activations.Sigmoid<float>(x, new float[10]), "destination",
+        Rejected(() => CrossEntropy.Activations.Sigmoid<float>(x, new float[10]), "destination",
             "destination has 10 elements but needs at least 12, one for each input element.");
-        Rejected(() => Activations.SoftmaxBackward<float>(x, x, new float[8], 6), "inputGradient", "8 elements", "at least 12", "2 rows of 6 classes");
+        Rejected(() => CrossEntropy.Activations.SoftmaxBackward<float>(x, x, new float[8], 6), "inputGradient", "8 elements", "at least 12", "2 rows of 6 classes");
         Rejected(() => CategoricalCrossEntropy.FromLogits<float>(x, [0, 1, 2], new float[2], 4), "losses",
             "losses has 2 elements but needs at least 3, one for each row (3 rows of 4 classes)");
         Rejected(() => CategoricalCrossEntropy.FromLogitsWithGradient<float>(x, [0, 1, 2], new float[3], 4), "gradient",
@@ -47,9 +47,9 @@ public class ErrorMessageTests
             "labels has 2 entries but needs 3, one for each row (3 rows of 4 classes)");
         Rejected(() => BinaryCrossEntropy.FromLogits<float>(x, new float[11]), "targets",
             "targets has 11 elements but needs 12, one for each element of the input");
-        Rejected(() => Activations.SigmoidBackward<float>(x, new float[13], new float[12]), "outputGradient",
+        Rejected(() => CrossEntropy.Activations.SigmoidBackward<float>(x, new float[13], new float[12]), "outputGradient",
             "outputGradient has 13 elements but needs 12, one for each element of output");
-        Rejected(() => Activations.Softmax<float>(x, new float[12], 5), "x", "x has 12 elements, which is not a multiple of classes (5)");
+        Rejected(() => CrossEntropy.Activations.Softmax<float>(x, new float[12], 5), "x", "x has 12 elements, which is not a multiple of classes (5)");
     }
 
     [Fact]

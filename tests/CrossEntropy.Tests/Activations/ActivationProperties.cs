@@ -1,9 +1,10 @@
 using System;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using FsCheck.Xunit;
 using Xunit;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Activations;
 
 /// <summary>
 /// Mathematical identities of the activations on generated logits (see <see cref="Generators"/>), checked on every
@@ -26,9 +27,9 @@ public abstract class ActivationProperties<T>
         T[] p = new T[x.Length];
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
-                Activations.Softmax<T>(x, p, logits.Classes);
+                CrossEntropy.Activations.Softmax<T>(x, p, logits.Classes);
             }
 
             for (int row = 0; row < logits.Rows; row++)
@@ -51,10 +52,10 @@ public abstract class ActivationProperties<T>
         T[] q = new T[x.Length];
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
-                Activations.Softmax<T>(x, p, logits.Classes);
-                Activations.Softmax<T>(shifted, q, logits.Classes);
+                CrossEntropy.Activations.Softmax<T>(x, p, logits.Classes);
+                CrossEntropy.Activations.Softmax<T>(shifted, q, logits.Classes);
             }
 
             for (int i = 0; i < p.Length; i++)
@@ -76,10 +77,10 @@ public abstract class ActivationProperties<T>
         T[] logP = new T[x.Length];
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
-                Activations.Softmax<T>(x, p, logits.Classes);
-                Activations.LogSoftmax<T>(x, logP, logits.Classes);
+                CrossEntropy.Activations.Softmax<T>(x, p, logits.Classes);
+                CrossEntropy.Activations.LogSoftmax<T>(x, logP, logits.Classes);
             }
 
             for (int i = 0; i < p.Length; i++)
@@ -102,9 +103,9 @@ public abstract class ActivationProperties<T>
         T[] result = new T[logits.Rows];
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
-                Activations.LogSumExp<T>(x, result, logits.Classes);
+                CrossEntropy.Activations.LogSumExp<T>(x, result, logits.Classes);
             }
 
             for (int row = 0; row < logits.Rows; row++)
@@ -133,10 +134,10 @@ public abstract class ActivationProperties<T>
         T[] t = new T[x.Length];
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
-                Activations.Sigmoid<T>(x, s);
-                Activations.Sigmoid<T>(minusX, t);
+                CrossEntropy.Activations.Sigmoid<T>(x, s);
+                CrossEntropy.Activations.Sigmoid<T>(minusX, t);
             }
 
             for (int i = 0; i < x.Length; i++)

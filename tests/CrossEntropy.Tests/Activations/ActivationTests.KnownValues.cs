@@ -1,7 +1,8 @@
 using System;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Activations;
 
 /// <summary>Published values and the cases naive implementations get wrong, on every width.</summary>
 public abstract partial class ActivationTests<T>
@@ -13,7 +14,7 @@ public abstract partial class ActivationTests<T>
         T[] destination = new T[x.Length];
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 operation(x, destination, Math.Max(x.Length, 1));
             }
@@ -35,7 +36,7 @@ public abstract partial class ActivationTests<T>
         T[] destination = new T[x.Length];
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 operation(x, destination, Math.Max(x.Length, 1));
             }
@@ -114,9 +115,9 @@ public abstract partial class ActivationTests<T>
             foreach (VectorWidth width in Widths.All)
             {
                 T actual;
-                using (Simd.Limit(width))
+                using (Widths.Limit(width))
                 {
-                    actual = Activations.LogSumExp<T>(x);
+                    actual = CrossEntropy.Activations.LogSumExp<T>(x);
                 }
 
                 Check<T>.Close(expected, actual, $"LogSumExp([{string.Join(", ", input)}]), {width}");
@@ -154,17 +155,17 @@ public abstract partial class ActivationTests<T>
         T[] gradient = new T[2];
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
-                Activations.SoftmaxBackward<T>([T.CreateTruncating(0.5), T.CreateTruncating(0.5)], [T.One, T.Zero], gradient, 2);
+                CrossEntropy.Activations.SoftmaxBackward<T>([T.CreateTruncating(0.5), T.CreateTruncating(0.5)], [T.One, T.Zero], gradient, 2);
                 Check<T>.Close(0.25, gradient[0], $"SoftmaxBackward, {width}");
                 Check<T>.Close(-0.25, gradient[1], $"SoftmaxBackward, {width}");
 
-                Activations.LogSoftmaxBackward<T>([T.Zero, T.NegativeInfinity], [T.CreateTruncating(0.5), T.CreateTruncating(-1.5)], gradient, 2);
+                CrossEntropy.Activations.LogSoftmaxBackward<T>([T.Zero, T.NegativeInfinity], [T.CreateTruncating(0.5), T.CreateTruncating(-1.5)], gradient, 2);
                 Check<T>.Close(1.5, gradient[0], $"LogSoftmaxBackward, {width}");
                 Check<T>.Close(-1.5, gradient[1], $"LogSoftmaxBackward, {width}");
 
-                Activations.SigmoidBackward<T>([T.CreateTruncating(0.5), T.CreateTruncating(0.75)], [T.One, T.CreateTruncating(-2)], gradient);
+                CrossEntropy.Activations.SigmoidBackward<T>([T.CreateTruncating(0.5), T.CreateTruncating(0.75)], [T.One, T.CreateTruncating(-2)], gradient);
                 Check<T>.Close(0.25, gradient[0], $"SigmoidBackward, {width}");
                 Check<T>.Close(-0.375, gradient[1], $"SigmoidBackward, {width}");
             }

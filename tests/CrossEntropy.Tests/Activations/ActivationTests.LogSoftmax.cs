@@ -1,16 +1,17 @@
 using System;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Activations;
 
 public abstract partial class ActivationTests<T>
 {
-    private static readonly RowsOperation LogSoftmaxRow = (x, destination, _) => Activations.LogSoftmax(x, destination);
-    private static readonly RowsOperation LogSoftmaxRows = Activations.LogSoftmax<T>;
+    private static readonly RowsOperation LogSoftmaxRow = (x, destination, _) => CrossEntropy.Activations.LogSoftmax(x, destination);
+    private static readonly RowsOperation LogSoftmaxRows = CrossEntropy.Activations.LogSoftmax<T>;
 
     /// <summary>Log-probabilities are compared relative to their own magnitude: (x - max) and the log of the sum add without cancelling.</summary>
     private static readonly ReferenceRow LogSoftmaxReference = Relative((row, result) => Reference.LogSoftmax(row, result));
-    private static readonly BackwardOperation LogSoftmaxBackwardOperation = Activations.LogSoftmaxBackward<T>;
+    private static readonly BackwardOperation LogSoftmaxBackwardOperation = CrossEntropy.Activations.LogSoftmaxBackward<T>;
 
     /// <summary>g[i] - exp(y[i]) sum_j g[j] cancels, so its tolerance is relative to |g[i]| + exp(y[i]) sum_j |g[j]|.</summary>
     private static readonly ReferenceBackward LogSoftmaxBackwardReference = (y, g, expected, scale) =>

@@ -1,11 +1,12 @@
 using System;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Activations;
 
 public abstract partial class ActivationTests<T>
 {
-    private static readonly RowsOperation LogSumExpRows = Activations.LogSumExp<T>;
+    private static readonly RowsOperation LogSumExpRows = CrossEntropy.Activations.LogSumExp<T>;
 
     /// <summary>
     /// max + ln(sum exp(x - max)) cancels when max is negative, so the tolerance is relative to |max| + ln(sum), the size
@@ -34,16 +35,15 @@ public abstract partial class ActivationTests<T>
         var random = new Random(Seed);
         for (int length = 0; length <= MaxLength; length++)
         {
-            using BoundedMemory<T> x = BoundedMemory.Allocate<T>(length);
-            TestData<T>.Uniform(random, x.Span, Bound);
-            double[] values = TestData<T>.ToDouble(x.Span);
+            using BoundedMemory<T> x = BoundedMemory.Holding<T>(TestData.Uniform(random, length, Bound));
+            double[] values = TestData.ToDouble<T>(x.Span);
             double expected = Reference.LogSumExp(values);
             foreach (VectorWidth width in Widths.All)
             {
                 T actual;
-                using (Simd.Limit(width))
+                using (Widths.Limit(width))
                 {
-                    actual = Activations.LogSumExp<T>(x.Span);
+                    actual = CrossEntropy.Activations.LogSumExp<T>(x.Span);
                 }
 
                 Check<T>.Close(expected, actual, LogSumExpScale(values, expected), $"LogSumExp(x), length {length}, {width}");

@@ -1,7 +1,8 @@
 using System;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Activations;
 
 public abstract partial class ActivationTests<T>
 {
@@ -16,25 +17,24 @@ public abstract partial class ActivationTests<T>
         var random = new Random(Seed);
         foreach (int length in new[] { 10, 1000, 128000 })
         {
-            using BoundedMemory<T> x = BoundedMemory.Allocate<T>(length);
+            using BoundedMemory<T> x = BoundedMemory.Holding<T>(TestData.Uniform(random, length, Bound));
             using BoundedMemory<T> destination = BoundedMemory.Allocate<T>(length);
-            TestData<T>.Uniform(random, x.Span, Bound);
-            double[] values = TestData<T>.ToDouble(x.Span);
+            double[] values = TestData.ToDouble<T>(x.Span);
             double[] probabilities = new double[length];
             double[] logProbabilities = new double[length];
             Reference.Softmax(values, probabilities);
             Reference.LogSoftmax(values, logProbabilities);
             foreach (VectorWidth width in Widths.All)
             {
-                using (Simd.Limit(width))
+                using (Widths.Limit(width))
                 {
-                    Activations.Softmax<T>(x.Span, destination.Span);
+                    CrossEntropy.Activations.Softmax<T>(x.Span, destination.Span);
                 }
 
                 double softmaxError = MaxRelativeError(probabilities, destination.Span);
-                using (Simd.Limit(width))
+                using (Widths.Limit(width))
                 {
-                    Activations.LogSoftmax<T>(x.Span, destination.Span);
+                    CrossEntropy.Activations.LogSoftmax<T>(x.Span, destination.Span);
                 }
 
                 double logSoftmaxError = MaxRelativeError(logProbabilities, destination.Span);
@@ -51,7 +51,7 @@ public abstract partial class ActivationTests<T>
         double largest = 0;
         for (int i = 0; i < expected.Length; i++)
         {
-            if (Math.Abs(expected[i]) >= Tolerance<T>.Absolute / 2)
+            if (Math.Abs(expected[i]) >= Tolerance<T>.MinNormal)
             {
                 largest = Math.Max(largest, Math.Abs(double.CreateTruncating(actual[i]) - expected[i]) / Math.Abs(expected[i]));
             }

@@ -1,14 +1,15 @@
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Activations;
 
 public abstract partial class ActivationTests<T>
 {
-    private static readonly RowsOperation SigmoidOperation = (x, destination, _) => Activations.Sigmoid(x, destination);
-    private static readonly RowsOperation LogSigmoidOperation = (x, destination, _) => Activations.LogSigmoid(x, destination);
+    private static readonly RowsOperation SigmoidOperation = (x, destination, _) => CrossEntropy.Activations.Sigmoid(x, destination);
+    private static readonly RowsOperation LogSigmoidOperation = (x, destination, _) => CrossEntropy.Activations.LogSigmoid(x, destination);
     private static readonly ReferenceRow SigmoidReference = ElementWise(Reference.Sigmoid);
     private static readonly ReferenceRow LogSigmoidReference = ElementWise(Reference.LogSigmoid);
-    private static readonly BackwardOperation SigmoidBackwardOperation = (y, g, inputGradient, _) => Activations.SigmoidBackward(y, g, inputGradient);
+    private static readonly BackwardOperation SigmoidBackwardOperation = (y, g, inputGradient, _) => CrossEntropy.Activations.SigmoidBackward(y, g, inputGradient);
 
     /// <summary>g y (1 - y) is a product of terms that are exact or rounded once, so it is compared relative to its own magnitude.</summary>
     private static readonly ReferenceBackward SigmoidBackwardReference = (y, g, expected, scale) =>

@@ -1,14 +1,15 @@
 using System;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Activations;
 
 public abstract partial class ActivationTests<T>
 {
-    private static readonly RowsOperation SoftmaxRow = (x, destination, _) => Activations.Softmax(x, destination);
-    private static readonly RowsOperation SoftmaxRows = Activations.Softmax<T>;
+    private static readonly RowsOperation SoftmaxRow = (x, destination, _) => CrossEntropy.Activations.Softmax(x, destination);
+    private static readonly RowsOperation SoftmaxRows = CrossEntropy.Activations.Softmax<T>;
     private static readonly ReferenceRow SoftmaxReference = Relative((row, result) => Reference.Softmax(row, result));
-    private static readonly BackwardOperation SoftmaxBackwardOperation = Activations.SoftmaxBackward<T>;
+    private static readonly BackwardOperation SoftmaxBackwardOperation = CrossEntropy.Activations.SoftmaxBackward<T>;
 
     /// <summary>
     /// y[i] (g[i] - sum_j g[j] y[j]) cancels when g[i] is close to the sum, so its tolerance is relative to

@@ -1,7 +1,8 @@
 using System;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Activations;
 
 /// <summary>
 /// The library promises the same bits on every SIMD width. Each operation runs on rows of 1..300 classes (1 to 4 rows),
@@ -48,7 +49,7 @@ public abstract partial class ActivationTests<T>
         for (int row = 0; row < rows; row++)
         {
             Span<T> span = values.AsSpan(row * classes, classes);
-            TestData<T>.Uniform(random, span, scales[random.Next(scales.Length)]);
+            TestData.To<T>(TestData.Uniform(random, classes, scales[random.Next(scales.Length)])).CopyTo(span);
             if (random.Next(8) == 0)
             {
                 InjectSpecials(random, span);
@@ -75,7 +76,7 @@ public abstract partial class ActivationTests<T>
                 foreach (VectorWidth width in Widths.ForCase(classes))
                 {
                     destination.Span.Fill(Sentinel);
-                    using (Simd.Limit(width))
+                    using (Widths.Limit(width))
                     {
                         operation(x.Span[offset..], destination.Span[offset..], classes);
                     }
@@ -112,7 +113,7 @@ public abstract partial class ActivationTests<T>
                 foreach (VectorWidth width in Widths.ForCase(classes))
                 {
                     inputGradient.Span.Fill(Sentinel);
-                    using (Simd.Limit(width))
+                    using (Widths.Limit(width))
                     {
                         operation(output.Span[offset..], outputGradient.Span[offset..], inputGradient.Span[offset..], classes);
                     }

@@ -1,13 +1,14 @@
 using System;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Activations;
 
 /// <summary>
-/// Tests of <see cref="Activations"/> for one element type. Every check runs on every SIMD width (the sweeps over many
-/// lengths run the slow scalar path on every third case, see <see cref="Widths.ForCase"/>), inputs and outputs
+/// Tests of <see cref="CrossEntropy.Activations"/> for one element type. Every check runs on every SIMD width (the sweeps
+/// over many lengths run the slow scalar path on every third case, see <see cref="Widths.ForCase"/>), inputs and outputs
 /// live in <see cref="BoundedMemory{T}"/> (a read or write past the end crashes), and results are compared with the
 /// double-precision <see cref="Reference"/> within <see cref="Tolerance{T}"/>.
 /// </summary>
@@ -74,7 +75,7 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
     {
         int rows = x.Length / classes;
         int outputsPerRow = reduction ? 1 : classes;
-        double[] values = TestData<T>.ToDouble(x);
+        double[] values = TestData.ToDouble<T>(x);
         double[] expected = new double[rows * outputsPerRow];
         double[] scale = new double[expected.Length];
         for (int row = 0; row < rows; row++)
@@ -86,7 +87,7 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
         foreach (VectorWidth width in widths)
         {
             destination.Span.Fill(Sentinel);
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 operation(x, destination.Span, classes);
             }
@@ -104,15 +105,7 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
         var random = new Random(Seed + rows);
         for (int length = 0; length <= MaxLength; length++)
         {
-            using BoundedMemory<T> x = BoundedMemory.Allocate<T>(rows * length);
-            if (mixedScales)
-            {
-                TestData<T>.MixedScales(random, x.Span);
-            }
-            else
-            {
-                TestData<T>.Uniform(random, x.Span, Bound);
-            }
+            using BoundedMemory<T> x = BoundedMemory.Holding<T>(mixedScales ? TestData.MixedScales(random, rows * length) : TestData.Uniform(random, rows * length, Bound));
 
             CompareWithReference($"{name}, length {length}, rows {rows}", operation, reference, x.Span, Math.Max(length, 1), reduction, Widths.ForCase(length));
         }
@@ -130,8 +123,7 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
         {
             for (int trial = 0; trial < 6; trial++)
             {
-                using BoundedMemory<T> x = BoundedMemory.Allocate<T>(3 * classes);
-                TestData<T>.Uniform(random, x.Span, Bound);
+                using BoundedMemory<T> x = BoundedMemory.Holding<T>(TestData.Uniform(random, 3 * classes, Bound));
                 for (int row = 0; row < 3; row++)
                 {
                     T max = T.CreateTruncating(Bound + 1 + trial);
@@ -197,8 +189,7 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
             for (int trial = 0; trial < 8; trial++)
             {
                 int rows = 1 + random.Next(3);
-                using BoundedMemory<T> x = BoundedMemory.Allocate<T>(rows * classes);
-                TestData<T>.Uniform(random, x.Span, Bound);
+                using BoundedMemory<T> x = BoundedMemory.Holding<T>(TestData.Uniform(random, rows * classes, Bound));
                 for (int row = 0; row < rows; row++)
                 {
                     InjectSpecials(random, x.Span.Slice(row * classes, classes));
@@ -219,12 +210,11 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
     {
         var random = new Random(Seed);
         (string Name, RowsOperation Operation, bool Reduction)[] operations =
-            [("Softmax", Activations.Softmax<T>, false), ("LogSoftmax", Activations.LogSoftmax<T>, false), ("LogSumExp", Activations.LogSumExp<T>, true)];
+            [("Softmax", CrossEntropy.Activations.Softmax<T>, false), ("LogSoftmax", CrossEntropy.Activations.LogSoftmax<T>, false), ("LogSumExp", CrossEntropy.Activations.LogSumExp<T>, true)];
         foreach (int classes in SpecialClasses)
         {
             int rows = classes + 1;
-            T[] x = new T[rows * classes];
-            TestData<T>.Uniform(random, x, Bound);
+            T[] x = TestData.To<T>(TestData.Uniform(random, rows * classes, Bound));
             for (int row = 0; row < classes; row++)
             {
                 x[row * classes + row] = T.NaN;
@@ -239,7 +229,7 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
                     foreach (VectorWidth width in Widths.All)
                     {
                         using (Parallelism.Force(threads, minChunkElements: 1))
-                        using (Simd.Limit(width))
+                        using (Widths.Limit(width))
                         {
                             operation(x, destination, classes);
                         }
@@ -260,11 +250,11 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
     {
         (T[] specials, double probability) = random.Next(6) switch
         {
-            0 => (TestData<T>.Specials, 0.0),
-            1 => (TestData<T>.Specials, 0.1),
-            2 => (TestData<T>.Specials, 0.5),
-            3 => (TestData<T>.FiniteSpecials, 0.3),
-            4 => (TestData<T>.FiniteSpecials, 1.0),
+            0 => (TestData.Specials<T>(), 0.0),
+            1 => (TestData.Specials<T>(), 0.1),
+            2 => (TestData.Specials<T>(), 0.5),
+            3 => (TestData.FiniteSpecials<T>(), 0.3),
+            4 => (TestData.FiniteSpecials<T>(), 1.0),
             _ => (new[] { T.NegativeInfinity }, 1.0),
         };
         for (int i = 0; i < row.Length; i++)
@@ -283,14 +273,13 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
         for (int length = 0; length <= MaxLength; length++)
         {
             int classes = Math.Max(length, 1);
-            using BoundedMemory<T> x = BoundedMemory.Allocate<T>(rows * length);
+            using BoundedMemory<T> x = BoundedMemory.Holding<T>(TestData.Uniform(random, rows * length, Bound));
             using BoundedMemory<T> separate = BoundedMemory.Allocate<T>(reduction ? x.Length / classes : x.Length);
             using BoundedMemory<T> inPlace = BoundedMemory.Allocate<T>(x.Length);
-            TestData<T>.Uniform(random, x.Span, Bound);
             foreach (VectorWidth width in Widths.ForCase(length))
             {
                 x.Span.CopyTo(inPlace.Span);
-                using (Simd.Limit(width))
+                using (Widths.Limit(width))
                 {
                     operation(x.Span, separate.Span, classes);
                     operation(inPlace.Span, inPlace.Span, classes);
@@ -307,14 +296,13 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
         var random = new Random(Seed);
         foreach (int classes in new[] { 1, 5, 16, 37 })
         {
-            using BoundedMemory<T> x = BoundedMemory.Allocate<T>(3 * classes);
+            using BoundedMemory<T> x = BoundedMemory.Holding<T>(TestData.Uniform(random, 3 * classes, Bound));
             int needed = reduction ? 3 : x.Length;
             using BoundedMemory<T> destination = BoundedMemory.Allocate<T>(needed + 21);
-            TestData<T>.Uniform(random, x.Span, Bound);
             foreach (VectorWidth width in Widths.All)
             {
                 destination.Span.Fill(Sentinel);
-                using (Simd.Limit(width))
+                using (Widths.Limit(width))
                 {
                     operation(x.Span, destination.Span, classes);
                 }
@@ -335,7 +323,7 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
         int needed = reduction ? x.Length / Classes : x.Length;
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 string context = $"{name}, {width}";
                 T[] destination = Filled(needed, Sentinel);
@@ -366,8 +354,8 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
     /// <summary>Runs the backward operation on each of <paramref name="widths"/> into a guarded input gradient and compares each row with the reference.</summary>
     private static void CompareBackwardWithReference(string context, BackwardOperation operation, ReferenceBackward reference, ReadOnlySpan<T> y, ReadOnlySpan<T> g, int classes, VectorWidth[] widths)
     {
-        double[] yValues = TestData<T>.ToDouble(y);
-        double[] gValues = TestData<T>.ToDouble(g);
+        double[] yValues = TestData.ToDouble<T>(y);
+        double[] gValues = TestData.ToDouble<T>(g);
         double[] expected = new double[y.Length];
         double[] scale = new double[y.Length];
         for (int start = 0; start < y.Length; start += classes)
@@ -379,7 +367,7 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
         foreach (VectorWidth width in widths)
         {
             inputGradient.Span.Fill(Sentinel);
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 operation(y, g, inputGradient.Span, classes);
             }
@@ -432,15 +420,13 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
         for (int length = 0; length <= MaxLength; length++)
         {
             int classes = Math.Max(length, 1);
-            using BoundedMemory<T> y = BoundedMemory.Allocate<T>(2 * length);
-            using BoundedMemory<T> g = BoundedMemory.Allocate<T>(2 * length);
+            using BoundedMemory<T> y = BoundedMemory.Holding<T>(TestData.Uniform(random, 2 * length, 1));
+            using BoundedMemory<T> g = BoundedMemory.Holding<T>(TestData.Uniform(random, 2 * length, 1));
             using BoundedMemory<T> separate = BoundedMemory.Allocate<T>(2 * length);
             using BoundedMemory<T> inPlace = BoundedMemory.Allocate<T>(2 * length);
-            TestData<T>.Uniform(random, y.Span, 1);
-            TestData<T>.Uniform(random, g.Span, 1);
             foreach (VectorWidth width in Widths.ForCase(length))
             {
-                using (Simd.Limit(width))
+                using (Widths.Limit(width))
                 {
                     operation(y.Span, g.Span, separate.Span, classes);
                     y.Span.CopyTo(inPlace.Span);
@@ -466,7 +452,7 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
         T[] g = Filled(Length, T.One);
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 string context = $"{name}, {width}";
                 T[] inputGradient = Filled(Length, Sentinel);

@@ -1,8 +1,9 @@
 using System;
+using CrossEntropy.Tests.Infrastructure;
 using FsCheck.Xunit;
 using Xunit;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Activations;
 
 /// <summary>
 /// Each double backward pass is the gradient of its forward: for a random output gradient g, the input gradient at a
@@ -30,7 +31,7 @@ public sealed class BackwardFiniteDifferences
         double[] gradient = new double[test.Values.Length];
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 backward(test.Values, test.Gradient, gradient, classes);
             }
@@ -92,8 +93,8 @@ public sealed class BackwardFiniteDifferences
             (x, g, inputGradient, classes) =>
             {
                 double[] y = new double[x.Length];
-                Activations.Softmax(x, y, classes);
-                Activations.SoftmaxBackward(y, g, inputGradient, classes);
+                CrossEntropy.Activations.Softmax(x, y, classes);
+                CrossEntropy.Activations.SoftmaxBackward(y, g, inputGradient, classes);
             },
             (row, g) => 1 + MaxAbs(g));
 
@@ -106,8 +107,8 @@ public sealed class BackwardFiniteDifferences
             (x, g, inputGradient, classes) =>
             {
                 double[] y = new double[x.Length];
-                Activations.LogSoftmax(x, y, classes);
-                Activations.LogSoftmaxBackward(y, g, inputGradient, classes);
+                CrossEntropy.Activations.LogSoftmax(x, y, classes);
+                CrossEntropy.Activations.LogSoftmaxBackward(y, g, inputGradient, classes);
             },
             (row, g) => 1 + Math.Abs(Reference.Sum(g)));
 
@@ -120,8 +121,8 @@ public sealed class BackwardFiniteDifferences
             (x, g, inputGradient, _) =>
             {
                 double[] y = new double[x.Length];
-                Activations.Sigmoid(x, y);
-                Activations.SigmoidBackward(y, g, inputGradient);
+                CrossEntropy.Activations.Sigmoid(x, y);
+                CrossEntropy.Activations.SigmoidBackward(y, g, inputGradient);
             },
             (row, g) => Math.Abs(g[0]));
 }

@@ -1,10 +1,12 @@
 using System;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace CrossEntropy.Tests.Common;
 
-/// <summary>How element-wise calls split into groups, up to the longest span, and which paths may run.</summary>
-public sealed class SimdTests
+/// <summary>How element-wise calls split into groups, up to the longest span, and which paths may run and are reported.</summary>
+public sealed class SimdTests(ITestOutputHelper output)
 {
     public static TheoryData<int> Lengths => new()
     {
@@ -41,10 +43,36 @@ public sealed class SimdTests
     {
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 Assert.True(Simd.Current < VectorWidth.Vector256 || Simd.FusedMultiplyAdd, $"{Simd.Current} without FMA hardware");
             }
         }
+    }
+
+    /// <summary>
+    /// Widths.Limit records the path kernels then take, the width asked for or the widest below it that the hardware has, and
+    /// never one the hardware lacks, which the report names as not run. Writes the report the test run ends with.
+    /// </summary>
+    [Fact]
+    public void LimitRecordsOnlyThePathsThatRun()
+    {
+        foreach (VectorWidth width in Widths.All)
+        {
+            VectorWidth path = width < Simd.Hardware ? width : Simd.Hardware;
+            using (Widths.Limit(width))
+            {
+                Assert.Equal(path, Simd.Current);
+            }
+
+            Assert.Contains(path, Widths.Ran);
+            if (width > Simd.Hardware)
+            {
+                Assert.DoesNotContain(width, Widths.Ran);
+                Assert.Contains($"{width} (not accelerated here)", Widths.Report(), StringComparison.Ordinal);
+            }
+        }
+
+        output.WriteLine(Widths.Report());
     }
 }

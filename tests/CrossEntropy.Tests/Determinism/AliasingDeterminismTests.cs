@@ -1,8 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
-using static CrossEntropy.Tests.Determinism.DeterminismData;
 
 namespace CrossEntropy.Tests.Determinism;
 
@@ -31,15 +31,15 @@ public abstract class AliasingDeterminismTests<T>
     [MemberData(nameof(Shapes))]
     public void RowOutputsOverTheirInputsMatchSeparateOutputs(int rows, int classes)
     {
-        var random = new Random(Seed(56, rows, classes));
-        int[] labels = Labels(random, rows, classes, ignore: true, -100);
-        double[] logitValues = Logits(random, rows, classes, negativeInfinity: true, Array.ConvertAll(labels, label => label < 0 ? -1 : label));
-        T[] logits = Convert<T>(logitValues);
-        T[] targets = Convert<T>(SoftTargets(random, logitValues, classes));
-        T[] probabilities = Convert<T>(Probabilities(random, rows, classes));
-        T[] logProbabilities = Convert<T>(LogProbabilities(random, rows, classes));
-        T[] outputGradient = Convert<T>(Gradients(random, rows, classes));
-        T[] weights = Convert<T>(Weights(random, classes));
+        var random = new Random(DeterminismCases.Seed(56, rows, classes));
+        int[] labels = TestData.Labels(random, rows, classes, -100);
+        double[] logitValues = TestData.Logits(random, rows, classes, negativeInfinity: true, Array.ConvertAll(labels, label => label < 0 ? -1 : label));
+        T[] logits = TestData.To<T>(logitValues);
+        T[] targets = TestData.To<T>(TestData.SoftTargets(random, rows, classes, logitValues));
+        T[] probabilities = TestData.To<T>(TestData.Probabilities(random, rows, classes));
+        T[] logProbabilities = TestData.To<T>(TestData.LogProbabilities(random, rows, classes));
+        T[] outputGradient = TestData.To<T>(TestData.Gradients(random, rows, classes));
+        T[] weights = TestData.To<T>(TestData.Weights(random, classes, withZero: true));
         var failures = new List<string>();
         string shape = $"{rows} x {classes}";
         int cases = 0;
@@ -50,9 +50,9 @@ public abstract class AliasingDeterminismTests<T>
             ExpectSameBits($"{name}, {shape}", first, second, compute, perRow ? rows : first.Length, overSecond, failures);
         }
 
-        Expect("Softmax over its logits", logits, logits, (x, _, o) => { Activations.Softmax(x, o, classes); return T.Zero; });
-        Expect("LogSoftmax over its logits", logits, logits, (x, _, o) => { Activations.LogSoftmax(x, o, classes); return T.Zero; });
-        Expect("LogSumExp over its logits", logits, logits, (x, _, o) => { Activations.LogSumExp(x, o, classes); return T.Zero; }, perRow: true);
+        Expect("Softmax over its logits", logits, logits, (x, _, o) => { CrossEntropy.Activations.Softmax(x, o, classes); return T.Zero; });
+        Expect("LogSoftmax over its logits", logits, logits, (x, _, o) => { CrossEntropy.Activations.LogSoftmax(x, o, classes); return T.Zero; });
+        Expect("LogSumExp over its logits", logits, logits, (x, _, o) => { CrossEntropy.Activations.LogSumExp(x, o, classes); return T.Zero; }, perRow: true);
         Expect("categorical FromLogits losses (labels) over the logits", logits, logits,
             (x, _, o) => { CategoricalCrossEntropy.FromLogits(x, labels, o, classes, weights, labelSmoothing: 0.1); return T.Zero; }, perRow: true);
         Expect("categorical FromLogitsWithGradient (labels) over the logits", logits, logits,
@@ -65,9 +65,9 @@ public abstract class AliasingDeterminismTests<T>
         {
             string over = overSecond ? "over the second input" : "over the first input";
             Expect($"SoftmaxBackward {over}", probabilities, outputGradient,
-                (y, g, o) => { Activations.SoftmaxBackward(y, g, o, classes); return T.Zero; }, overSecond);
+                (y, g, o) => { CrossEntropy.Activations.SoftmaxBackward(y, g, o, classes); return T.Zero; }, overSecond);
             Expect($"LogSoftmaxBackward {over}", logProbabilities, outputGradient,
-                (y, g, o) => { Activations.LogSoftmaxBackward(y, g, o, classes); return T.Zero; }, overSecond);
+                (y, g, o) => { CrossEntropy.Activations.LogSoftmaxBackward(y, g, o, classes); return T.Zero; }, overSecond);
             Expect($"categorical FromLogits losses (soft targets) {over}", logits, targets,
                 (x, t, o) => { CategoricalCrossEntropy.FromLogits(x, t, o, classes, weights, 0.1); return T.Zero; }, overSecond, perRow: true);
             Expect($"categorical FromLogitsWithGradient (soft targets) {over}", logits, targets,
@@ -88,14 +88,14 @@ public abstract class AliasingDeterminismTests<T>
         const int Rows = 130;
         const int Columns = 33;
         int n = Rows * Columns;
-        var random = new Random(Seed(57, Rows, Columns));
-        T[] logits = Convert<T>(Logits(random, Rows, Columns, negativeInfinity: false));
-        T[] sigmoids = Convert<T>(Sigmoids(random, n));
-        T[] outputGradient = Convert<T>(Gradients(random, Rows, Columns));
-        T[] probabilities = Convert<T>(BinaryProbabilities(random, n));
-        T[] targets = Convert<T>(BinaryTargets(random, n));
-        T[] weights = Convert<T>(Weights(random, Columns));
-        T[] positiveWeights = Convert<T>(Weights(random, Columns));
+        var random = new Random(DeterminismCases.Seed(57, Rows, Columns));
+        T[] logits = TestData.To<T>(TestData.Logits(random, Rows, Columns, negativeInfinity: false));
+        T[] sigmoids = TestData.To<T>(TestData.Sigmoids(random, n));
+        T[] outputGradient = TestData.To<T>(TestData.Gradients(random, Rows, Columns));
+        T[] probabilities = TestData.To<T>(TestData.BinaryProbabilities(random, n));
+        T[] targets = TestData.To<T>(TestData.BinaryTargets(random, n));
+        T[] weights = TestData.To<T>(TestData.Weights(random, Columns, withZero: true));
+        T[] positiveWeights = TestData.To<T>(TestData.Weights(random, Columns, withZero: true));
         var failures = new List<string>();
         int cases = 0;
 
@@ -105,12 +105,12 @@ public abstract class AliasingDeterminismTests<T>
             ExpectSameBits(name, first, second, compute, n, overSecond, failures);
         }
 
-        Expect("Sigmoid over its input", logits, logits, (x, _, o) => { Activations.Sigmoid(x, o); return T.Zero; });
-        Expect("LogSigmoid over its input", logits, logits, (x, _, o) => { Activations.LogSigmoid(x, o); return T.Zero; });
+        Expect("Sigmoid over its input", logits, logits, (x, _, o) => { CrossEntropy.Activations.Sigmoid(x, o); return T.Zero; });
+        Expect("LogSigmoid over its input", logits, logits, (x, _, o) => { CrossEntropy.Activations.LogSigmoid(x, o); return T.Zero; });
         foreach (bool overSecond in new[] { false, true })
         {
             string over = overSecond ? "over the second input" : "over the first input";
-            Expect($"SigmoidBackward {over}", sigmoids, outputGradient, (y, g, o) => { Activations.SigmoidBackward(y, g, o); return T.Zero; }, overSecond);
+            Expect($"SigmoidBackward {over}", sigmoids, outputGradient, (y, g, o) => { CrossEntropy.Activations.SigmoidBackward(y, g, o); return T.Zero; }, overSecond);
             Expect($"binary FromLogits losses {over}", logits, targets,
                 (x, t, o) => { BinaryCrossEntropy.FromLogits(x, t, o, weights, positiveWeights, 0.1); return T.Zero; }, overSecond);
             Expect($"binary FromLogitsWithGradient {over}", logits, targets,
@@ -136,7 +136,7 @@ public abstract class AliasingDeterminismTests<T>
         {
             VectorWidth width = Widths.All[index];
             int threads = 2 + (index % 3);
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             using (Parallelism.Force(threads, minChunkElements: Math.Max(1, first.Length / Parallelism.MaxChunks), lastFirst: true))
             {
                 T[] separate = new T[length];

@@ -1,7 +1,7 @@
 using System;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
-using static CrossEntropy.Tests.Determinism.DeterminismData;
 
 namespace CrossEntropy.Tests.Determinism;
 
@@ -24,24 +24,24 @@ public sealed class AllocationDeterminismTests
     private static void SingleThreadedCallsAllocateNothing<T>()
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var random = new Random(Seed(77, Rows, Classes));
-        int[] labels = Labels(random, Rows, Classes, ignore: true, -100);
-        T[] logits = Convert<T>(Logits(random, Rows, Classes, negativeInfinity: true, Array.ConvertAll(labels, label => label < 0 ? -1 : label)));
-        T[] weights = Convert<T>(Weights(random, Classes));
+        var random = new Random(DeterminismCases.Seed(77, Rows, Classes));
+        int[] labels = TestData.Labels(random, Rows, Classes, -100);
+        T[] logits = TestData.To<T>(TestData.Logits(random, Rows, Classes, negativeInfinity: true, Array.ConvertAll(labels, label => label < 0 ? -1 : label)));
+        T[] weights = TestData.To<T>(TestData.Weights(random, Classes, withZero: true));
         T[] probabilities = new T[logits.Length];
         T[] gradient = new T[logits.Length];
         foreach (VectorWidth width in Widths.All)
         {
             long softmaxBytes;
             long lossBytes;
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             using (Parallelism.Force(1))
             {
-                Activations.Softmax<T>(logits, probabilities, Classes);
+                CrossEntropy.Activations.Softmax<T>(logits, probabilities, Classes);
                 CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, labels, gradient, Classes, Reduction.Mean, weights, labelSmoothing: 0.1);
 
                 long start = GC.GetAllocatedBytesForCurrentThread();
-                Activations.Softmax<T>(logits, probabilities, Classes);
+                CrossEntropy.Activations.Softmax<T>(logits, probabilities, Classes);
                 long afterSoftmax = GC.GetAllocatedBytesForCurrentThread();
                 CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, labels, gradient, Classes, Reduction.Mean, weights, labelSmoothing: 0.1);
                 long afterLoss = GC.GetAllocatedBytesForCurrentThread();

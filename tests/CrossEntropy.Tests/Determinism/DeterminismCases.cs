@@ -1,6 +1,6 @@
 using System;
 using System.Numerics;
-using static CrossEntropy.Tests.Determinism.DeterminismData;
+using CrossEntropy.Tests.Infrastructure;
 
 namespace CrossEntropy.Tests.Determinism;
 
@@ -34,10 +34,10 @@ internal static class DeterminismCases
         return new Case<T>
         {
             Name = $"{typeof(T).Name} Softmax {rows} x {classes}{Salted(salt)}",
-            X = Convert<T>(Logits(random, rows, classes, negativeInfinity: true)),
+            X = TestData.To<T>(TestData.Logits(random, rows, classes, negativeInfinity: true)),
             Parts = [new("softmax", rows * classes)],
             Scalars = [],
-            Call = (inputs, output, scalars) => Activations.Softmax(inputs.X, output, classes),
+            Call = (inputs, output, scalars) => CrossEntropy.Activations.Softmax(inputs.X, output, classes),
         };
     }
 
@@ -48,10 +48,10 @@ internal static class DeterminismCases
         return new Case<T>
         {
             Name = $"{typeof(T).Name} LogSoftmax {rows} x {classes}",
-            X = Convert<T>(Logits(random, rows, classes, negativeInfinity: true)),
+            X = TestData.To<T>(TestData.Logits(random, rows, classes, negativeInfinity: true)),
             Parts = [new("log-softmax", rows * classes)],
             Scalars = [],
-            Call = (inputs, output, scalars) => Activations.LogSoftmax(inputs.X, output, classes),
+            Call = (inputs, output, scalars) => CrossEntropy.Activations.LogSoftmax(inputs.X, output, classes),
         };
     }
 
@@ -63,13 +63,13 @@ internal static class DeterminismCases
         return new Case<T>
         {
             Name = $"{typeof(T).Name} LogSumExp {rows} x {classes}",
-            X = Convert<T>(Logits(random, rows, classes, negativeInfinity: true)),
+            X = TestData.To<T>(TestData.Logits(random, rows, classes, negativeInfinity: true)),
             Parts = [new("logsumexp per row", rows)],
             Scalars = ["logsumexp of the whole batch"],
             Call = (inputs, output, scalars) =>
             {
-                Activations.LogSumExp(inputs.X, output, classes);
-                scalars[0] = Activations.LogSumExp(inputs.X);
+                CrossEntropy.Activations.LogSumExp(inputs.X, output, classes);
+                scalars[0] = CrossEntropy.Activations.LogSumExp(inputs.X);
             },
         };
     }
@@ -82,11 +82,11 @@ internal static class DeterminismCases
         return new Case<T>
         {
             Name = $"{typeof(T).Name} SoftmaxBackward {rows} x {classes}",
-            X = Convert<T>(Probabilities(random, rows, classes)),
-            Y = Convert<T>(Gradients(random, rows, classes)),
+            X = TestData.To<T>(TestData.Probabilities(random, rows, classes)),
+            Y = TestData.To<T>(TestData.Gradients(random, rows, classes)),
             Parts = [new("input gradient", rows * classes)],
             Scalars = [],
-            Call = (inputs, output, scalars) => Activations.SoftmaxBackward(inputs.X, inputs.Y, output, classes),
+            Call = (inputs, output, scalars) => CrossEntropy.Activations.SoftmaxBackward(inputs.X, inputs.Y, output, classes),
         };
     }
 
@@ -98,11 +98,11 @@ internal static class DeterminismCases
         return new Case<T>
         {
             Name = $"{typeof(T).Name} LogSoftmaxBackward {rows} x {classes}",
-            X = Convert<T>(LogProbabilities(random, rows, classes)),
-            Y = Convert<T>(Gradients(random, rows, classes)),
+            X = TestData.To<T>(TestData.LogProbabilities(random, rows, classes)),
+            Y = TestData.To<T>(TestData.Gradients(random, rows, classes)),
             Parts = [new("input gradient", rows * classes)],
             Scalars = [],
-            Call = (inputs, output, scalars) => Activations.LogSoftmaxBackward(inputs.X, inputs.Y, output, classes),
+            Call = (inputs, output, scalars) => CrossEntropy.Activations.LogSoftmaxBackward(inputs.X, inputs.Y, output, classes),
         };
     }
 
@@ -113,10 +113,10 @@ internal static class DeterminismCases
         return new Case<T>
         {
             Name = $"{typeof(T).Name} Sigmoid {count}",
-            X = Convert<T>(Elements(random, count, specials: true)),
+            X = TestData.To<T>(TestData.MixedScales(random, count, specials: true)),
             Parts = [new("sigmoid", count)],
             Scalars = [],
-            Call = (inputs, output, scalars) => Activations.Sigmoid(inputs.X, output),
+            Call = (inputs, output, scalars) => CrossEntropy.Activations.Sigmoid(inputs.X, output),
         };
     }
 
@@ -127,10 +127,10 @@ internal static class DeterminismCases
         return new Case<T>
         {
             Name = $"{typeof(T).Name} LogSigmoid {count}",
-            X = Convert<T>(Elements(random, count, specials: true)),
+            X = TestData.To<T>(TestData.MixedScales(random, count, specials: true)),
             Parts = [new("log-sigmoid", count)],
             Scalars = [],
-            Call = (inputs, output, scalars) => Activations.LogSigmoid(inputs.X, output),
+            Call = (inputs, output, scalars) => CrossEntropy.Activations.LogSigmoid(inputs.X, output),
         };
     }
 
@@ -142,36 +142,36 @@ internal static class DeterminismCases
         return new Case<T>
         {
             Name = $"{typeof(T).Name} SigmoidBackward {count}",
-            X = Convert<T>(Sigmoids(random, count)),
-            Y = Convert<T>(Gradients(random, 1, count)),
+            X = TestData.To<T>(TestData.Sigmoids(random, count)),
+            Y = TestData.To<T>(TestData.Gradients(random, 1, count)),
             Parts = [new("input gradient", count)],
             Scalars = [],
-            Call = (inputs, output, scalars) => Activations.SigmoidBackward(inputs.X, inputs.Y, output),
+            Call = (inputs, output, scalars) => CrossEntropy.Activations.SigmoidBackward(inputs.X, inputs.Y, output),
         };
     }
 
     /// <summary>
     /// Categorical cross-entropy with integer labels, from logits or from probabilities: per-row losses, the reduced loss,
-    /// and the loss and gradient with the other reduction (see <see cref="Reductions"/>). About one row in eight is ignored;
-    /// the ignore index is -100 (the default) without class weights and -1 with them. Without smoothing, logits have
-    /// -infinity on some classes other than the label.
+    /// and the loss and gradient with the other reduction (see <see cref="Reductions"/>). About a quarter of the rows are
+    /// ignored; the ignore index is -100 (the default) without class weights and -1 with them. Without smoothing, logits
+    /// have -infinity on some classes other than the label.
     /// </summary>
     public static Case<T> CategoricalLabels<T>(int rows, int classes, bool fromLogits, bool weighted, double smoothing, bool meanReduced, int salt = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(Seed((int)Family.CategoricalLabels, rows, classes, Variant(fromLogits, weighted, smoothing)) ^ salt);
         int ignoreIndex = weighted ? -1 : -100;
-        int[] labels = Labels(random, rows, classes, ignore: true, ignoreIndex);
+        int[] labels = TestData.Labels(random, rows, classes, ignoreIndex);
         int[] keep = Array.ConvertAll(labels, label => label == ignoreIndex ? -1 : label);
-        double[] input = fromLogits ? Logits(random, rows, classes, negativeInfinity: smoothing == 0, keep) : Probabilities(random, rows, classes);
+        double[] input = fromLogits ? TestData.Logits(random, rows, classes, negativeInfinity: smoothing == 0, keep) : TestData.Probabilities(random, rows, classes);
         int n = rows * classes;
         (Reduction reduced, Reduction withGradient) = Reductions(meanReduced);
         return new Case<T>
         {
             Name = $"{typeof(T).Name} CategoricalCrossEntropy.{(fromLogits ? "FromLogits" : "FromProbabilities")} labels {rows} x {classes}" +
                 $"{(weighted ? ", class weights" : string.Empty)}, smoothing {smoothing}, ignoreIndex {ignoreIndex}{Salted(salt)}",
-            X = Convert<T>(input),
-            W = weighted ? Convert<T>(Weights(random, classes)) : [],
+            X = TestData.To<T>(input),
+            W = weighted ? TestData.To<T>(TestData.Weights(random, classes, withZero: true)) : [],
             Labels = labels,
             Parts = [new("per-row losses", rows), new($"gradient ({withGradient})", n)],
             Scalars = [$"{reduced}", $"{withGradient} with gradient"],
@@ -206,17 +206,17 @@ internal static class DeterminismCases
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(Seed((int)Family.CategoricalTargets, rows, classes, Variant(fromLogits, weighted, smoothing)) ^ salt);
-        double[] input = fromLogits ? Logits(random, rows, classes, negativeInfinity: smoothing == 0) : Probabilities(random, rows, classes);
-        double[] targets = SoftTargets(random, fromLogits ? input : Array.ConvertAll(input, p => p > 0 ? 0.0 : double.NegativeInfinity), classes);
+        double[] input = fromLogits ? TestData.Logits(random, rows, classes, negativeInfinity: smoothing == 0) : TestData.Probabilities(random, rows, classes);
+        double[] targets = TestData.SoftTargets(random, rows, classes, fromLogits ? input : Array.ConvertAll(input, p => p > 0 ? 0.0 : double.NegativeInfinity));
         int n = rows * classes;
         (Reduction reduced, Reduction withGradient) = Reductions(meanReduced);
         return new Case<T>
         {
             Name = $"{typeof(T).Name} CategoricalCrossEntropy.{(fromLogits ? "FromLogits" : "FromProbabilities")} soft targets {rows} x {classes}" +
                 $"{(weighted ? ", class weights" : string.Empty)}, smoothing {smoothing}{Salted(salt)}",
-            X = Convert<T>(input),
-            Y = Convert<T>(targets),
-            W = weighted ? Convert<T>(Weights(random, classes)) : [],
+            X = TestData.To<T>(input),
+            Y = TestData.To<T>(targets),
+            W = weighted ? TestData.To<T>(TestData.Weights(random, classes, withZero: true)) : [],
             Parts = [new("per-row losses", rows), new($"gradient ({withGradient})", n)],
             Scalars = [$"{reduced}", $"{withGradient} with gradient"],
             Call = (inputs, output, scalars) =>
@@ -255,15 +255,15 @@ internal static class DeterminismCases
         int n = rows * columns;
         (Reduction reduced, Reduction withGradient) = Reductions(meanReduced);
         int cycles = rows % 3 == 0 ? 3 : rows % 2 == 0 ? 2 : 1;
-        double[] input = fromLogits ? Elements(random, n, specials: false) : BinaryProbabilities(random, n);
+        double[] input = fromLogits ? TestData.MixedScales(random, n) : TestData.BinaryProbabilities(random, n);
         return new Case<T>
         {
             Name = $"{typeof(T).Name} BinaryCrossEntropy.{(fromLogits ? "FromLogits" : "FromProbabilities")} {rows} x {columns}" +
                 $"{(weighted ? ", weights" : string.Empty)}{(positiveWeighted ? ", positive weights" : string.Empty)}, smoothing {smoothing}{Salted(salt)}",
-            X = Convert<T>(input),
-            Y = Convert<T>(BinaryTargets(random, n)),
-            W = weighted ? Convert<T>(Weights(random, columns)) : [],
-            V = positiveWeighted ? Convert<T>(Weights(random, columns * cycles)) : [],
+            X = TestData.To<T>(input),
+            Y = TestData.To<T>(TestData.BinaryTargets(random, n)),
+            W = weighted ? TestData.To<T>(TestData.Weights(random, columns, withZero: true)) : [],
+            V = positiveWeighted ? TestData.To<T>(TestData.Weights(random, columns * cycles, withZero: true)) : [],
             Parts = [new("per-element losses", n), new($"gradient ({withGradient})", n)],
             Scalars = [$"{reduced}", $"{withGradient} with gradient"],
             Call = (inputs, output, scalars) =>
@@ -292,7 +292,7 @@ internal static class DeterminismCases
 
     /// <summary>
     /// Rows of special values (NaN, +infinity, only -infinity, signed zeros, extremes, subnormals; see
-    /// <see cref="DeterminismData.SpecialLogits{T}"/>) through the row-wise activations, the element-wise activations and
+    /// <see cref="TestData.SpecialLogits{T}"/>) through the row-wise activations, the element-wise activations and
     /// the per-row losses and gradient from logits: NaN and infinities must come out the same everywhere too.
     /// </summary>
     public static Case<T> Specials<T>(int rows, int classes)
@@ -303,8 +303,8 @@ internal static class DeterminismCases
         return new Case<T>
         {
             Name = $"{typeof(T).Name} special values {rows} x {classes}",
-            X = Convert<T>(SpecialLogits<T>(random, rows, classes)),
-            Labels = Labels(random, rows, classes, ignore: false, -100),
+            X = TestData.To<T>(TestData.SpecialLogits<T>(random, rows, classes)),
+            Labels = TestData.Labels(random, rows, classes),
             Parts =
             [
                 new("softmax", n), new("log-softmax", n), new("logsumexp", rows), new("sigmoid", n), new("log-sigmoid", n),
@@ -314,16 +314,20 @@ internal static class DeterminismCases
             Call = (inputs, output, scalars) =>
             {
                 ReadOnlySpan<T> x = inputs.X;
-                Activations.Softmax(x, output[..n], classes);
-                Activations.LogSoftmax(x, output.Slice(n, n), classes);
-                Activations.LogSumExp(x, output.Slice(2 * n, rows), classes);
-                Activations.Sigmoid(x, output.Slice((2 * n) + rows, n));
-                Activations.LogSigmoid(x, output.Slice((3 * n) + rows, n));
+                CrossEntropy.Activations.Softmax(x, output[..n], classes);
+                CrossEntropy.Activations.LogSoftmax(x, output.Slice(n, n), classes);
+                CrossEntropy.Activations.LogSumExp(x, output.Slice(2 * n, rows), classes);
+                CrossEntropy.Activations.Sigmoid(x, output.Slice((2 * n) + rows, n));
+                CrossEntropy.Activations.LogSigmoid(x, output.Slice((3 * n) + rows, n));
                 CategoricalCrossEntropy.FromLogits(x, inputs.Labels, output.Slice((4 * n) + rows, rows), classes);
                 scalars[0] = CategoricalCrossEntropy.FromLogitsWithGradient(x, inputs.Labels, output.Slice((4 * n) + (2 * rows), n), classes, Reduction.Sum);
             },
         };
     }
+
+    /// <summary>A seed for one case: the same on every run (unlike string.GetHashCode).</summary>
+    public static int Seed(int family, int rows, int classes, int variant = 0) =>
+        unchecked((family * 1_000_003) + (rows * 7_919) + (classes * 104_729) + (variant * 31));
 
     /// <summary>
     /// The reduction of the reduced call and of the call with gradient: Mean and Sum, or Sum and Mean. The sweeps alternate

@@ -1,8 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using FsCheck.Xunit;
-using static CrossEntropy.Tests.Determinism.DeterminismData;
 
 namespace CrossEntropy.Tests.Determinism;
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
 namespace CrossEntropy.Tests.Determinism;
@@ -27,15 +28,15 @@ public abstract class RowIndependenceTests<T>
 
     [Theory]
     [MemberData(nameof(ClassCounts))]
-    public void Softmax(int classes) => EveryRowAlone(classes, (x, output, c) => Activations.Softmax<T>(x, output, c), rowOutput: true);
+    public void Softmax(int classes) => EveryRowAlone(classes, (x, output, c) => CrossEntropy.Activations.Softmax<T>(x, output, c), rowOutput: true);
 
     [Theory]
     [MemberData(nameof(ClassCounts))]
-    public void LogSoftmax(int classes) => EveryRowAlone(classes, (x, output, c) => Activations.LogSoftmax<T>(x, output, c), rowOutput: true);
+    public void LogSoftmax(int classes) => EveryRowAlone(classes, (x, output, c) => CrossEntropy.Activations.LogSoftmax<T>(x, output, c), rowOutput: true);
 
     [Theory]
     [MemberData(nameof(ClassCounts))]
-    public void LogSumExp(int classes) => EveryRowAlone(classes, (x, output, c) => Activations.LogSumExp<T>(x, output, c), rowOutput: false);
+    public void LogSumExp(int classes) => EveryRowAlone(classes, (x, output, c) => CrossEntropy.Activations.LogSumExp<T>(x, output, c), rowOutput: false);
 
     [Theory]
     [MemberData(nameof(ClassCounts))]
@@ -59,7 +60,7 @@ public abstract class RowIndependenceTests<T>
         {
             foreach (VectorWidth width in Widths.All)
             {
-                using var limit = Simd.Limit(width);
+                using var limit = Widths.Limit(width);
                 T[] gradient = new T[logits.Length];
                 T[] losses = new T[rows];
                 CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, labels, gradient, classes, Reduction.Sum, classWeights, labelSmoothing: smoothing);
@@ -69,14 +70,14 @@ public abstract class RowIndependenceTests<T>
                     T[] alone = new T[classes];
                     T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits.AsSpan(r * classes, classes), labels.AsSpan(r, 1), alone, classes,
                         Reduction.Sum, classWeights, labelSmoothing: smoothing);
-                    AssertSameBits(alone, gradient.AsSpan(r * classes, classes), width, r);
-                    AssertSameBits([loss], losses.AsSpan(r, 1), width, r);
+                    Check<T>.SameBits(alone, gradient.AsSpan(r * classes, classes), $"{width}, gradient of row {r} in the batch against the row alone");
+                    Check<T>.SameBits([loss], losses.AsSpan(r, 1), $"{width}, loss of row {r} in the batch against the row alone");
                 }
 
                 // In place over the logits: the same bits.
                 T[] inPlace = (T[])logits.Clone();
                 CategoricalCrossEntropy.FromLogitsWithGradient<T>(inPlace, labels, inPlace, classes, Reduction.Sum, classWeights, labelSmoothing: smoothing);
-                AssertSameBits(gradient, inPlace, width, -1);
+                Check<T>.SameBits(gradient, inPlace, $"{width}, gradient written over the logits against written elsewhere");
             }
         }
     }
@@ -87,7 +88,7 @@ public abstract class RowIndependenceTests<T>
         T[] x = Logits(rows, classes, new Random(classes));
         foreach (VectorWidth width in Widths.All)
         {
-            using var limit = Simd.Limit(width);
+            using var limit = Widths.Limit(width);
             T[] batch = new T[rowOutput ? x.Length : rows];
             run(x, batch, classes);
             int length = rowOutput ? classes : 1;
@@ -95,23 +96,18 @@ public abstract class RowIndependenceTests<T>
             {
                 T[] alone = new T[length];
                 run(x.AsSpan(r * classes, classes).ToArray(), alone, classes);
-                AssertSameBits(alone, batch.AsSpan(r * length, length), width, r);
+                Check<T>.SameBits(alone, batch.AsSpan(r * length, length), $"{width}, row {r} in the batch against the row alone");
             }
         }
     }
 
     /// <summary>
-    /// Logits up to 1e4 in magnitude; the second group of rows also holds -infinity entries, one row NaN and one +infinity;
+    /// Logits at scales from 1e-3 to 1e4; the second group of rows also holds -infinity entries, one row NaN and one +infinity;
     /// the last rows are ties of the maximum.
     /// </summary>
     private static T[] Logits(int rows, int classes, Random random)
     {
-        var x = new T[rows * classes];
-        for (int i = 0; i < x.Length; i++)
-        {
-            double scale = Math.Pow(10, random.Next(5));
-            x[i] = T.CreateTruncating((random.NextDouble() * 2 - 1) * scale);
-        }
+        T[] x = TestData.To<T>(TestData.MixedScales(random, rows * classes));
 
         for (int r = Lanes; r < 2 * Lanes; r += 3)
         {
@@ -126,15 +122,6 @@ public abstract class RowIndependenceTests<T>
         }
 
         return x;
-    }
-
-    private static void AssertSameBits(ReadOnlySpan<T> expected, ReadOnlySpan<T> actual, VectorWidth width, int row)
-    {
-        for (int i = 0; i < expected.Length; i++)
-        {
-            bool same = T.IsNaN(expected[i]) ? T.IsNaN(actual[i]) : expected[i].Equals(actual[i]) && T.IsNegative(expected[i]) == T.IsNegative(actual[i]);
-            Assert.True(same, $"{width}, row {row}, element {i}: {actual[i]} in the batch, {expected[i]} alone");
-        }
     }
 }
 

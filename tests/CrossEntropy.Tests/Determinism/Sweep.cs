@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using CrossEntropy.Tests.Infrastructure;
 
 namespace CrossEntropy.Tests.Determinism;
 
@@ -72,6 +73,36 @@ internal static class Sweep
 
     /// <summary>Start offsets, in elements, of the copies of the inputs and outputs in larger arrays.</summary>
     public static readonly int[] Offsets = [0, 1, 3, 5, 7];
+
+    /// <summary>
+    /// The row-wise shapes: one row, a few rows, and counts around the 64-chunk limit (63, 64, 65, 130, 257) so that chunks
+    /// hold one or two rows, each with row lengths below, at and above the 8- and 16-lane blocks (1, 2, 7, 15, 16, 17, 33)
+    /// and a long row with a partial last block (1003); kept to a few thousand elements each, as the scalar path runs in
+    /// Debug at about a twentieth of the vector paths' speed.
+    /// </summary>
+    public static readonly (int Rows, int Classes)[] Shapes =
+    [
+        (1, 1), (1, 2), (1, 7), (1, 15), (1, 16), (1, 17), (1, 33), (1, 1003),
+        (2, 1), (2, 7), (2, 16), (2, 33), (2, 1003),
+        (3, 2), (3, 15), (3, 17), (3, 1003),
+        (63, 1), (63, 7), (63, 17),
+        (64, 2), (64, 15), (64, 16),
+        (65, 1), (65, 7), (65, 17), (65, 33),
+        (130, 2), (130, 15),
+        (257, 1), (257, 7),
+    ];
+
+    /// <summary>
+    /// The shapes of [rows, columns] batches for binary cross-entropy: <see cref="Shapes"/>, and one of more than 64 groups of
+    /// 64 elements (4290 elements, 68 groups) so that chunks differ in size while the weights cycle through them.
+    /// </summary>
+    public static readonly (int Rows, int Columns)[] BinaryShapes = [.. Shapes, (130, 33)];
+
+    /// <summary>
+    /// Element counts of element-wise calls: mostly not multiples of the 64-element groups, and above 64 groups (4097 and
+    /// 4161) so that chunks differ in size.
+    /// </summary>
+    public static readonly int[] ElementCounts = [1, 2, 15, 63, 64, 65, 127, 1000, 4097, 4161];
 
     /// <summary>At most this many differences are described per case, so that a broken kernel gives a readable report.</summary>
     private const int MaxReportedPerCase = 4;
@@ -194,7 +225,7 @@ internal static class Sweep
     private static void Invoke<T>(Case<T> c, Inputs<T> inputs, Span<T> output, Span<T> scalars, VectorWidth width, int threads)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        using (Simd.Limit(width))
+        using (Widths.Limit(width))
         using (Parallelism.Force(threads, minChunkElements: 1))
         {
             c.Call(inputs, output, scalars);

@@ -1,8 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
-using static CrossEntropy.Tests.Determinism.DeterminismData;
 
 namespace CrossEntropy.Tests.Determinism;
 
@@ -39,17 +39,17 @@ public abstract class UnforcedParallelDeterminismTests<T>
     /// </summary>
     private static Case<T> LargeCase()
     {
-        var random = new Random(Seed(99, Rows, Classes));
+        var random = new Random(DeterminismCases.Seed(99, Rows, Classes));
         int n = Rows * Classes;
-        int[] labels = Labels(random, Rows, Classes, ignore: true, -100);
-        double[] logits = Logits(random, Rows, Classes, negativeInfinity: false);
+        int[] labels = TestData.Labels(random, Rows, Classes, -100);
+        double[] logits = TestData.Logits(random, Rows, Classes, negativeInfinity: false);
         return new Case<T>
         {
             Name = $"{typeof(T).Name} {Rows} x {Classes} batch",
-            X = Convert<T>(logits),
-            Y = Convert<T>(SoftTargets(random, logits, Classes)),
-            W = Convert<T>(Weights(random, Classes)),
-            V = Convert<T>(BinaryTargets(random, n)),
+            X = TestData.To<T>(logits),
+            Y = TestData.To<T>(TestData.SoftTargets(random, Rows, Classes, logits)),
+            W = TestData.To<T>(TestData.Weights(random, Classes, withZero: true)),
+            V = TestData.To<T>(TestData.BinaryTargets(random, n)),
             Labels = labels,
             Parts =
             [
@@ -70,8 +70,8 @@ public abstract class UnforcedParallelDeterminismTests<T>
                 ReadOnlySpan<T> binaryTargets = inputs.V;
                 ReadOnlySpan<int> y = inputs.Labels;
                 Span<T> softmax = output[..n];
-                Activations.Softmax(x, softmax, Classes);
-                Activations.LogSumExp(x, output.Slice(n, Rows), Classes);
+                CrossEntropy.Activations.Softmax(x, softmax, Classes);
+                CrossEntropy.Activations.LogSumExp(x, output.Slice(n, Rows), Classes);
                 CategoricalCrossEntropy.FromLogits(x, y, output.Slice(n + Rows, Rows), Classes, w, labelSmoothing: 0);
                 int at = n + (2 * Rows);
                 scalars[0] = CategoricalCrossEntropy.FromLogits(x, y, Classes, Reduction.Mean, w);

@@ -2,13 +2,12 @@ using System;
 using System.Collections.Generic;
 using System.Numerics;
 using Xunit;
-using static CrossEntropy.Tests.Determinism.DeterminismData;
 
 namespace CrossEntropy.Tests.Determinism;
 
 /// <summary>
-/// Every public batched method, on every shape of <see cref="DeterminismData.Shapes"/> (or every count of
-/// <see cref="DeterminismData.ElementCounts"/>), run under each of the four SIMD widths times 1, 2, 3 and 4 forced threads:
+/// Every public batched method, on every shape of <see cref="Sweep.Shapes"/> (or every count of
+/// <see cref="Sweep.ElementCounts"/>), run under each of the four SIMD widths times 1, 2, 3 and 4 forced threads:
 /// every output element and every returned loss must have the bits of the Vector512, single-threaded run. Each test
 /// reports all the cases and runs that differ. The loss variants cover labels with ignored rows, soft targets, class
 /// weights and label smoothing; the shapes alternate which reduction the reduced call and the call with gradient use.
@@ -154,9 +153,9 @@ public abstract class WidthAndThreadDeterminismTests<T>
 
     private static void OverShapes(Func<int, int, Case<T>> build) => OverShapes((rows, classes, _) => build(rows, classes));
 
-    private static void OverShapes(Func<int, int, int, Case<T>> build) => Over(Shapes(), build);
+    private static void OverShapes(Func<int, int, int, Case<T>> build) => Over(Sweep.Shapes, build);
 
-    private static void OverBinaryShapes(Func<int, int, int, Case<T>> build) => Over(BinaryShapes(), build);
+    private static void OverBinaryShapes(Func<int, int, int, Case<T>> build) => Over(Sweep.BinaryShapes, build);
 
     private static void Over(IEnumerable<(int Rows, int Classes)> shapes, Func<int, int, int, Case<T>> build)
     {
@@ -175,7 +174,7 @@ public abstract class WidthAndThreadDeterminismTests<T>
     {
         var failures = new List<string>();
         int cases = 0;
-        foreach (int count in ElementCounts)
+        foreach (int count in Sweep.ElementCounts)
         {
             Sweep.AllWidthsAndThreads(build(count), failures);
             cases++;

@@ -1,8 +1,9 @@
 using System;
 using System.ComponentModel;
+using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Infrastructure;
 
 /// <summary>Allocates <see cref="BoundedMemory{T}"/> with the Linux x64 memory-mapping calls of libc.</summary>
 internal static partial class BoundedMemory
@@ -38,6 +39,15 @@ internal static partial class BoundedMemory
         }
 
         return new BoundedMemory<T>(region, regionSize, guard - (nint)bytes, length);
+    }
+
+    /// <summary>A buffer holding <paramref name="values"/> rounded to <typeparamref name="T"/> (see <see cref="Allocate{T}"/>).</summary>
+    public static BoundedMemory<T> Holding<T>(ReadOnlySpan<double> values)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        BoundedMemory<T> memory = Allocate<T>(values.Length);
+        TestData.To<T>(values).CopyTo(memory.Span);
+        return memory;
     }
 
     internal static void Free(nint region, nuint size)

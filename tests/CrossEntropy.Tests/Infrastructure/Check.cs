@@ -1,29 +1,43 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using Xunit;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Infrastructure;
 
-/// <summary>Assertions on results of type <typeparamref name="T"/> against double expectations or against each other.</summary>
-internal static class Check<T>
+/// <summary>
+/// Compares results of type <typeparamref name="T"/> with a double reference within <see cref="Tolerance{T}"/>, or with each
+/// other bit for bit. The static methods fail at once. An instance checks losses and gradients: it collects the mismatches
+/// of a whole matrix of cases, and the largest errors for <see cref="Summary"/>, and fails in <see cref="AssertNoMismatch"/>.
+/// </summary>
+internal sealed class Check<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>
-    /// Passes if both are NaN; if the expectation rounded to <typeparamref name="T"/> or the actual value is infinite,
-    /// they must be the same infinity; otherwise |actual - expected| &lt;= Relative * scale + Absolute.
-    /// </summary>
+    private const int ReportedMismatches = 12;
+
+    private readonly List<string> _mismatches = [];
+
+    private int _mismatchCount;
+
+    /// <summary>The largest |actual - expected| / |expected| over the losses compared (expected finite and in the normal range of T).</summary>
+    public double MaxLossError { get; private set; }
+
+    /// <summary>The largest |actual - expected| / |expected| over gradient entries whose terms cancel by less than half (|expected| at least half their magnitude).</summary>
+    public double MaxGradientError { get; private set; }
+
+    /// <summary>The largest |actual - expected| / magnitude over all gradient entries whose magnitude is in the normal range of T.</summary>
+    public double MaxGradientErrorOfMagnitude { get; private set; }
+
+    public int Comparisons { get; private set; }
+
+    /// <summary>Fails unless <paramref name="actual"/> is within Relative * <paramref name="scale"/> + Absolute of <paramref name="expected"/> (see <see cref="Mismatch"/>).</summary>
     public static void Close(double expected, T actual, double scale, string context)
     {
-        double value = double.CreateTruncating(actual);
-        double rounded = double.CreateTruncating(T.CreateTruncating(expected));
-        bool pass =
-            double.IsNaN(expected) ? double.IsNaN(value) :
-            double.IsInfinity(rounded) || double.IsInfinity(value) ? value == rounded :
-            Math.Abs(value - expected) <= Tolerance<T>.Relative * scale + Tolerance<T>.Absolute;
-        if (!pass)
+        if (Mismatch(expected, actual, Tolerance<T>.Relative * scale + Tolerance<T>.Absolute) is string mismatch)
         {
-            Assert.Fail($"{context}: expected {expected:R}, actual {value:R}, difference {value - expected:R} (scale {scale:R}).");
+            Assert.Fail($"{context}: {mismatch} (scale {Format(scale)}).");
         }
     }
 
@@ -45,6 +59,7 @@ internal static class Check<T>
         (T.IsNaN(left) && T.IsNaN(right)) ||
         MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in left)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in right)));
 
+    /// <summary>Fails unless every element has the bits of the expected one (see <see cref="SameBits(T, T)"/>).</summary>
     public static void SameBits(ReadOnlySpan<T> expected, ReadOnlySpan<T> actual, string context)
     {
         Assert.Equal(expected.Length, actual.Length);
@@ -66,6 +81,98 @@ internal static class Check<T>
             {
                 Assert.Fail($"{context}: element {i} changed from {sentinel} to {values[i]}.");
             }
+        }
+    }
+
+    /// <summary>Records a mismatch unless <paramref name="actual"/> is within Loss * |expected| + Absolute of <paramref name="expected"/>.</summary>
+    public void Loss(double expected, T actual, string context)
+    {
+        Comparisons++;
+        double error = Math.Abs(double.CreateTruncating(actual) - expected);
+        if (double.IsFinite(error) && Math.Abs(expected) >= Tolerance<T>.MinNormal)
+        {
+            MaxLossError = Math.Max(MaxLossError, error / Math.Abs(expected));
+        }
+
+        Record(Mismatch(expected, actual, Tolerance<T>.Loss * Math.Abs(expected) + Tolerance<T>.Absolute), context);
+    }
+
+    /// <summary>Element-wise <see cref="Loss"/>, for per-row (or per-element) losses.</summary>
+    public void Losses(ReadOnlySpan<double> expected, ReadOnlySpan<T> actual, string context)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Loss(expected[i], actual[i], $"{context}, row {i}");
+        }
+    }
+
+    /// <summary>
+    /// Records a mismatch unless each entry is within Loss * |expected| + Cancellation * magnitude + Absolute of the reference,
+    /// <paramref name="magnitude"/> being the sum of the magnitudes of the terms the entry is made of.
+    /// </summary>
+    public void Gradient(ReadOnlySpan<double> expected, ReadOnlySpan<double> magnitude, ReadOnlySpan<T> actual, string context)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Comparisons++;
+            double error = Math.Abs(double.CreateTruncating(actual[i]) - expected[i]);
+            if (double.IsFinite(error))
+            {
+                if (Math.Abs(expected[i]) >= 0.5 * magnitude[i] && Math.Abs(expected[i]) >= Tolerance<T>.MinNormal)
+                {
+                    MaxGradientError = Math.Max(MaxGradientError, error / Math.Abs(expected[i]));
+                }
+
+                if (magnitude[i] >= Tolerance<T>.MinNormal)
+                {
+                    MaxGradientErrorOfMagnitude = Math.Max(MaxGradientErrorOfMagnitude, error / magnitude[i]);
+                }
+            }
+
+            double tolerance = Tolerance<T>.Loss * Math.Abs(expected[i]) + Tolerance<T>.Cancellation * magnitude[i] + Tolerance<T>.Absolute;
+            Record(Mismatch(expected[i], actual[i], tolerance), $"{context}, entry {i}");
+        }
+    }
+
+    /// <summary>Fails the test if any comparison was out of tolerance, listing the first mismatches.</summary>
+    public void AssertNoMismatch()
+    {
+        if (_mismatchCount > 0)
+        {
+            Assert.Fail($"{_mismatchCount} of {Comparisons} values out of tolerance; the first ones:{Environment.NewLine}{string.Join(Environment.NewLine, _mismatches)}");
+        }
+    }
+
+    /// <summary>A line for the test output: how many values were compared, and the largest errors.</summary>
+    public string Summary(string name) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"{typeof(T).Name} {name}: {Comparisons} values compared; max relative error of losses {MaxLossError:E2}, of gradient entries (terms cancelling by less than half) {MaxGradientError:E2}, of all gradient entries relative to their terms' magnitude {MaxGradientErrorOfMagnitude:E2}.");
+
+    /// <summary>
+    /// Null if <paramref name="actual"/> matches <paramref name="expected"/>: both NaN; the same infinity where the expectation
+    /// rounded to T or the actual value is infinite (a finite value beyond T's range must come out as that infinity); otherwise
+    /// |actual - expected| &lt;= <paramref name="tolerance"/>. Else what differs.
+    /// </summary>
+    private static string? Mismatch(double expected, T actual, double tolerance)
+    {
+        double value = double.CreateTruncating(actual);
+        double rounded = double.CreateTruncating(T.CreateTruncating(expected));
+        bool pass =
+            double.IsNaN(expected) || double.IsNaN(value) ? double.IsNaN(expected) && double.IsNaN(value) :
+            double.IsInfinity(rounded) || double.IsInfinity(value) ? value == rounded :
+            Math.Abs(value - expected) <= tolerance;
+        return pass ? null : $"expected {Format(expected)}, actual {Format(value)}, difference {Format(value - expected)}, tolerance {Format(tolerance)}";
+    }
+
+    private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private void Record(string? mismatch, string context)
+    {
+        if (mismatch is not null && _mismatchCount++ < ReportedMismatches)
+        {
+            _mismatches.Add($"{context}: {mismatch}.");
         }
     }
 }

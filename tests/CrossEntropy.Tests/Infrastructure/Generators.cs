@@ -4,7 +4,7 @@ using System.Linq;
 using FsCheck;
 using FsCheck.Fluent;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Infrastructure;
 
 /// <summary>A row-major batch of logits: <c>Values.Length</c> is a positive multiple of <see cref="Classes"/>.</summary>
 public sealed record Logits(double[] Values, int Classes)

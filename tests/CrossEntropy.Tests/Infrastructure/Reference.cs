@@ -1,6 +1,6 @@
 using System;
 
-namespace CrossEntropy.Tests;
+namespace CrossEntropy.Tests.Infrastructure;
 
 /// <summary>
 /// Plain scalar double-precision formulas for the activations, with PyTorch's rules for NaN and infinities.

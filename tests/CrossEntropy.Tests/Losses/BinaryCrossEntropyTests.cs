@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -27,7 +28,7 @@ public abstract class BinaryCrossEntropyTests<T>(ITestOutputHelper output)
     public void EveryOptionMatchesReference(int length)
     {
         var random = new Random(Seed + length);
-        var check = new LossCheck<T>();
+        var check = new Check<T>();
         int[] weightLengths = WeightLengths(length);
         VectorWidth[] widths = length switch
         {
@@ -71,18 +72,18 @@ public abstract class BinaryCrossEntropyTests<T>(ITestOutputHelper output)
     }
 
     /// <summary>One random case of the given length and options against the reference on each of <paramref name="widths"/>, with the same bits on each.</summary>
-    internal static void CompareWithReference(Random random, LossCheck<T> check, int length, bool fromLogits, int weightsLength, int positiveWeightsLength,
+    internal static void CompareWithReference(Random random, Check<T> check, int length, bool fromLogits, int weightsLength, int positiveWeightsLength,
         double smoothing, VectorWidth[] widths)
     {
-        T[] input = LossData.To<T>(fromLogits ? LossData.Logits(random, 1, length) : LossData.BinaryProbabilities(random, length));
-        T[] targets = LossData.To<T>(LossData.BinaryTargets(random, length));
-        T[] weights = LossData.To<T>(LossData.Weights(random, weightsLength));
-        T[] positiveWeights = LossData.To<T>(LossData.Weights(random, positiveWeightsLength, high: 4));
-        double[] exactInput = LossData.Exact<T>(input);
-        double[] exactTargets = LossData.Exact<T>(targets);
+        T[] input = TestData.To<T>(fromLogits ? TestData.Logits(random, 1, length) : TestData.BinaryProbabilities(random, length));
+        T[] targets = TestData.To<T>(TestData.BinaryTargets(random, length));
+        T[] weights = TestData.To<T>(TestData.Weights(random, weightsLength));
+        T[] positiveWeights = TestData.To<T>(TestData.Weights(random, positiveWeightsLength));
+        double[] exactInput = TestData.ToDouble<T>(input);
+        double[] exactTargets = TestData.ToDouble<T>(targets);
         LossReference.Result reference = fromLogits
-            ? LossReference.BinaryFromLogits(exactInput, exactTargets, LossData.Exact<T>(weights), LossData.Exact<T>(positiveWeights), smoothing)
-            : LossReference.BinaryFromProbabilities(exactInput, exactTargets, LossData.Exact<T>(weights), smoothing);
+            ? LossReference.BinaryFromLogits(exactInput, exactTargets, TestData.ToDouble<T>(weights), TestData.ToDouble<T>(positiveWeights), smoothing)
+            : LossReference.BinaryFromProbabilities(exactInput, exactTargets, TestData.ToDouble<T>(weights), smoothing);
         var call = new BinaryCall<T>
         {
             FromLogits = fromLogits, Input = input, Targets = targets, Weights = weights, PositiveWeights = positiveWeights, Smoothing = smoothing,
@@ -92,7 +93,7 @@ public abstract class BinaryCrossEntropyTests<T>(ITestOutputHelper output)
         foreach (VectorWidth width in widths)
         {
             LossOutcome<T> outcome;
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 outcome = Run(call);
             }
@@ -125,12 +126,12 @@ public abstract class BinaryCrossEntropyTests<T>(ITestOutputHelper output)
             {
                 int weightsLength = random.Next(3) switch { 0 => 1, 1 => length % 2 == 0 ? 2 : 1, _ => length };
                 double smoothing = Smoothings[random.Next(Smoothings.Length)];
-                T[] input = LossData.To<T>(fromLogits ? LossData.Logits(random, 1, length) : LossData.BinaryProbabilities(random, length));
-                T[] targets = LossData.To<T>(LossData.BinaryTargets(random, length));
-                T[] weights = LossData.To<T>(LossData.Weights(random, weightsLength));
-                T[] positiveWeights = fromLogits ? LossData.To<T>(LossData.Weights(random, length, high: 4)) : [];
+                T[] input = TestData.To<T>(fromLogits ? TestData.Logits(random, 1, length) : TestData.BinaryProbabilities(random, length));
+                T[] targets = TestData.To<T>(TestData.BinaryTargets(random, length));
+                T[] weights = TestData.To<T>(TestData.Weights(random, weightsLength));
+                T[] positiveWeights = fromLogits ? TestData.To<T>(TestData.Weights(random, length)) : [];
                 LossOutcome<T> baseline;
-                using (Simd.Limit(VectorWidth.Vector512))
+                using (Widths.Limit(VectorWidth.Vector512))
                 {
                     baseline = Run(new BinaryCall<T>
                     {
@@ -153,7 +154,7 @@ public abstract class BinaryCrossEntropyTests<T>(ITestOutputHelper output)
                     foreach (VectorWidth width in offset == 0 ? Widths.All : vectorWidths)
                     {
                         LossOutcome<T> outcome;
-                        using (Simd.Limit(width))
+                        using (Widths.Limit(width))
                         {
                             outcome = Run(call, offset);
                         }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -55,7 +56,7 @@ public abstract class CategoricalCrossEntropyTests<T>(ITestOutputHelper output)
     public void EveryOptionMatchesReference(int classes)
     {
         var random = new Random(Seed + classes);
-        var check = new LossCheck<T>();
+        var check = new Check<T>();
         foreach (int rows in RowCounts(classes))
         {
             foreach (bool fromLogits in new[] { true, false })
@@ -91,7 +92,7 @@ public abstract class CategoricalCrossEntropyTests<T>(ITestOutputHelper output)
     public void WideRowsMatchReferenceOnEveryWidth(int classes, bool fromLogits, bool soft)
     {
         var random = new Random(Seed + classes);
-        var check = new LossCheck<T>();
+        var check = new Check<T>();
         CompareWithReference(random, check, 2, classes, fromLogits, soft, weighted: true, ignore: false, smoothing: 0.1, Widths.All);
         output.WriteLine(check.Summary($"categorical cross-entropy, 2 rows of {classes} classes"));
         check.AssertNoMismatch();
@@ -109,19 +110,19 @@ public abstract class CategoricalCrossEntropyTests<T>(ITestOutputHelper output)
     {
         const int Classes = 32000;
         var random = new Random(Seed);
-        T[] logits = LossData.To<T>(LossData.Uniform(random, Classes, 1));
+        T[] logits = TestData.To<T>(TestData.Uniform(random, Classes, 1));
         int[] labels = [random.Next(Classes)];
-        T[] targets = LossData.To<T>(LossData.SoftTargets(random, 1, Classes));
-        LossReference.Result reference = LossReference.Categorical(LossData.Exact<T>(logits), true, Classes,
-            soft ? null : labels, soft ? LossData.Exact<T>(targets) : null, [], -100, 1);
+        T[] targets = TestData.To<T>(TestData.SoftTargets(random, 1, Classes));
+        LossReference.Result reference = LossReference.Categorical(TestData.ToDouble<T>(logits), true, Classes,
+            soft ? null : labels, soft ? TestData.ToDouble<T>(targets) : null, [], -100, 1);
         var call = new CategoricalCall<T>
         {
             FromLogits = true, Input = logits, Classes = Classes, Soft = soft, Labels = labels, Targets = targets, IgnoreIndex = -100, Smoothing = 1,
         };
-        var check = new LossCheck<T>();
+        var check = new Check<T>();
         foreach (VectorWidth width in VectorWidths)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 check.Loss(reference.Loss(Reduction.Mean), call.Loss(Reduction.Mean), $"{call.Describe()}, {width}, Mean");
             }
@@ -156,17 +157,17 @@ public abstract class CategoricalCrossEntropyTests<T>(ITestOutputHelper output)
                 {
                     bool weighted = random.Next(2) == 0;
                     double smoothing = Smoothings[random.Next(Smoothings.Length)];
-                    T[] input = LossData.To<T>(fromLogits ? LossData.Logits(random, rows, classes) : LossData.Probabilities(random, rows, classes));
-                    int[] labels = soft ? [] : LossData.Labels(random, rows, classes, random.Next(2) == 0 ? IgnoredLabel : null);
-                    T[] targets = soft ? LossData.To<T>(LossData.SoftTargets(random, rows, classes)) : [];
-                    T[] weights = weighted ? LossData.To<T>(LossData.Weights(random, classes)) : [];
+                    T[] input = TestData.To<T>(fromLogits ? TestData.Logits(random, rows, classes) : TestData.Probabilities(random, rows, classes));
+                    int[] labels = soft ? [] : TestData.Labels(random, rows, classes, random.Next(2) == 0 ? IgnoredLabel : null);
+                    T[] targets = soft ? TestData.To<T>(TestData.SoftTargets(random, rows, classes)) : [];
+                    T[] weights = weighted ? TestData.To<T>(TestData.Weights(random, classes)) : [];
                     var exact = new CategoricalCall<T>
                     {
                         FromLogits = fromLogits, Input = input, Classes = classes, Soft = soft, Labels = labels,
                         Targets = targets, Weights = weights, IgnoreIndex = IgnoredLabel, Smoothing = smoothing,
                     };
                     LossOutcome<T> baseline;
-                    using (Simd.Limit(VectorWidth.Vector512))
+                    using (Widths.Limit(VectorWidth.Vector512))
                     {
                         baseline = Run(exact, rows);
                     }
@@ -185,7 +186,7 @@ public abstract class CategoricalCrossEntropyTests<T>(ITestOutputHelper output)
                         foreach (VectorWidth width in offset == 0 ? Widths.All : VectorWidths)
                         {
                             LossOutcome<T> outcome;
-                            using (Simd.Limit(width))
+                            using (Widths.Limit(width))
                             {
                                 outcome = Run(shifted, rows, offset);
                             }
@@ -199,16 +200,16 @@ public abstract class CategoricalCrossEntropyTests<T>(ITestOutputHelper output)
     }
 
     /// <summary>One random case of the given shape and options against the reference on each of <paramref name="widths"/>, with the same bits on each.</summary>
-    internal static void CompareWithReference(Random random, LossCheck<T> check, int rows, int classes, bool fromLogits, bool soft, bool weighted,
+    internal static void CompareWithReference(Random random, Check<T> check, int rows, int classes, bool fromLogits, bool soft, bool weighted,
         bool ignore, double smoothing, VectorWidth[] widths)
     {
-        T[] input = LossData.To<T>(fromLogits ? LossData.Logits(random, rows, classes) : LossData.Probabilities(random, rows, classes));
-        int[] labels = soft ? [] : LossData.Labels(random, rows, classes, ignore ? IgnoredLabel : null);
-        T[] targets = soft ? LossData.To<T>(LossData.SoftTargets(random, rows, classes)) : [];
-        T[] weights = weighted ? LossData.To<T>(LossData.Weights(random, classes)) : [];
+        T[] input = TestData.To<T>(fromLogits ? TestData.Logits(random, rows, classes) : TestData.Probabilities(random, rows, classes));
+        int[] labels = soft ? [] : TestData.Labels(random, rows, classes, ignore ? IgnoredLabel : null);
+        T[] targets = soft ? TestData.To<T>(TestData.SoftTargets(random, rows, classes)) : [];
+        T[] weights = weighted ? TestData.To<T>(TestData.Weights(random, classes)) : [];
         int ignoreIndex = ignore ? IgnoredLabel : -100;
-        LossReference.Result reference = LossReference.Categorical(LossData.Exact<T>(input), fromLogits, classes,
-            soft ? null : labels, soft ? LossData.Exact<T>(targets) : null, LossData.Exact<T>(weights), ignoreIndex, smoothing);
+        LossReference.Result reference = LossReference.Categorical(TestData.ToDouble<T>(input), fromLogits, classes,
+            soft ? null : labels, soft ? TestData.ToDouble<T>(targets) : null, TestData.ToDouble<T>(weights), ignoreIndex, smoothing);
         var call = new CategoricalCall<T>
         {
             FromLogits = fromLogits, Input = input, Classes = classes, Soft = soft, Labels = labels, Targets = targets,
@@ -219,7 +220,7 @@ public abstract class CategoricalCrossEntropyTests<T>(ITestOutputHelper output)
         foreach (VectorWidth width in widths)
         {
             LossOutcome<T> outcome;
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 outcome = Run(call, rows);
             }

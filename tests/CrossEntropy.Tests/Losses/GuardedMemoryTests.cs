@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -31,20 +32,20 @@ public abstract class GuardedMemoryTests<T>(ITestOutputHelper output)
     public void BinaryEveryLength()
     {
         var random = new Random(Seed);
-        var check = new LossCheck<T>();
+        var check = new Check<T>();
         for (int length = 0; length <= MaxLength; length++)
         {
-            using BoundedMemory<T> targets = Guarded(LossData.BinaryTargets(random, length));
-            using BoundedMemory<T> weights = Guarded(LossData.Weights(random, length));
-            using BoundedMemory<T> positiveWeights = Guarded(LossData.Weights(random, 1, high: 4));
+            using BoundedMemory<T> targets = BoundedMemory.Holding<T>(TestData.BinaryTargets(random, length));
+            using BoundedMemory<T> weights = BoundedMemory.Holding<T>(TestData.Weights(random, length));
+            using BoundedMemory<T> positiveWeights = BoundedMemory.Holding<T>(TestData.Weights(random, 1));
             using BoundedMemory<T> result = BoundedMemory.Allocate<T>(length);
             using BoundedMemory<T> overInput = BoundedMemory.Allocate<T>(length);
             foreach (bool fromLogits in new[] { true, false })
             {
-                using BoundedMemory<T> input = Guarded(fromLogits ? LossData.Logits(random, 1, length) : LossData.BinaryProbabilities(random, length));
+                using BoundedMemory<T> input = BoundedMemory.Holding<T>(fromLogits ? TestData.Logits(random, 1, length) : TestData.BinaryProbabilities(random, length));
                 LossReference.Result reference = fromLogits
-                    ? LossReference.BinaryFromLogits(LossData.Exact<T>(input.Span), LossData.Exact<T>(targets.Span), LossData.Exact<T>(weights.Span), LossData.Exact<T>(positiveWeights.Span), 0.1)
-                    : LossReference.BinaryFromProbabilities(LossData.Exact<T>(input.Span), LossData.Exact<T>(targets.Span), LossData.Exact<T>(weights.Span), 0.1);
+                    ? LossReference.BinaryFromLogits(TestData.ToDouble<T>(input.Span), TestData.ToDouble<T>(targets.Span), TestData.ToDouble<T>(weights.Span), TestData.ToDouble<T>(positiveWeights.Span), 0.1)
+                    : LossReference.BinaryFromProbabilities(TestData.ToDouble<T>(input.Span), TestData.ToDouble<T>(targets.Span), TestData.ToDouble<T>(weights.Span), 0.1);
                 foreach (VectorWidth width in Widths.All)
                 {
                     var call = new BinaryCall<T>
@@ -53,7 +54,7 @@ public abstract class GuardedMemoryTests<T>(ITestOutputHelper output)
                         PositiveWeights = fromLogits ? positiveWeights.Span : default, Smoothing = 0.1,
                     };
                     string context = $"{call.Describe()}, {width}";
-                    using (Simd.Limit(width))
+                    using (Widths.Limit(width))
                     {
                         call.WithGradient(result.Span, Reduction.Sum);
                         check.Gradient(reference.Gradient(Reduction.Sum), reference.Magnitude(Reduction.Sum), result.Span, $"{context}, Sum gradient");
@@ -93,27 +94,27 @@ public abstract class GuardedMemoryTests<T>(ITestOutputHelper output)
     public void CategoricalEveryLength()
     {
         var random = new Random(Seed);
-        var check = new LossCheck<T>();
+        var check = new Check<T>();
         for (int length = 0; length <= MaxLength; length++)
         {
             bool first = true;
             foreach (int classes in ClassCounts(length))
             {
                 int rows = length / classes;
-                using BoundedMemory<T> targets = Guarded(LossData.SoftTargets(random, rows, classes));
-                using BoundedMemory<T> weights = Guarded(LossData.Weights(random, classes));
+                using BoundedMemory<T> targets = BoundedMemory.Holding<T>(TestData.SoftTargets(random, rows, classes));
+                using BoundedMemory<T> weights = BoundedMemory.Holding<T>(TestData.Weights(random, classes));
                 using BoundedMemory<int> labels = BoundedMemory.Allocate<int>(rows);
-                LossData.Labels(random, rows, classes, rows > 1 ? IgnoredLabel : null).CopyTo(labels.Span);
+                TestData.Labels(random, rows, classes, rows > 1 ? IgnoredLabel : null).CopyTo(labels.Span);
                 using BoundedMemory<T> losses = BoundedMemory.Allocate<T>(rows);
                 using BoundedMemory<T> gradient = BoundedMemory.Allocate<T>(length);
                 using BoundedMemory<T> overInput = BoundedMemory.Allocate<T>(length);
                 foreach (bool fromLogits in new[] { true, false })
                 {
-                    using BoundedMemory<T> input = Guarded(fromLogits ? LossData.Logits(random, rows, classes) : LossData.Probabilities(random, rows, classes));
+                    using BoundedMemory<T> input = BoundedMemory.Holding<T>(fromLogits ? TestData.Logits(random, rows, classes) : TestData.Probabilities(random, rows, classes));
                     foreach (bool soft in new[] { false, true })
                     {
-                        LossReference.Result reference = LossReference.Categorical(LossData.Exact<T>(input.Span), fromLogits, classes,
-                            soft ? null : labels.Span.ToArray(), soft ? LossData.Exact<T>(targets.Span) : null, LossData.Exact<T>(weights.Span), IgnoredLabel, 0.1);
+                        LossReference.Result reference = LossReference.Categorical(TestData.ToDouble<T>(input.Span), fromLogits, classes,
+                            soft ? null : labels.Span.ToArray(), soft ? TestData.ToDouble<T>(targets.Span) : null, TestData.ToDouble<T>(weights.Span), IgnoredLabel, 0.1);
                         var call = new CategoricalCall<T>
                         {
                             FromLogits = fromLogits, Input = input.Span, Classes = classes, Soft = soft, Labels = labels.Span, Targets = targets.Span,
@@ -122,7 +123,7 @@ public abstract class GuardedMemoryTests<T>(ITestOutputHelper output)
                         foreach (VectorWidth width in first ? Widths.All : VectorWidths)
                         {
                             string context = $"{call.Describe()}, {width}";
-                            using (Simd.Limit(width))
+                            using (Widths.Limit(width))
                             {
                                 check.Loss(reference.Loss(Reduction.Mean), call.WithGradient(gradient.Span, Reduction.Mean), $"{context}, Mean with gradient");
                                 check.Gradient(reference.Gradient(Reduction.Mean), reference.Magnitude(Reduction.Mean), gradient.Span, $"{context}, Mean gradient");
@@ -165,16 +166,16 @@ public abstract class GuardedMemoryTests<T>(ITestOutputHelper output)
             foreach (int classes in ClassCounts(length))
             {
                 int rows = length / classes;
-                using BoundedMemory<T> targets = Guarded(LossData.SoftTargets(random, rows, classes));
+                using BoundedMemory<T> targets = BoundedMemory.Holding<T>(TestData.SoftTargets(random, rows, classes));
                 using BoundedMemory<T> gradient = BoundedMemory.Allocate<T>(length);
                 using BoundedMemory<T> overTargets = BoundedMemory.Allocate<T>(length);
                 foreach (bool fromLogits in new[] { true, false })
                 {
-                    using BoundedMemory<T> input = Guarded(fromLogits ? LossData.Logits(random, rows, classes) : LossData.Probabilities(random, rows, classes));
+                    using BoundedMemory<T> input = BoundedMemory.Holding<T>(fromLogits ? TestData.Logits(random, rows, classes) : TestData.Probabilities(random, rows, classes));
                     var call = new CategoricalCall<T> { FromLogits = fromLogits, Input = input.Span, Classes = classes, Soft = true, Targets = targets.Span, Smoothing = 0.1 };
                     foreach (VectorWidth width in VectorWidths)
                     {
-                        using (Simd.Limit(width))
+                        using (Widths.Limit(width))
                         {
                             call.WithGradient(gradient.Span, Reduction.Mean);
                             targets.Span.CopyTo(overTargets.Span);
@@ -224,13 +225,6 @@ public abstract class GuardedMemoryTests<T>(ITestOutputHelper output)
         }
 
         return counts;
-    }
-
-    private static BoundedMemory<T> Guarded(double[] values)
-    {
-        BoundedMemory<T> memory = BoundedMemory.Allocate<T>(values.Length);
-        LossData.To<T>(values).CopyTo(memory.Span);
-        return memory;
     }
 }
 

@@ -1,4 +1,5 @@
 using System;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -6,7 +7,7 @@ namespace CrossEntropy.Tests.Losses;
 
 /// <summary>
 /// Half inputs (computed in float, rounded once) for a few shapes of each loss: against the double reference within
-/// <see cref="LossTolerance{T}"/> for Half, with the same bits on every width.
+/// <see cref="Tolerance{T}.Loss"/> for Half, with the same bits on every width.
 /// </summary>
 public sealed class HalfLossTests(ITestOutputHelper output)
 {
@@ -19,7 +20,7 @@ public sealed class HalfLossTests(ITestOutputHelper output)
     [InlineData(16, 3, false, true, 0.1)]
     public void CategoricalMatchesReference(int classes, int rows, bool fromLogits, bool soft, double smoothing)
     {
-        var check = new LossCheck<Half>();
+        var check = new Check<Half>();
         var random = new Random(Seed + classes);
         foreach (bool weighted in new[] { false, true })
         {
@@ -36,7 +37,7 @@ public sealed class HalfLossTests(ITestOutputHelper output)
     [InlineData(64, true, 1)]
     public void BinaryMatchesReference(int length, bool fromLogits, double smoothing)
     {
-        var check = new LossCheck<Half>();
+        var check = new Check<Half>();
         var random = new Random(Seed + length);
         CompareWithReference(random, check, length, fromLogits, 0, 0, smoothing);
         CompareWithReference(random, check, length, fromLogits, 1, fromLogits ? length : 0, smoothing);
@@ -44,6 +45,6 @@ public sealed class HalfLossTests(ITestOutputHelper output)
         check.AssertNoMismatch();
     }
 
-    private static void CompareWithReference(Random random, LossCheck<Half> check, int length, bool fromLogits, int weights, int positiveWeights, double smoothing) =>
+    private static void CompareWithReference(Random random, Check<Half> check, int length, bool fromLogits, int weights, int positiveWeights, double smoothing) =>
         BinaryCrossEntropyTests<Half>.CompareWithReference(random, check, length, fromLogits, weights, positiveWeights, smoothing, Widths.All);
 }

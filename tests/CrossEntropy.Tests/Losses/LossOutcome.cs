@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
 namespace CrossEntropy.Tests.Losses;
@@ -12,7 +13,7 @@ namespace CrossEntropy.Tests.Losses;
 internal sealed record LossOutcome<T>(T Mean, T Sum, T MeanWithGradient, T SumWithGradient, T[] Losses, T[] MeanGradient, T[] SumGradient, bool TailsUntouched)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public void AssertMatches(LossReference.Result reference, LossCheck<T> check, string context)
+    public void AssertMatches(LossReference.Result reference, Check<T> check, string context)
     {
         Assert.True(TailsUntouched, $"{context}: an output element outside the result changed.");
         check.Loss(reference.Loss(Reduction.Mean), Mean, $"{context}, Mean");

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using FsCheck.Xunit;
 using Xunit;
 
@@ -57,7 +58,7 @@ public sealed class LossPropertyTests
         Reduction reduction = Reference(s).Denominator > 0 ? Reduction.Mean : Reduction.Sum;
         double[] input = (double[])s.Input.Clone();
         double[] gradient = new double[input.Length];
-        using (Simd.Limit((VectorWidth)s.Width))
+        using (Widths.Limit((VectorWidth)s.Width))
         {
             Call(s, input).WithGradient(gradient, reduction);
             AssertFiniteDifferences(input, gradient, s.FromLogits ? 1e-4 : 1e-6, x => Call(s, x).Loss(reduction), s.ToString());
@@ -71,7 +72,7 @@ public sealed class LossPropertyTests
         BinarySample s = sample.Sample;
         double[] input = (double[])s.Input.Clone();
         double[] gradient = new double[input.Length];
-        using (Simd.Limit((VectorWidth)s.Width))
+        using (Widths.Limit((VectorWidth)s.Width))
         {
             Call(s, input).WithGradient(gradient, Reduction.Mean);
             AssertFiniteDifferences(input, gradient, s.FromLogits ? 1e-4 : 1e-6, x => Call(s, x).Loss(Reduction.Mean), s.ToString());
@@ -97,11 +98,11 @@ public sealed class LossPropertyTests
     private static void SoftmaxMinusOneHot<T>(LabelledLogits sample)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T[] logits = LossData.To<T>(sample.Logits);
-        double[] exact = LossData.Exact<T>(logits);
+        T[] logits = TestData.To<T>(sample.Logits);
+        double[] exact = TestData.ToDouble<T>(logits);
         int rows = sample.Labels.Length;
         T[] gradient = new T[logits.Length];
-        using (Simd.Limit((VectorWidth)sample.Width))
+        using (Widths.Limit((VectorWidth)sample.Width))
         {
             CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, sample.Labels, gradient, sample.Classes);
         }
@@ -119,7 +120,7 @@ public sealed class LossPropertyTests
             }
         }
 
-        var check = new LossCheck<T>();
+        var check = new Check<T>();
         check.Gradient(expected, magnitude, gradient, sample.ToString());
         check.AssertNoMismatch();
     }
@@ -128,17 +129,17 @@ public sealed class LossPropertyTests
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CategoricalSample asLogits = sample with { FromLogits = true };
-        T[] logits = LossData.To<T>(asLogits.Input);
-        T[] targets = LossData.To<T>(asLogits.Targets ?? []);
-        T[] weights = LossData.To<T>(asLogits.Weights);
+        T[] logits = TestData.To<T>(asLogits.Input);
+        T[] targets = TestData.To<T>(asLogits.Targets ?? []);
+        T[] weights = TestData.To<T>(asLogits.Weights);
         T[] gradient = new T[logits.Length];
-        using (Simd.Limit((VectorWidth)sample.Width))
+        using (Widths.Limit((VectorWidth)sample.Width))
         {
             Call(asLogits, logits, targets, weights).WithGradient(gradient, Reduction.Sum);
         }
 
-        LossReference.Result reference = LossReference.Categorical(LossData.Exact<T>(logits), true, sample.Classes, sample.Labels,
-            sample.Labels is null ? LossData.Exact<T>(targets) : null, LossData.Exact<T>(weights), sample.IgnoreIndex, sample.Smoothing);
+        LossReference.Result reference = LossReference.Categorical(TestData.ToDouble<T>(logits), true, sample.Classes, sample.Labels,
+            sample.Labels is null ? TestData.ToDouble<T>(targets) : null, TestData.ToDouble<T>(weights), sample.IgnoreIndex, sample.Smoothing);
         double[] magnitude = reference.Magnitude(Reduction.Sum);
         for (int row = 0; row < sample.Rows; row++)
         {
@@ -150,7 +151,7 @@ public sealed class LossPropertyTests
                 scale += magnitude[row * sample.Classes + c];
             }
 
-            Assert.True(Math.Abs(sum) <= LossTolerance<T>.Cancellation * scale + LossTolerance<T>.Absolute,
+            Assert.True(Math.Abs(sum) <= Tolerance<T>.Cancellation * scale + Tolerance<T>.Absolute,
                 $"{sample}: row {row} of the gradient sums to {sum:R} (terms of magnitude {scale:R}).");
         }
     }
@@ -159,7 +160,7 @@ public sealed class LossPropertyTests
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         LabelledLogits s = sample.Sample;
-        T[] logits = LossData.To<T>(s.Logits);
+        T[] logits = TestData.To<T>(s.Logits);
         T[] shifted = (T[])logits.Clone();
         T shift = T.CreateTruncating(sample.Shift);
         T largest = T.Zero;
@@ -177,7 +178,7 @@ public sealed class LossPropertyTests
         T[] shiftedLosses = new T[rows];
         T[] gradient = new T[logits.Length];
         T[] shiftedGradient = new T[logits.Length];
-        using (Simd.Limit((VectorWidth)s.Width))
+        using (Widths.Limit((VectorWidth)s.Width))
         {
             CategoricalCrossEntropy.FromLogits<T>(logits, s.Labels, losses, s.Classes);
             CategoricalCrossEntropy.FromLogits<T>(shifted, s.Labels, shiftedLosses, s.Classes);
@@ -199,7 +200,7 @@ public sealed class LossPropertyTests
                 double moved = double.CreateTruncating(T.BitIncrement(largest) - largest);
                 double before = double.CreateTruncating(losses[row]);
                 double after = double.CreateTruncating(shiftedLosses[row]);
-                double allowed = moved + LossTolerance<T>.Relative * (Math.Abs(before) + Math.Abs(after)) + LossTolerance<T>.Absolute;
+                double allowed = moved + Tolerance<T>.Loss * (Math.Abs(before) + Math.Abs(after)) + Tolerance<T>.Absolute;
                 Assert.True(Math.Abs(after - before) <= allowed, $"{sample}: row {row} loss {before:R} became {after:R} (allowed difference {allowed:R}).");
             }
         }
@@ -242,12 +243,12 @@ public sealed class LossPropertyTests
     private static void CategoricalAddsUp<T>(CategoricalSample sample)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T[] input = LossData.To<T>(sample.Input);
-        T[] targets = LossData.To<T>(sample.Targets ?? []);
-        T[] weights = LossData.To<T>(sample.Weights);
+        T[] input = TestData.To<T>(sample.Input);
+        T[] targets = TestData.To<T>(sample.Targets ?? []);
+        T[] weights = TestData.To<T>(sample.Weights);
         T[] losses = new T[sample.Rows];
         T sum;
-        using (Simd.Limit((VectorWidth)sample.Width))
+        using (Widths.Limit((VectorWidth)sample.Width))
         {
             CategoricalCall<T> call = Call(sample, input, targets, weights);
             call.Losses(losses);
@@ -260,15 +261,15 @@ public sealed class LossPropertyTests
     private static void BinaryAddsUp<T>(BinarySample sample)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T[] input = LossData.To<T>(sample.Input);
+        T[] input = TestData.To<T>(sample.Input);
         T[] losses = new T[input.Length];
         T sum;
-        using (Simd.Limit((VectorWidth)sample.Width))
+        using (Widths.Limit((VectorWidth)sample.Width))
         {
             var call = new BinaryCall<T>
             {
-                FromLogits = sample.FromLogits, Input = input, Targets = LossData.To<T>(sample.Targets), Weights = LossData.To<T>(sample.Weights),
-                PositiveWeights = LossData.To<T>(sample.PositiveWeights), Smoothing = sample.Smoothing,
+                FromLogits = sample.FromLogits, Input = input, Targets = TestData.To<T>(sample.Targets), Weights = TestData.To<T>(sample.Weights),
+                PositiveWeights = TestData.To<T>(sample.PositiveWeights), Smoothing = sample.Smoothing,
             };
             call.Losses(losses);
             sum = call.Loss(Reduction.Sum);
@@ -288,7 +289,7 @@ public sealed class LossPropertyTests
             magnitude += Math.Abs(double.CreateTruncating(loss));
         }
 
-        double tolerance = (typeof(T) == typeof(float) ? 1e-6 : 1e-13) * magnitude + LossTolerance<T>.Absolute;
+        double tolerance = (typeof(T) == typeof(float) ? 1e-6 : 1e-13) * magnitude + Tolerance<T>.Absolute;
         double actual = double.CreateTruncating(sum);
         Assert.True(Math.Abs(actual - total) <= tolerance, $"{context}: the losses add up to {total:R}, Sum is {actual:R}.");
     }

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
 namespace CrossEntropy.Tests.Losses;
@@ -280,7 +281,7 @@ public abstract class PublishedValueTests<T>
         });
     }
 
-    private static T[] Values(params double[] values) => LossData.To<T>(values);
+    private static T[] Values(params double[] values) => TestData.To<T>(values);
 
     /// <summary>The uncertainty of a value printed from a float32 computation: about two float ulps.</summary>
     private static double Float32(double published) => 2e-7 * Math.Abs(published);
@@ -303,7 +304,7 @@ public abstract class PublishedValueTests<T>
     /// <summary>Fails unless <paramref name="actual"/> is within the printed precision of <paramref name="published"/> (and at least the loss tolerance of T).</summary>
     private static void Published(double published, double actual, double tolerance)
     {
-        double allowed = Math.Max(tolerance, LossTolerance<T>.Relative * Math.Abs(published));
+        double allowed = Math.Max(tolerance, Tolerance<T>.Loss * Math.Abs(published));
         Assert.True(Math.Abs(actual - published) <= allowed, $"published {published:R}, actual {actual:R}, allowed difference {allowed:R}");
     }
 
@@ -311,7 +312,7 @@ public abstract class PublishedValueTests<T>
     {
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 check();
             }

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
 namespace CrossEntropy.Tests.Losses;
@@ -43,7 +44,7 @@ public abstract class SpecialValueTests<T>
         T[] logits = Values(1e4, 1e4);
         ForEachWidth(width =>
         {
-            var check = new LossCheck<T>();
+            var check = new Check<T>();
             T[] gradient = new T[2];
             check.Loss(Math.Log(2), CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, [0], gradient, 2), $"{width}");
             check.AssertNoMismatch();
@@ -164,7 +165,7 @@ public abstract class SpecialValueTests<T>
     {
         ForEachWidth(width =>
         {
-            var check = new LossCheck<T>();
+            var check = new Check<T>();
             T[] gradient = new T[4];
             T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(MaskedRow), [0], gradient, 4);
             check.Loss(LossReference.Log1P(Math.Exp(-1)), loss, $"label, {width}");
@@ -190,7 +191,7 @@ public abstract class SpecialValueTests<T>
             T[] gradient = new T[4];
             T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(MaskedRow), [1], gradient, 4);
             Assert.True(T.IsPositiveInfinity(loss), $"{width}: loss {loss}, expected +infinity.");
-            var check = new LossCheck<T>();
+            var check = new Check<T>();
             LossReference.Result expected = Expected(MaskedRow, [1], null, [], 0);
             check.Gradient(expected.Gradient(Reduction.Mean), expected.Magnitude(Reduction.Mean), gradient, $"{width}");
             check.AssertNoMismatch();
@@ -207,7 +208,7 @@ public abstract class SpecialValueTests<T>
     {
         ForEachWidth(width =>
         {
-            var check = new LossCheck<T>();
+            var check = new Check<T>();
             T[] gradient = new T[4];
             T labelled = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(MaskedRow), [0], gradient, 4, Reduction.Mean, default, -100, 0.1);
             LossReference.Result expected = Expected(MaskedRow, [0], null, [], 0.1);
@@ -230,7 +231,7 @@ public abstract class SpecialValueTests<T>
         Assert.True(double.IsFinite(expected.Loss(Reduction.Mean)));
         ForEachWidth(width =>
         {
-            var check = new LossCheck<T>();
+            var check = new Check<T>();
             T[] gradient = new T[4];
             T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(MaskedRow), [0], gradient, 4, Reduction.Mean, Values(weights), -100, 0.1);
             check.Loss(expected.Loss(Reduction.Mean), loss, $"{width}");
@@ -277,16 +278,10 @@ public abstract class SpecialValueTests<T>
     public void NaNAnywhereInARowGivesNaN(int classes)
     {
         int rows = classes + 1;
-        var random = new Random(classes);
-        double[] logits = new double[rows * classes];
+        double[] logits = TestData.Uniform(new Random(classes), rows * classes, 5);
         double[] targets = new double[rows * classes];
+        targets.AsSpan().Fill(1.0 / classes);
         int[] labels = new int[rows];
-        for (int i = 0; i < logits.Length; i++)
-        {
-            logits[i] = 10 * random.NextDouble() - 5;
-            targets[i] = 1.0 / classes;
-        }
-
         for (int row = 0; row < classes; row++)
         {
             logits[row * classes + row] = double.NaN;
@@ -341,7 +336,7 @@ public abstract class SpecialValueTests<T>
         double[] confident = [21, 0, 0];
         ForEachWidth(width =>
         {
-            var check = new LossCheck<T>();
+            var check = new Check<T>();
             T[] gradient = new T[3];
             T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(confident), [0], gradient, 3, Reduction.Sum);
             LossReference.Result expected = Expected(confident, [0], null, [], 0);
@@ -372,7 +367,7 @@ public abstract class SpecialValueTests<T>
         double[] row = [0, 1, 0];
         ForEachWidth(width =>
         {
-            var check = new LossCheck<T>();
+            var check = new Check<T>();
             T[] losses = new T[5];
             T[] gradient = new T[5];
             BinaryCrossEntropy.FromProbabilities<T>(Values(p), Values(y), losses);
@@ -455,7 +450,7 @@ public abstract class SpecialValueTests<T>
         double[] weights = [1.5, 0.5, 0];
         ForEachWidth(width =>
         {
-            var check = new LossCheck<T>();
+            var check = new Check<T>();
             T[] gradient = new T[12];
             T[] losses = new T[4];
             LossReference.Result inRange = Expected(row, labels, null, [], 0, ignoreIndex: 1);
@@ -509,7 +504,7 @@ public abstract class SpecialValueTests<T>
             double[] input = fromLogits ? logits : probabilities;
             foreach ((double[] weights, double smoothing) in cases)
             {
-                LossReference.Result expected = LossReference.Categorical(LossData.RoundTrip<T>(input), fromLogits, Classes, labels, null, weights, -100, smoothing);
+                LossReference.Result expected = LossReference.Categorical(TestData.RoundTrip<T>(input), fromLogits, Classes, labels, null, weights, -100, smoothing);
                 Assert.Equal(0, expected.Denominator);
                 double mean = expected.Sum / expected.Denominator;
                 double[] sumGradient = expected.Gradient(Reduction.Sum);
@@ -545,9 +540,9 @@ public abstract class SpecialValueTests<T>
     }
 
     private static LossReference.Result Expected(double[] logits, int[]? labels, double[]? targets, double[] weights, double smoothing, int ignoreIndex = -100) =>
-        LossReference.Categorical(LossData.RoundTrip<T>(logits), true, logits.Length / (labels?.Length ?? 1), labels, targets, weights, ignoreIndex, smoothing);
+        LossReference.Categorical(TestData.RoundTrip<T>(logits), true, logits.Length / (labels?.Length ?? 1), labels, targets, weights, ignoreIndex, smoothing);
 
-    private static T[] Values(params double[] values) => LossData.To<T>(values);
+    private static T[] Values(params double[] values) => TestData.To<T>(values);
 
     private static void AssertExactly(double[] expected, T[] actual, string context)
     {
@@ -576,7 +571,7 @@ public abstract class SpecialValueTests<T>
     {
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 check(width);
             }

@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
 namespace CrossEntropy.Tests.Losses;
@@ -271,13 +272,13 @@ public abstract class ValidationTests<T>
         }
     }
 
-    private static T[] Values(params double[] values) => LossData.To<T>(values);
+    private static T[] Values(params double[] values) => TestData.To<T>(values);
 
     private static void ForEachWidth(Action check)
     {
         foreach (VectorWidth width in Widths.All)
         {
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 check();
             }

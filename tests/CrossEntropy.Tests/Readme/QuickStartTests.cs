@@ -1,10 +1,12 @@
 using System;
 using System.IO;
 using System.Linq;
-using CrossEntropy;
 using Xunit;
 
 namespace CrossEntropy.Tests.Readme;
+
+// The README's code calls the class as Activations, which the namespace CrossEntropy.Tests.Activations hides in here.
+using Activations = CrossEntropy.Activations;
 
 /// <summary>The package README's quick start, compiled and run here; a second test keeps the README's copy identical to it.</summary>
 public class QuickStartTests
