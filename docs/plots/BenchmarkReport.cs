@@ -34,6 +34,17 @@ internal static class BenchmarkReport
         new("Sigmoid vs TensorPrimitives.Sigmoid", "ActivationBenchmarks", "Activations_Sigmoid", "256x1000", Measure.SpeedUp, 1.5),
         new("BinaryCrossEntropy.FromLogitsWithGradient throughput", "BinaryLossBenchmarks",
             "BinaryCrossEntropy_FromLogitsWithGradient", "256x1000", Measure.ElementsPerNanosecond, 1.5),
+        new("Softmax of one row of 10 no slower than TensorPrimitives.SoftMax", "ActivationBenchmarks", "Activations_Softmax", "1x10", Measure.SpeedUp, 1.0),
+        new("Softmax of one row of 2 at most 1.5x TensorPrimitives.SoftMax's time", "ActivationBenchmarks", "Activations_Softmax", "1x2", Measure.SpeedUp, 1 / 1.5),
+        new("Sigmoid of 10 elements at most 1.2x TensorPrimitives.Sigmoid's time", "ActivationBenchmarks", "Activations_Sigmoid", "1x10", Measure.SpeedUp, 1 / 1.2),
+        new("Softmax vs TensorPrimitives.SoftMax row by row", "ActivationBenchmarks", "Activations_Softmax", "64x10", Measure.SpeedUp, 3.0),
+        new("Softmax vs TensorPrimitives.SoftMax row by row", "ActivationBenchmarks", "Activations_Softmax", "1024x10", Measure.SpeedUp, 3.0),
+        new("Softmax throughput", "ActivationBenchmarks", "Activations_Softmax", "64x10", Measure.ElementsPerNanosecond, 2.5),
+        new("Softmax throughput", "ActivationBenchmarks", "Activations_Softmax", "1024x10", Measure.ElementsPerNanosecond, 2.5),
+        new("CategoricalCrossEntropy.FromLogitsWithGradient throughput", "CategoricalLossBenchmarks",
+            "CategoricalCrossEntropy_FromLogitsWithGradient", "64x10", Measure.ElementsPerNanosecond, 2.0),
+        new("CategoricalCrossEntropy.FromLogitsWithGradient throughput", "CategoricalLossBenchmarks",
+            "CategoricalCrossEntropy_FromLogitsWithGradient", "256x100", Measure.ElementsPerNanosecond, 3.0),
     ];
 
     private enum Measure
