@@ -215,16 +215,18 @@ internal static partial class Kernel<TBlock, T, TMemory>
         int rows = x.Length / classes;
         int groups = op.AcrossLanes && typeof(TMemory) == typeof(T) ? rows / Width : 0;
         double total = groups > 0 ? LaneGroups(ref op, x, output, classes, groups) : 0;
-        return total + OneBlockRows(ref op, x, output, classes, groups * Width, rows);
+        return OneBlockRows(ref op, x, output, classes, groups * Width, rows, total);
     }
 
-    /// <summary>Rows <paramref name="first"/> to <paramref name="end"/> of one block, one by one (<see cref="OneBlockRow{TOp}"/>).</summary>
+    /// <summary>
+    /// Rows <paramref name="first"/> to <paramref name="end"/> of one block, one by one (<see cref="OneBlockRow{TOp}"/>), their
+    /// values added in row order to <paramref name="total"/>, the sum of the rows before them.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double OneBlockRows<TOp>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes, int first, int end)
+    private static double OneBlockRows<TOp>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes, int first, int end, double total)
         where TOp : struct, IRowOperator, allows ref struct
     {
         TBlock inRow = InRow(classes);
-        double total = 0;
         for (int r = first; r < end; r++)
         {
             T value = OneBlockRow(ref op, x, output, classes, r, inRow);
@@ -335,13 +337,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock m = LaneMax(ref values, ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), first)), classes);
             if (TBlock.EqualsAny(TBlock.Equals(m - m, BlockMath<TBlock, T>.Zero), BlockMath<TBlock, T>.Zero))
             {
-                total += OneBlockRows(ref op, x, output, classes, g * Width, (g + 1) * Width);
+                total = OneBlockRows(ref op, x, output, classes, g * Width, (g + 1) * Width, total);
                 continue;
             }
 
             RowSums sums = LaneSums(ref op, ref values, m, classes);
             ref TMemory destination = ref op.WritesRows ? ref Unsafe.Add(ref MemoryMarshal.GetReference(output), first) : ref Unsafe.NullRef<TMemory>();
-            total += LaneFinish(ref op, ref values, sums, ref Unsafe.As<TMemory, T>(ref destination), classes, g * Width);
+            total = LaneFinish(ref op, ref values, sums, ref Unsafe.As<TMemory, T>(ref destination), classes, g * Width, total);
         }
 
         return total;
@@ -416,10 +418,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// Finishes a group across lanes: writes the output rows from <paramref name="destination"/> on (where the operator writes
-    /// rows), hands the rows' values from <paramref name="row"/> on to the operator, and returns their sum in row order.
+    /// rows), hands the rows' values from <paramref name="row"/> on to the operator, and returns <paramref name="total"/>, the
+    /// sum of the rows before them, with their values added in row order.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double LaneFinish<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, in RowSums sums, ref T destination, int classes, int row)
+    private static double LaneFinish<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, in RowSums sums, ref T destination, int classes, int row, double total)
         where TOp : struct, IRowOperator, allows ref struct
     {
         Unsafe.SkipInit(out Lanes<T> lanes);
@@ -436,7 +439,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
         }
 
-        double total = 0;
         if (TOp.Reduces)
         {
             TBlock.Store(value, ref lanes[0]);
