@@ -74,6 +74,21 @@ public abstract class RowIndependenceTests<T>
                     Check<T>.SameBits([loss], losses.AsSpan(r, 1), $"{width}, loss of row {r} in the batch against the row alone");
                 }
 
+                // The reduced Sum adds the rows' losses in double in row order (one chunk here), whichever way the rows ran;
+                // checked where every logit is finite, as a NaN loss would hide the order.
+                T[] finite = Array.ConvertAll(logits, v => T.IsFinite(v) ? v : T.Zero);
+                T[] finiteLosses = new T[rows];
+                CategoricalCrossEntropy.FromLogits<T>(finite, labels, finiteLosses, classes, classWeights, labelSmoothing: smoothing);
+                T reduced = CategoricalCrossEntropy.FromLogitsWithGradient<T>(finite, labels, new T[finite.Length], classes, Reduction.Sum, classWeights, labelSmoothing: smoothing);
+                double total = 0;
+                foreach (T rowLoss in finiteLosses)
+                {
+                    total += double.CreateTruncating(rowLoss);
+                }
+
+                Assert.True(T.IsFinite(reduced), $"{width}: the Sum of finite logits is {reduced}");
+                Check<T>.SameBits([T.CreateTruncating(total)], [reduced], $"{width}, the Sum of the batch against its row losses added in order");
+
                 // In place over the logits: the same bits.
                 T[] inPlace = (T[])logits.Clone();
                 CategoricalCrossEntropy.FromLogitsWithGradient<T>(inPlace, labels, inPlace, classes, Reduction.Sum, classWeights, labelSmoothing: smoothing);
