@@ -175,6 +175,15 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
             Vector128.ConditionalSelect(mask._c, left._c, right._c), Vector128.ConditionalSelect(mask._d, left._d, right._d));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> SubtractBits(Block128<T> left, Block128<T> right) =>
+        new(SubtractBits(left._a, right._a), SubtractBits(left._b, right._b), SubtractBits(left._c, right._c), SubtractBits(left._d, right._d));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<T> SubtractBits(Vector128<T> left, Vector128<T> right) => typeof(T) == typeof(float)
+        ? (left.AsInt32() - right.AsInt32()).As<int, T>()
+        : (left.AsInt64() - right.AsInt64()).As<long, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block128<T> ShiftLeftBits(Block128<T> value, int count) =>
         new(ShiftLeft(value._a, count), ShiftLeft(value._b, count), ShiftLeft(value._c, count), ShiftLeft(value._d, count));
 

@@ -159,6 +159,15 @@ internal readonly struct Block256<T> : IBlock<Block256<T>, T>
         new(Vector256.ConditionalSelect(mask._lo, left._lo, right._lo), Vector256.ConditionalSelect(mask._hi, left._hi, right._hi));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> SubtractBits(Block256<T> left, Block256<T> right) =>
+        new(SubtractBits(left._lo, right._lo), SubtractBits(left._hi, right._hi));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> SubtractBits(Vector256<T> left, Vector256<T> right) => typeof(T) == typeof(float)
+        ? (left.AsInt32() - right.AsInt32()).As<int, T>()
+        : (left.AsInt64() - right.AsInt64()).As<long, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block256<T> ShiftLeftBits(Block256<T> value, int count) => new(ShiftLeft(value._lo, count), ShiftLeft(value._hi, count));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -170,6 +170,11 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
         new(Vector512.ConditionalSelect(mask._v, left._v, right._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> SubtractBits(Block512<T> left, Block512<T> right) => new(typeof(T) == typeof(float)
+        ? (left._v.AsInt32() - right._v.AsInt32()).As<int, T>()
+        : (left._v.AsInt64() - right._v.AsInt64()).As<long, T>());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block512<T> ShiftLeftBits(Block512<T> value, int count) => new(typeof(T) == typeof(float)
         ? Vector512.ShiftLeft(value._v.AsInt32(), count).As<int, T>()
         : Vector512.ShiftLeft(value._v.AsInt64(), count).As<long, T>());

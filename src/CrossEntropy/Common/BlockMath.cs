@@ -44,8 +44,17 @@ internal static unsafe class BlockMath<TBlock, T>
     private static readonly TBlock MinusLn2Low = C(IsFloat ? 2.12194440e-4 : -1.42860682030941723212e-6);
     private static readonly TBlock DeepThreshold = C(IsFloat ? -87.0 : -708.0);
     private static readonly TBlock DeepClamp = C(IsFloat ? -110.0 : -760.0);
+
+    /// <summary>An argument whose n is -127 (-1023 for double), where the bits of 2^n are those of 0.</summary>
+    private static readonly TBlock ZeroClamp = C(IsFloat ? -88.0 : -709.0);
+
+    // The x whose e^x is below 2^-126 (2^-1022) but not 0 lie within (-104, -87), (-746, -708) for double: its centre and half width.
+    private static readonly TBlock SubnormalCentre = C(IsFloat ? -95.5 : -727.0);
+    private static readonly TBlock SubnormalHalfWidth = C(IsFloat ? 8.5 : 19.0);
     private static readonly TBlock DeepBias = C(IsFloat ? 64.0 : 128.0);
-    private static readonly TBlock DeepScale = C(IsFloat ? 5.42101086242752217003726400434970855712890625e-20 : 2.9387358770557187699218413430556141945466638919302188037718792657e-39);
+
+    /// <summary>149 for float (1074 for double): 2^-149 is the smallest subnormal, the spacing of every value below 2^-125.</summary>
+    private static readonly TBlock SubnormalBias = C(IsFloat ? 149.0 : 1074.0);
     private static readonly TBlock HighThreshold = C(IsFloat ? 87.0 : 708.0);
     private static readonly TBlock HighClamp = C(IsFloat ? 110.0 : 760.0);
     private static readonly TBlock HighScale = C(IsFloat ? 18446744073709551616.0 : 340282366920938463463374607431768211456.0);
@@ -134,7 +143,7 @@ internal static unsafe class BlockMath<TBlock, T>
     /// <summary>
     /// e^x for x &lt;= 0, -infinity (0) and NaN (NaN), to about 1 ulp, subnormal results included.
     /// x = n ln2 + r with |r| &lt;= ln2/2 (Cody-Waite), e^r by a polynomial, then a scale by 2^n built
-    /// from the bits of the rounded n, in two steps where 2^n alone is below the normal range.
+    /// from the bits of the rounded n; results below the normal range are built from their own bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TBlock ExpNonPositive(TBlock x) => Exp(x, Zero, withLow: false);
@@ -191,28 +200,46 @@ internal static unsafe class BlockMath<TBlock, T>
     }
 
     /// <summary>
-    /// e^(x + low), <paramref name="low"/> a small correction taken where <paramref name="withLow"/>. Where 2^n alone would be
-    /// below the normal range (x &lt; -87 for float), x is clamped where e^x is 0 whatever the polynomial says (and low
-    /// dropped), and the scale is applied as 2^(n + k) then 2^-k, so the one rounding happens in the last multiplication
-    /// and subnormal results are exact. All inline: a call in a loop would keep the loop's running values in memory.
+    /// e^(x + low), <paramref name="low"/> a small correction taken where <paramref name="withLow"/>. x is clamped at -88 (-709
+    /// for double), where the bits of 2^n are those of 0, so that below it the result is 0 with no multiplication that
+    /// underflows: x86 processors finish those, and those that yield a subnormal, in slow microcode. Only where some x lies
+    /// in the band whose e^x is below the normal range but not 0 does <see cref="Subnormal"/> compute again, rarely.
+    /// All inline: a call in a loop would keep the loop's running values in memory.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Exp(TBlock x, TBlock low, bool withLow)
     {
-        // Max(clamp, x) keeps a NaN x.
+        // Max(clamp, x) keeps a NaN x; low, NaN where x is -infinity, is dropped below the clamp.
+        TBlock r = Reduce(TBlock.Max(ZeroClamp, x), out TBlock j);
+        if (withLow)
+        {
+            r += TBlock.Select(TBlock.LessThan(x, ZeroClamp), Zero, low);
+        }
+
+        TBlock result = Polynomial(r) * Pow2(j);
+        return TBlock.LessThanAny(Abs(x - SubnormalCentre), SubnormalHalfWidth) ? Subnormal(x, low, withLow, result) : result;
+    }
+
+    /// <summary>
+    /// <paramref name="result"/> with the lanes whose e^(x + low) is below 2^-126 (2^-1022 for double) computed again, as
+    /// <see cref="Exp"/> leaves them 0 below its clamp. x is clamped where e^x is 0 whatever the polynomial says (and low
+    /// dropped). p 2^n rounded once is k 2^-149 (2^-1074), k being p 2^(n + 149) rounded to an integer, and the bits of
+    /// k 2^-149 are k, up to 2^-126 itself. Adding 2^23 (2^52) to the exact, normal p 2^(n + 149) rounds it to that integer,
+    /// to nearest even, and the sum's bits less those of 2^23 are k: no multiplication yields a subnormal.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock Subnormal(TBlock x, TBlock low, bool withLow, TBlock result)
+    {
         TBlock r = Reduce(TBlock.Max(DeepClamp, x), out TBlock j);
         if (withLow)
         {
             r += TBlock.Select(TBlock.LessThan(x, DeepClamp), Zero, low);
         }
 
-        TBlock p = Polynomial(r);
-        TBlock result = p * Pow2(j);
-
-        // The comparison is made again in the rare branch rather than kept, so that the common path tests it in a mask register.
-        return TBlock.LessThanAny(x, DeepThreshold)
-            ? TBlock.Select(TBlock.LessThan(x, DeepThreshold), p * Pow2(j + DeepBias) * DeepScale, result)
-            : result;
+        // p 2^(n + 149) below 2^23 is a result below 2^-126; at or above it, n is -126 and Exp's p 2^n is normal and exact.
+        TBlock scaled = Polynomial(r) * Pow2(j + SubnormalBias);
+        TBlock subnormal = TBlock.LessThan(x, DeepThreshold) & TBlock.LessThan(scaled, TwoToMantissa);
+        return TBlock.Select(subnormal, TBlock.SubtractBits(scaled + TwoToMantissa, TwoToMantissa), result);
     }
 
     /// <summary>r = x - n ln2 with |r| &lt;= ln2/2 (Cody-Waite), with <paramref name="j"/> holding bias + n in its low mantissa bits.</summary>

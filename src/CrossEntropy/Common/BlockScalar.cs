@@ -200,6 +200,16 @@ internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
         return left;
     }
 
+    public static BlockScalar<T> SubtractBits(BlockScalar<T> left, BlockScalar<T> right)
+    {
+        for (int i = 0; i < Count; i++)
+        {
+            left._lanes[i] = FromBits(ToBits(left._lanes[i]) - ToBits(right._lanes[i]));
+        }
+
+        return left;
+    }
+
     public static BlockScalar<T> ShiftLeftBits(BlockScalar<T> value, int count)
     {
         for (int i = 0; i < Count; i++)

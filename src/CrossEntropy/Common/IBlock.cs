@@ -87,6 +87,12 @@ internal interface IBlock<TSelf, T>
     /// <summary>Per lane: <paramref name="left"/> where <paramref name="mask"/> is set, else <paramref name="right"/>.</summary>
     static abstract TSelf Select(TSelf mask, TSelf left, TSelf right);
 
+    /// <summary>
+    /// Each lane's bits minus the other's, read as integers of the lane's size (wrapping): for two positive floats, how many
+    /// representable values lie from <paramref name="right"/> up to <paramref name="left"/>.
+    /// </summary>
+    static abstract TSelf SubtractBits(TSelf left, TSelf right);
+
     /// <summary>Shifts each lane's bits, read as an integer of the lane's size, to the left.</summary>
     static abstract TSelf ShiftLeftBits(TSelf value, int count);
 

@@ -78,13 +78,22 @@ internal static class Simd
     /// Runs <paramref name="kernel"/> over <paramref name="items"/> items of <paramref name="itemLength"/> elements on the path
     /// for <see cref="Current"/>, computing in double for <typeparamref name="TMemory"/> = double and in float for float and
     /// Half (other types compute in double), spread over threads by <see cref="Parallelism"/> unless <paramref name="inOrder"/>
-    /// (see <see cref="Parallelism.Run"/>). Returns the sum of the kernel's results.
+    /// (see <see cref="Parallelism.Run"/>); a single item, which is one chunk on the calling thread whatever the settings, runs
+    /// directly. Returns the sum of the kernel's results.
     /// </summary>
     public static double Run<TKernel, TMemory>(ref TKernel kernel, int items, int itemLength, bool inOrder = false)
         where TKernel : IKernel, allows ref struct
     {
         VectorWidth width = Current;
-        return typeof(TMemory) == typeof(float) || typeof(TMemory) == typeof(Half)
+        bool inFloat = typeof(TMemory) == typeof(float) || typeof(TMemory) == typeof(Half);
+
+        // One item is one chunk on the calling thread whatever the settings: run it without the parallel machinery's cost.
+        if (items == 1)
+        {
+            return inFloat ? Run<TKernel, float>(ref kernel, width, 0, 1) : Run<TKernel, double>(ref kernel, width, 0, 1);
+        }
+
+        return inFloat
             ? Parallelism.Run<TKernel, float>(ref kernel, width, items, itemLength, inOrder)
             : Parallelism.Run<TKernel, double>(ref kernel, width, items, itemLength, inOrder);
     }

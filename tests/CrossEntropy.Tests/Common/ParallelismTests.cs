@@ -26,7 +26,8 @@ public sealed class ParallelismTests
 
     /// <summary>
     /// An element-wise call on <see cref="int.MaxValue"/> elements and a batch of <see cref="int.MaxValue"/> one-element rows,
-    /// run through the library's own chunking with a kernel that touches no memory and records the ranges it is given.
+    /// run through the library's own chunking with a kernel that touches no memory and records the ranges it is given; and a
+    /// single item (a call of one group, or of one row), which runs without the chunking.
     /// </summary>
     [Theory]
     [InlineData(1)]
@@ -38,6 +39,8 @@ public sealed class ParallelismTests
             AssertCovered(Simd.Groups(int.MaxValue), Simd.GroupSize, int.MaxValue);
             AssertCovered(Simd.Groups(Array.MaxLength), Simd.GroupSize, Array.MaxLength);
             AssertCovered(int.MaxValue, 1, int.MaxValue);
+            AssertCovered(1, Simd.GroupSize, 10);
+            AssertCovered(1, 1, 1);
         }
     }
 
