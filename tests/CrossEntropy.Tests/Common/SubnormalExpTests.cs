@@ -1,6 +1,7 @@
 using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
 namespace CrossEntropy.Tests.Common;
@@ -213,7 +214,7 @@ public sealed class SubnormalExpTests
         foreach (VectorWidth width in Widths.All)
         {
             T[] results;
-            using (Simd.Limit(width))
+            using (Widths.Limit(width))
             {
                 results = Simd.Current switch
                 {
