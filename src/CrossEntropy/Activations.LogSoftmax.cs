@@ -125,6 +125,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public static bool Differences => true;
 
+        public static bool Reduces => false;
+
         public bool WritesRows => true;
 
         public bool KeepsInOutput => true;

@@ -135,6 +135,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>Softmax: exp(x - max) goes to the output in the pass that sums it, and the last pass scales it by 1 / sum.</summary>
     private readonly struct SoftmaxRow : IRowOperator
     {
+        public static bool BesideMax => false;
+
+        public static bool Differences => false;
+
+        public static bool Reduces => false;
+
         public bool WritesRows => true;
 
         public bool KeepsInOutput => true;

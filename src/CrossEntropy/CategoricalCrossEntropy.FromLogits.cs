@@ -249,6 +249,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public static bool BesideMax => true;
 
+        public static bool Differences => false;
+
         public static bool Reduces => true;
 
         public bool WritesRows { get; }

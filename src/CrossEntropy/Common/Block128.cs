@@ -25,6 +25,7 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
     private readonly Vector128<T> _c;
     private readonly Vector128<T> _d;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Block128(Vector128<T> a, Vector128<T> b, Vector128<T> c, Vector128<T> d)
     {
         _a = a;

@@ -227,7 +227,7 @@ internal static unsafe class BlockMath<TBlock, T>
     /// k 2^-149 are k, up to 2^-126 itself. Adding 2^23 (2^52) to the exact, normal p 2^(n + 149) rounds it to that integer,
     /// to nearest even, and the sum's bits less those of 2^23 are k: no multiplication yields a subnormal.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static TBlock Subnormal(TBlock x, TBlock low, bool withLow, TBlock result)
     {
         TBlock r = Reduce(TBlock.Max(DeepClamp, x), out TBlock j);

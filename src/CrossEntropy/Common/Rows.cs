@@ -17,13 +17,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
     internal interface IRowOperator
     {
         /// <summary>Whether the sum leaves out the first term of the maximum (which is 1), for log1p of the rest.</summary>
-        static virtual bool BesideMax => false;
+        static abstract bool BesideMax { get; }
 
         /// <summary>Whether the last pass takes x - max rather than exp(x - max).</summary>
-        static virtual bool Differences => false;
+        static abstract bool Differences { get; }
 
         /// <summary>Whether rows have values (<see cref="Value"/>), such as losses; otherwise every row's value is 0.</summary>
-        static virtual bool Reduces => false;
+        static abstract bool Reduces { get; }
 
         /// <summary>Whether the last pass runs and writes the output row; otherwise a row only reduces to its value.</summary>
         bool WritesRows { get; }
@@ -155,7 +155,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 {
                     op.Start(r, row);
                     Span<TMemory> kept = KeepsInOutput && op.KeepsInOutput ? outRow : default;
-                    RowSums sums = SumPass(ref op, row, start, max, spread, kept);
+                    T sum = SumPass(ref op, row, start, max, spread, kept, out T coefficientSum, out T shiftedSum);
+                    var sums = new RowSums(max, sum, coefficientSum, shiftedSum);
                     TBlock factor = op.Finish(sums, out TBlock values);
                     value = TBlock.First(values);
                     if (op.WritesRows)
@@ -482,27 +483,44 @@ internal static partial class Kernel<TBlock, T, TMemory>
         return terms[0];
     }
 
-    /// <summary>The sum pass of a row whose maximum <paramref name="max"/> is finite; <paramref name="spread"/> comes from <see cref="Max"/>.</summary>
-    private static RowSums SumPass<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Spread spread, Span<TMemory> kept)
+    /// <summary>
+    /// <paramref name="e"/> with 0 in the first lane where <paramref name="x"/> equals <paramref name="m"/>: once per row, and not
+    /// inline, so that the loop of the sum pass keeps the JIT's inlining for itself on narrow hardware.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TBlock WithoutFirstMaximum(TBlock e, TBlock x, TBlock m)
+    {
+        int lane = TBlock.FirstTrue(TBlock.Equals(x, m));
+        return TBlock.Select(TBlock.Equals(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(lane))), BlockMath<TBlock, T>.Zero, e);
+    }
+
+    /// <summary>
+    /// The sum pass of a row whose maximum <paramref name="max"/> is finite; <paramref name="spread"/> comes from <see cref="Max"/>.
+    /// Not inline: its sixteen compiled forms would leave the JIT no room to inline the driver's loop on narrow hardware.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static T SumPass<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Spread spread, Span<TMemory> kept,
+        out T coefficientSum, out T shiftedSum)
         where TOp : struct, IRowOperator, allows ref struct =>
         (spread.Deep, spread.Narrow) switch
         {
-            (true, true) => SumPass<TOp, Yes, Yes>(ref op, row, start, max, kept),
-            (true, false) => SumPass<TOp, Yes, No>(ref op, row, start, max, kept),
-            (false, true) => SumPass<TOp, No, Yes>(ref op, row, start, max, kept),
-            (false, false) => SumPass<TOp, No, No>(ref op, row, start, max, kept),
+            (true, true) => SumPass<TOp, Yes, Yes>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            (true, false) => SumPass<TOp, Yes, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            (false, true) => SumPass<TOp, No, Yes>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            (false, false) => SumPass<TOp, No, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
         };
 
-    private static RowSums SumPass<TOp, TDeep, TNarrow>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Span<TMemory> kept)
+    private static T SumPass<TOp, TDeep, TNarrow>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Span<TMemory> kept,
+        out T coefficientSum, out T shiftedSum)
         where TOp : struct, IRowOperator, allows ref struct
         where TDeep : struct, IOption
         where TNarrow : struct, IOption =>
         (kept.IsEmpty, op.WithCoefficients) switch
         {
-            (true, false) => SumPass<TOp, TDeep, TNarrow, No, No>(ref op, row, start, max, kept),
-            (false, false) => SumPass<TOp, TDeep, TNarrow, Yes, No>(ref op, row, start, max, kept),
-            (true, true) => SumPass<TOp, TDeep, TNarrow, No, Yes>(ref op, row, start, max, kept),
-            (false, true) => SumPass<TOp, TDeep, TNarrow, Yes, Yes>(ref op, row, start, max, kept),
+            (true, false) => SumPass<TOp, TDeep, TNarrow, No, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            (false, false) => SumPass<TOp, TDeep, TNarrow, Yes, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            (true, true) => SumPass<TOp, TDeep, TNarrow, No, Yes>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            (false, true) => SumPass<TOp, TDeep, TNarrow, Yes, Yes>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
         };
 
     /// <summary>
@@ -510,7 +528,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// as in <see cref="Spread"/>, <typeparamref name="TKeeps"/> writes to <paramref name="kept"/> what the last pass takes.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static RowSums SumPass<TOp, TDeep, TNarrow, TKeeps, TCoefficients>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Span<TMemory> kept)
+    private static T SumPass<TOp, TDeep, TNarrow, TKeeps, TCoefficients>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Span<TMemory> kept,
+        out T coefficientSum, out T shiftedSum)
         where TOp : struct, IRowOperator, allows ref struct
         where TDeep : struct, IOption
         where TNarrow : struct, IOption
@@ -559,8 +578,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             if (!found && TBlock.EqualsAny(x, m))
             {
                 found = true;
-                int lane = TBlock.FirstTrue(TBlock.Equals(x, m));
-                e = TBlock.Select(TBlock.Equals(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(lane))), zero, e);
+                e = WithoutFirstMaximum(e, x, m);
             }
 
             sum.Add(e, i);
@@ -568,13 +586,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         // Reduce before the call below, so that no block is live across a call (every vector register is caller-saved).
         T total = sum.Total;
-        T coefficientSum = coefficients.Total;
-        T shiftedSum = shifted.Total;
+        coefficientSum = TCoefficients.IsSet ? coefficients.Total : T.Zero;
+        shiftedSum = TCoefficients.IsSet ? shifted.Total : T.Zero;
         if (TKeeps.IsSet)
         {
             StoreTail(last, kept, row.Length);
         }
 
-        return new RowSums(max, total, coefficientSum, shiftedSum);
+        return total;
     }
 }
