@@ -377,10 +377,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
     // the same result: the runtime's Math.Log and Math.Exp call the platform's C library, whose last bits differ between
     // operating systems.
 
-    /// <summary>ln(1 + x) for x &gt;= 0, keeping relative precision for tiny x.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Log1P(T x) => TBlock.Max(BlockMath<TBlock, T>.Log1P(TBlock.Create(x)));
-
     /// <summary>ln x for x &gt;= 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T Log(T x) => TBlock.Max(BlockMath<TBlock, T>.Log(TBlock.Create(x)));
