@@ -117,6 +117,24 @@ internal static class ThrowHelper
         }
     }
 
+    /// <summary>Throws unless <paramref name="sampleWeights"/> is empty or has one weight per row.</summary>
+    public static void CheckSampleWeights(int sampleWeights, int rows)
+    {
+        if (sampleWeights != 0 && sampleWeights != rows)
+        {
+            throw new ArgumentException($"sampleWeights has {sampleWeights} entries; it must be empty or have one per row ({rows}).", nameof(sampleWeights));
+        }
+    }
+
+    /// <summary>Throws unless <paramref name="value"/>, the scalar parameter <paramref name="name"/>, is 0 (off) or positive, not NaN: a normalizer, soft cap, z-loss weight or focal gamma.</summary>
+    public static void CheckNonNegative(double value, string name)
+    {
+        if (!(value >= 0))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be 0 or positive.");
+        }
+    }
+
     public static void CheckReduction(Reduction reduction)
     {
         if (reduction is not (Reduction.Mean or Reduction.Sum))
