@@ -86,59 +86,138 @@ internal static partial class Kernel<TBlock, T, TMemory>
 {
     /// <summary>
     /// The indices of the <c>indices.Length</c> entries of <paramref name="row"/> that rank highest (<see cref="Above"/>), best
-    /// first. They are kept in <paramref name="indices"/> as a heap with the lowest-ranked at its root, and the row is scanned
-    /// from the first element the heap has not taken, in blocks: a block with no element above the root's value is skipped
-    /// whole (an element equal to it has a higher index, so ranks below it). Heap sort then orders them.
+    /// first. They are kept in <paramref name="indices"/> as a heap with the lowest-ranked at its root, filled in row order
+    /// from the entries at or above a bound, then taking each later entry that ranks above the root. The scan goes in blocks
+    /// and skips a block with no entry at or above the bound (the root's value, once the heap is full: an entry equal to it
+    /// has a higher index, so ranks below it) and no NaN. Heap sort then orders the indices.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void TopK(ReadOnlySpan<TMemory> row, Span<int> indices)
     {
-        int k = indices.Length;
-        for (int j = 0; j < k; j++)
-        {
-            indices[j] = j;
-            SiftUp(row, indices, j);
-        }
-
-        TMemory threshold = row[indices[0]];
-        int i = k;
+        int count = 0;
+        T bound = LowerBound(row, indices.Length);
+        TMemory threshold = TMemory.NegativeInfinity;
         TBlock one = BlockMath<TBlock, T>.One;
-        for (; i <= row.Length - Width && !TMemory.IsNaN(threshold); i += Width)
+        TBlock ones = TBlock.Equals(one, one);
+        TBlock t = TBlock.Create(bound);
+        int i = 0;
+        for (; i <= row.Length - Width; i += Width)
         {
-            // Max(t, x) equals t unless x is above t or NaN.
-            TBlock t = TBlock.Create(ToCompute(threshold));
-            if (TBlock.LessThanAny(TBlock.Equals(TBlock.Max(t, Load(row, i)), t) & one, one))
+            // The lanes at or above t or NaN, from the first on; each one taken may raise t.
+            TBlock x = Load(row, i);
+            if (TBlock.LessThanAny(TBlock.LessThan(x, t) & one, one))
             {
-                for (int p = i; p < i + Width; p++)
+                TBlock after = ones;
+                int lane;
+                while ((lane = TBlock.FirstTrue(TBlock.Select(TBlock.LessThan(x, t), default, ones) & after)) < Width)
                 {
-                    Take(row, indices, p, ref threshold);
+                    if (Offer(row, indices, ref count, i + lane, ref threshold))
+                    {
+                        if (TMemory.IsNaN(threshold))
+                        {
+                            break;
+                        }
+
+                        t = TBlock.Create(ToCompute(threshold));
+                    }
+
+                    after = TBlock.GreaterThan(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(lane)));
+                }
+
+                if (TMemory.IsNaN(threshold))
+                {
+                    break;
                 }
             }
         }
 
-        for (; i < row.Length; i++)
+        for (; i < row.Length && !TMemory.IsNaN(threshold); i++)
         {
-            Take(row, indices, i, ref threshold);
+            if (!(ToCompute(row[i]) < bound) || count == indices.Length)
+            {
+                Offer(row, indices, ref count, i, ref threshold);
+            }
         }
 
-        for (int end = k - 1; end > 0; end--)
+        for (int end = indices.Length - 1; end > 0; end--)
         {
             (indices[0], indices[end]) = (indices[end], indices[0]);
             SiftDown(row, indices[..end]);
         }
     }
 
-    /// <summary>Puts index <paramref name="p"/>, past every index in the heap, in the place of the root where it ranks above it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Take(ReadOnlySpan<TMemory> row, Span<int> heap, int p, ref TMemory threshold)
+    /// <summary>
+    /// A value that at least <paramref name="k"/> entries of <paramref name="row"/> reach, where k fits in a block, the row has no
+    /// NaN and is long enough to pay for it: the k-th largest of the lanes' maxima, each an entry of its own. -infinity otherwise.
+    /// </summary>
+    private static T LowerBound(ReadOnlySpan<TMemory> row, int k)
     {
-        TMemory value = row[p];
-        if (TMemory.IsNaN(value) ? !TMemory.IsNaN(threshold) : value > threshold)
+        if (k > Width || row.Length < 4 * Width)
         {
+            return T.NegativeInfinity;
+        }
+
+        TBlock max = Tail(row, T.NegativeInfinity);
+        TBlock ordered = TBlock.Equals(max, max);
+        for (int i = 0; i <= row.Length - Width; i += Width)
+        {
+            TBlock x = Load(row, i);
+            max = TBlock.Max(max, x);
+            ordered &= TBlock.Equals(x, x);
+        }
+
+        TBlock one = BlockMath<TBlock, T>.One;
+        if (TBlock.LessThanAny(ordered & one, one))
+        {
+            return T.NegativeInfinity;
+        }
+
+        Lanes<T> lanes = default;
+        TBlock.Store(max, ref lanes[0]);
+        Span<T> maxima = ((Span<T>)lanes)[..Width];
+        for (int j = 0; j < k; j++)
+        {
+            int largest = j;
+            for (int l = j + 1; l < maxima.Length; l++)
+            {
+                largest = maxima[l] > maxima[largest] ? l : largest;
+            }
+
+            (maxima[j], maxima[largest]) = (maxima[largest], maxima[j]);
+        }
+
+        return maxima[k - 1];
+    }
+
+    /// <summary>
+    /// Adds index <paramref name="p"/>, past every index in the heap, while the heap has room; then puts it in the place of the
+    /// root where it ranks above it. Returns whether <paramref name="threshold"/>, the root's value once the heap is full, changed.
+    /// </summary>
+    private static bool Offer(ReadOnlySpan<TMemory> row, Span<int> heap, ref int count, int p, ref TMemory threshold)
+    {
+        if (count < heap.Length)
+        {
+            heap[count] = p;
+            SiftUp(row, heap, count);
+            if (++count < heap.Length)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            TMemory value = row[p];
+            if (!(TMemory.IsNaN(value) ? !TMemory.IsNaN(threshold) : value > threshold))
+            {
+                return false;
+            }
+
             heap[0] = p;
             SiftDown(row, heap);
-            threshold = row[heap[0]];
         }
+
+        threshold = row[heap[0]];
+        return true;
     }
 
     /// <summary>Whether entry <paramref name="a"/> ranks above entry <paramref name="b"/>: NaN above everything, then by value, then by lower index.</summary>
