@@ -9,7 +9,7 @@ namespace CrossEntropy.Benchmarks;
 /// <summary>
 /// ArgMax against TensorPrimitives.IndexOfMax row by row; TopK (k = 5) alone; the masked softmax against the plain one on the
 /// same logits, with a padding mask (each row keeps a prefix of 60 % to 100 % of its entries) and with a random mask (each entry
-/// kept with probability 0.9); and the temperature overloads against the plain ones. One thread, logits uniform in [-5, 5].
+/// kept with probability 0.9); and the temperature overloads (0.7) against the plain ones. One thread, logits uniform in [-5, 5].
 /// </summary>
 [GenericTypeArguments(typeof(float))]
 [GenericTypeArguments(typeof(double))]
@@ -99,6 +99,34 @@ public class SelectionAndMaskBenchmarks<T>
     public Memory<T> Softmax_RandomMask()
     {
         Activations.Softmax(_x.Span, _random, _destination.Span, Shape.Classes);
+        return _destination;
+    }
+
+    [Benchmark(Baseline = true), BenchmarkCategory("Temperature")]
+    public Memory<T> Softmax_NoTemperature()
+    {
+        Activations.Softmax(_x.Span, _destination.Span, Shape.Classes);
+        return _destination;
+    }
+
+    [Benchmark, BenchmarkCategory("Temperature")]
+    public Memory<T> Softmax_Temperature()
+    {
+        Activations.Softmax(_x.Span, _destination.Span, Shape.Classes, temperature: 0.7);
+        return _destination;
+    }
+
+    [Benchmark(Baseline = true), BenchmarkCategory("LogTemperature")]
+    public Memory<T> LogSoftmax_NoTemperature()
+    {
+        Activations.LogSoftmax(_x.Span, _destination.Span, Shape.Classes);
+        return _destination;
+    }
+
+    [Benchmark, BenchmarkCategory("LogTemperature")]
+    public Memory<T> LogSoftmax_Temperature()
+    {
+        Activations.LogSoftmax(_x.Span, _destination.Span, Shape.Classes, temperature: 0.7);
         return _destination;
     }
 }

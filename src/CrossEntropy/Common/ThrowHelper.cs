@@ -133,6 +133,20 @@ internal static class ThrowHelper
         }
     }
 
+    /// <summary>
+    /// Throws unless <paramref name="temperature"/> is positive and finite, also once converted to float where
+    /// <typeparamref name="T"/> is computed in float (float and Half).
+    /// </summary>
+    public static void CheckTemperature<T>(double temperature)
+    {
+        bool inFloat = typeof(T) == typeof(float) || typeof(T) == typeof(Half);
+        if (!(temperature > 0 && double.IsFinite(temperature)) || (inFloat && !((float)temperature > 0 && float.IsFinite((float)temperature))))
+        {
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature,
+                inFloat ? "temperature must be positive and finite, in float as well." : "temperature must be positive and finite.");
+        }
+    }
+
     /// <summary>Throws unless every value is in [0, 1] (NaN is not).</summary>
     public static void CheckProbabilities<T>(ReadOnlySpan<T> probabilities)
         where T : System.Numerics.IFloatingPointIeee754<T>
