@@ -277,14 +277,59 @@ internal static partial class Kernel<TBlock, T, TMemory>
     {
         if (softCap > 0)
         {
-            var capped = new CrossEntropyRow<Yes>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
+            var capped = new CrossEntropyRow<Capped>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
                 sampleWeights, softCap, zLoss, losses, gradient, logSumExp);
             return Rows(ref capped, logits, gradient, classes);
         }
 
-        var op = new CrossEntropyRow<No>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
+        var op = new CrossEntropyRow<Uncapped>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
             sampleWeights, softCap, zLoss, losses, gradient, logSumExp);
         return Rows(ref op, logits, gradient, classes);
+    }
+
+    /// <summary>
+    /// What soft capping does to the logits: nothing (<see cref="Uncapped"/>), or <c>cap tanh(x / cap)</c> (<see cref="Capped"/>).
+    /// Static members of their own, so that the operator's members stay small enough for the JIT to inline them into the
+    /// drivers' loops where there is no cap.
+    /// </summary>
+    private interface ISoftCap
+    {
+        static abstract bool IsSet { get; }
+
+        /// <summary>The logits the loss computes on.</summary>
+        static abstract TBlock Input(TBlock x, TBlock cap);
+
+        /// <summary>
+        /// <paramref name="gradient"/>, the block at <paramref name="index"/> of the gradient with respect to the capped logits of
+        /// the row of <paramref name="classes"/> at <paramref name="start"/> in <paramref name="logits"/>, made the gradient with
+        /// respect to its raw logits.
+        /// </summary>
+        static abstract TBlock Slope(TBlock gradient, ReadOnlySpan<TMemory> logits, int start, int index, int classes, TBlock cap);
+    }
+
+    private readonly struct Uncapped : ISoftCap
+    {
+        public static bool IsSet => false;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock Input(TBlock x, TBlock cap) => x;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock Slope(TBlock gradient, ReadOnlySpan<TMemory> logits, int start, int index, int classes, TBlock cap) => gradient;
+    }
+
+    private readonly struct Capped : ISoftCap
+    {
+        public static bool IsSet => true;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock Input(TBlock x, TBlock cap) => cap * BlockMath<TBlock, T>.Tanh(x / cap);
+
+        /// <summary>Times the derivative <c>1 - tanh^2(x / cap)</c>, read before the last pass writes the block, which may be over the logits.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock Slope(TBlock gradient, ReadOnlySpan<TMemory> logits, int start, int index, int classes, TBlock cap) =>
+            gradient * BlockMath<TBlock, T>.TanhDerivative(
+                (index <= classes - Width ? Load(logits, start + index) : Tail(logits.Slice(start, classes), T.Zero)) / cap);
     }
 
     /// <summary>
@@ -298,7 +343,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// log-sum-exp is written, with a value of 0 and a gradient row of zeros.
     /// </summary>
     private ref struct CrossEntropyRow<TCapped> : IRowOperator
-        where TCapped : struct, IOption
+        where TCapped : struct, ISoftCap
     {
         private readonly ReadOnlySpan<TMemory> _logits;
         private readonly ReadOnlySpan<int> _labels;
@@ -377,13 +422,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public bool AcrossLanes { get; }
 
-        /// <summary>The capped logits <c>cap tanh(x / cap)</c> where <typeparamref name="TCapped"/> is set; x itself otherwise.</summary>
+        /// <summary>The capped logits <c>cap tanh(x / cap)</c> where <typeparamref name="TCapped"/> caps; x itself otherwise.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly TBlock Input(TBlock x) => TCapped.IsSet ? _cap * BlockMath<TBlock, T>.Tanh(x / _cap) : x;
-
-        /// <summary>The derivative of <see cref="Input"/> at the raw logits <paramref name="x"/>.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private readonly TBlock Slope(TBlock x) => BlockMath<TBlock, T>.TanhDerivative(x / _cap);
+        public readonly TBlock Input(TBlock x) => TCapped.Input(x, _cap);
 
         public readonly bool Skips(int row) => _targets.IsEmpty && _logSumExp.IsEmpty && _labels[row] == _ignoreIndex;
 
@@ -418,8 +459,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return false;
         }
 
-        /// <summary>Reads the label's logit and weights and the row's sample weight, before the gradient may overwrite the logits.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        /// <summary>
+        /// Reads the label's logit and weights and the row's sample weight, before the gradient may overwrite the logits. Once per
+        /// row, and not inline, so that the drivers' loops keep the JIT's inlining budget.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
         public void Start(int row, ReadOnlySpan<TMemory> x)
         {
             _row = row;
@@ -440,7 +484,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 TBlock logit = TBlock.Create(ToCompute(x[label]));
                 _label = TBlock.Create(T.CreateTruncating(label));
                 _labelLogit = Input(logit);
-                _labelSlope = TCapped.IsSet ? Slope(logit) : default;
+                _labelSlope = TCapped.IsSet ? BlockMath<TBlock, T>.TanhDerivative(logit / _cap) : default;
                 _labelClassWeight = TBlock.Create(_weights.IsEmpty ? T.One : ToCompute(_weights[label]));
                 _labelWeight = TBlock.Create(_keep) * _labelClassWeight;
             }
@@ -572,13 +616,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 g = TBlock.FusedMultiplyAdd(Coefficients(start, index, coefficientsTail), _coefficientScale, g);
             }
 
-            if (TCapped.IsSet)
-            {
-                // Read before the last pass writes this block of the gradient, which may be the logits' memory.
-                g *= Slope(index <= _classes - Width ? Load(_logits, start + index) : Tail(_logits.Slice(start, _classes), T.Zero));
-            }
-
-            return g;
+            return TCapped.Slope(g, _logits, start, index, _classes, _cap);
         }
 
         /// <summary>The gradient of class <paramref name="c"/> across lanes: the label's entry where c is the label, 0 in rows skipped.</summary>
