@@ -391,14 +391,30 @@ internal static unsafe class BlockMath<TBlock, T>
 
     /// <summary>
     /// tanh x, odd, to a few ulps, ±1 for large |x| and ±infinity, NaN for NaN. Below |x| = 1/4 by its Taylor series (no
-    /// cancellation near 0); above, <c>(1 - t) / (1 + t)</c> with <c>t = e^(-2|x|)</c> and the sign of x.
+    /// cancellation near 0); above, <c>(1 - t) / (1 + t)</c> with <c>t = e^(-2|x|)</c> and the sign of x. Each way is computed
+    /// only where some lane takes it; a lane's result does not depend on the others.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TBlock Tanh(TBlock x)
     {
         TBlock n = NegativeAbs(x);
+        TBlock small = TBlock.LessThan(TanhSeriesLimit, n);
+        TBlock result = TBlock.EqualsAny(small, Zero) ? TanhLarge(x, n) : Zero;
+        return TBlock.LessThanAny(TanhSeriesLimit, n) ? TBlock.Select(small, TanhSmall(x), result) : result;
+    }
+
+    /// <summary>tanh x by <c>(1 - t) / (1 + t)</c>, <c>t = e^(2n)</c> with <paramref name="n"/> = -|x|, and the sign of x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock TanhLarge(TBlock x, TBlock n)
+    {
         TBlock t = ExpNonPositive(n + n);
-        TBlock large = ((One - t) / (One + t)) | (x & SignBit);
+        return ((One - t) / (One + t)) | (x & SignBit);
+    }
+
+    /// <summary>tanh x by its Taylor series, for |x| below 1/4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock TanhSmall(TBlock x)
+    {
         TBlock z = x * x;
         TBlock p;
         if (sizeof(T) == sizeof(float))
@@ -419,8 +435,7 @@ internal static unsafe class BlockMath<TBlock, T>
         p = TBlock.FusedMultiplyAdd(p, z, Tanh7);
         p = TBlock.FusedMultiplyAdd(p, z, Tanh5);
         p = TBlock.FusedMultiplyAdd(p, z, Tanh3);
-        TBlock small = TBlock.FusedMultiplyAdd(x * z, p, x);
-        return TBlock.Select(TBlock.LessThan(TanhSeriesLimit, n), small, large);
+        return TBlock.FusedMultiplyAdd(x * z, p, x);
     }
 
     /// <summary>
