@@ -187,7 +187,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public bool Skips(int row) => false;
 
-        public T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
+        public T NonFinite(int row, ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
         {
             output.Fill(TMemory.NaN);
             return T.Zero;

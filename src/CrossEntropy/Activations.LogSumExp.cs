@@ -99,7 +99,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         public bool Skips(int row) => false;
 
         /// <summary>NaN where the row holds one; otherwise the maximum, +infinity or -infinity (a row of only -infinity).</summary>
-        public T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
+        public T NonFinite(int row, ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
         {
             foreach (TMemory value in x)
             {

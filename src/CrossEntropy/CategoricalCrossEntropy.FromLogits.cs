@@ -15,6 +15,11 @@ public static partial class CategoricalCrossEntropy
     /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
     /// <param name="ignoreIndex">A label value whose rows contribute nothing (PyTorch's <c>ignore_index</c>).</param>
     /// <param name="labelSmoothing">s in [0, 1]: the target becomes <c>(1 - s) one_hot(label) + s / classes</c>.</param>
+    /// <param name="sampleWeights">Empty, or one weight per row (any value, negative included), multiplying that row's loss; not part of the Mean denominator.</param>
+    /// <param name="normalizer">0, or a positive denominator that replaces the reduction's: the reduced loss is then the sum of the row losses / normalizer.</param>
+    /// <param name="softCap">0, or a positive cap c: each logit x becomes <c>c tanh(x / c)</c> first (±infinity becomes ±c).</param>
+    /// <param name="zLoss">0, or a positive weight z: each non-ignored row's loss gains <c>z lse^2</c>, weighted by the sample weight but not by class weights.</param>
+    /// <param name="logSumExp">Empty, or one entry per row: receives each row's log-sum-exp of the (capped) logits, ignored rows included.</param>
     /// <returns>The reduced loss. Mean of an empty batch, or of a batch whose rows are all ignored, is NaN; Sum is 0. Mean over
     /// class weights whose sum over the labels is 0 is the summed loss / 0, as in PyTorch: +-infinity, or NaN for 0 / 0.</returns>
     /// <remarks>
@@ -24,6 +29,9 @@ public static partial class CategoricalCrossEntropy
     /// <para>Logits of any magnitude are exact (max-subtracted log-sum-exp, log1p of the terms beside the maximum so a tiny loss
     /// keeps its relative precision). A row with a NaN or +infinity logit has a NaN loss. -infinity logits are fine on classes whose
     /// target is 0; target mass on a -infinity logit gives +infinity.</para>
+    /// <para>Training-loop options: the sample weights multiply each row's loss; a normalizer replaces the Mean or Sum
+    /// denominator (a batch whose rows are all ignored then gives 0); the z-loss <c>zLoss lse^2</c> adds <c>2 zLoss lse softmax</c>
+    /// to a row's gradient; with a soft cap the gradient is with respect to the raw logits, through the tanh.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classes"/>.</exception>
@@ -32,10 +40,17 @@ public static partial class CategoricalCrossEntropy
     /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    /// <exception cref="ArgumentException"><paramref name="sampleWeights"/> is neither empty nor of one entry per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="normalizer"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="softCap"/> is negative, infinite or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="zLoss"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="logSumExp"/> is neither empty nor at least one entry per row, or overlaps an input or the other output.</exception>
     public static T FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes, Reduction reduction = Reduction.Mean,
-        ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
+        ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0, ReadOnlySpan<T> sampleWeights = default,
+        double normalizer = 0, double softCap = 0, double zLoss = 0, Span<T> logSumExp = default)
         where T : IFloatingPointIeee754<T> =>
-        Reduced(Input.Logits, logits, labels, default, false, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
+        Reduced(Input.Logits, logits, labels, default, false, classes, reduction, classWeights, ignoreIndex, labelSmoothing,
+            new Options<T>(sampleWeights, normalizer, softCap, zLoss, logSumExp));
 
     /// <summary>Computes the cross-entropy of rows of logits against soft targets (a distribution per row), reduced to one value.</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -45,12 +60,20 @@ public static partial class CategoricalCrossEntropy
     /// <param name="reduction">Mean divides the summed row losses by the number of rows; Sum adds them.</param>
     /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
     /// <param name="labelSmoothing">s in [0, 1]: each target t becomes <c>(1 - s) t + s / classes</c>.</param>
+    /// <param name="sampleWeights">Empty, or one weight per row (any value, negative included), multiplying that row's loss; not part of the Mean denominator.</param>
+    /// <param name="normalizer">0, or a positive denominator that replaces the reduction's: the reduced loss is then the sum of the row losses / normalizer.</param>
+    /// <param name="softCap">0, or a positive cap c: each logit x becomes <c>c tanh(x / c)</c> first (±infinity becomes ±c).</param>
+    /// <param name="zLoss">0, or a positive weight z: each non-ignored row's loss gains <c>z lse^2</c>, weighted by the sample weight but not by class weights.</param>
+    /// <param name="logSumExp">Empty, or one entry per row: receives each row's log-sum-exp of the (capped) logits, ignored rows included.</param>
     /// <returns>The reduced loss. Mean of an empty batch is NaN; Sum is 0.</returns>
     /// <remarks>
     /// <para>Effectively computes, for each row with smoothed targets t' and <c>log_p = log_softmax(row)</c>,
     /// <c>loss = -sum_c w[c] t'[c] log_p[c]</c>, as PyTorch's <c>torch.nn.functional.cross_entropy(logits, targets, weight, label_smoothing=s)</c>
     /// with probability targets, except that a class with <c>w[c] t'[c] = 0</c> contributes 0 even where <c>log_p[c]</c> is -infinity.</para>
     /// <para>A row with a NaN or +infinity logit has a NaN loss; target mass on a -infinity logit gives +infinity.</para>
+    /// <para>Training-loop options: the sample weights multiply each row's loss; a normalizer replaces the Mean or Sum
+    /// denominator (a batch whose rows are all ignored then gives 0); the z-loss <c>zLoss lse^2</c> adds <c>2 zLoss lse softmax</c>
+    /// to a row's gradient; with a soft cap the gradient is with respect to the raw logits, through the tanh.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classes"/>.</exception>
@@ -58,10 +81,17 @@ public static partial class CategoricalCrossEntropy
     /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    /// <exception cref="ArgumentException"><paramref name="sampleWeights"/> is neither empty nor of one entry per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="normalizer"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="softCap"/> is negative, infinite or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="zLoss"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="logSumExp"/> is neither empty nor at least one entry per row, or overlaps an input or the other output.</exception>
     public static T FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes, Reduction reduction = Reduction.Mean,
-        ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
+        ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0, ReadOnlySpan<T> sampleWeights = default, double normalizer = 0,
+        double softCap = 0, double zLoss = 0, Span<T> logSumExp = default)
         where T : IFloatingPointIeee754<T> =>
-        Reduced(Input.Logits, logits, targets, default, false, classes, reduction, classWeights, labelSmoothing);
+        Reduced(Input.Logits, logits, targets, default, false, classes, reduction, classWeights, labelSmoothing,
+            new Options<T>(sampleWeights, normalizer, softCap, zLoss, logSumExp));
 
     /// <summary>Computes the cross-entropy of each row of logits against its integer label (PyTorch's <c>reduction='none'</c>).</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -75,10 +105,16 @@ public static partial class CategoricalCrossEntropy
     /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
     /// <param name="ignoreIndex">A label value whose rows contribute nothing (PyTorch's <c>ignore_index</c>).</param>
     /// <param name="labelSmoothing">s in [0, 1]: the target becomes <c>(1 - s) one_hot(label) + s / classes</c>.</param>
+    /// <param name="sampleWeights">Empty, or one weight per row (any value, negative included), multiplying that row's loss; not part of the Mean denominator.</param>
+    /// <param name="softCap">0, or a positive cap c: each logit x becomes <c>c tanh(x / c)</c> first (±infinity becomes ±c).</param>
+    /// <param name="zLoss">0, or a positive weight z: each non-ignored row's loss gains <c>z lse^2</c>, weighted by the sample weight but not by class weights.</param>
+    /// <param name="logSumExp">Empty, or one entry per row: receives each row's log-sum-exp of the (capped) logits, ignored rows included.</param>
     /// <remarks>
     /// <para>Effectively computes <c>losses[r] = (1 - s) w[y] (-log_p[y]) + (s / classes) sum_c w[c] (-log_p[c])</c> with
     /// <c>log_p = log_softmax(row r)</c>, as PyTorch's <c>cross_entropy(..., reduction='none')</c>.</para>
     /// <para>A row with a NaN or +infinity logit has a NaN loss; target mass on a -infinity logit gives +infinity.</para>
+    /// <para>Training-loop options: the sample weight multiplies each row's loss; the z-loss adds <c>zLoss lse^2</c> to each
+    /// non-ignored row's loss; a soft cap computes on <c>softCap tanh(x / softCap)</c>.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classes"/>.</exception>
@@ -87,10 +123,16 @@ public static partial class CategoricalCrossEntropy
     /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
     /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input other than by starting at the first element of <paramref name="logits"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="sampleWeights"/> is neither empty nor of one entry per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="softCap"/> is negative, infinite or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="zLoss"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="logSumExp"/> is neither empty nor at least one entry per row, or overlaps an input or the other output.</exception>
     public static void FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> losses, int classes,
-        ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
+        ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0, ReadOnlySpan<T> sampleWeights = default,
+        double softCap = 0, double zLoss = 0, Span<T> logSumExp = default)
         where T : IFloatingPointIeee754<T> =>
-        PerRow(Input.Logits, logits, labels, losses, classes, classWeights, ignoreIndex, labelSmoothing);
+        PerRow(Input.Logits, logits, labels, losses, classes, classWeights, ignoreIndex, labelSmoothing,
+            new Options<T>(sampleWeights, 0, softCap, zLoss, logSumExp));
 
     /// <summary>Computes the cross-entropy of each row of logits against its soft targets (PyTorch's <c>reduction='none'</c>).</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -103,10 +145,16 @@ public static partial class CategoricalCrossEntropy
     /// <param name="classes">The number of classes (the length of a row).</param>
     /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
     /// <param name="labelSmoothing">s in [0, 1]: each target t becomes <c>(1 - s) t + s / classes</c>.</param>
+    /// <param name="sampleWeights">Empty, or one weight per row (any value, negative included), multiplying that row's loss; not part of the Mean denominator.</param>
+    /// <param name="softCap">0, or a positive cap c: each logit x becomes <c>c tanh(x / c)</c> first (±infinity becomes ±c).</param>
+    /// <param name="zLoss">0, or a positive weight z: each non-ignored row's loss gains <c>z lse^2</c>, weighted by the sample weight but not by class weights.</param>
+    /// <param name="logSumExp">Empty, or one entry per row: receives each row's log-sum-exp of the (capped) logits, ignored rows included.</param>
     /// <remarks>
     /// <para>Effectively computes <c>losses[r] = -sum_c w[c] t'[c] log_p[c]</c> with <c>log_p = log_softmax(row r)</c>, as PyTorch's
     /// <c>cross_entropy(..., reduction='none')</c> with probability targets; classes with <c>w[c] t'[c] = 0</c> contribute 0.</para>
     /// <para>A row with a NaN or +infinity logit has a NaN loss; target mass on a -infinity logit gives +infinity.</para>
+    /// <para>Training-loop options: the sample weight multiplies each row's loss; the z-loss adds <c>zLoss lse^2</c> to each
+    /// non-ignored row's loss; a soft cap computes on <c>softCap tanh(x / softCap)</c>.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classes"/>.</exception>
@@ -114,10 +162,15 @@ public static partial class CategoricalCrossEntropy
     /// <exception cref="ArgumentException"><paramref name="classWeights"/> is neither empty nor of length <paramref name="classes"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
     /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than the number of rows, or overlaps an input other than by starting at the first element of <paramref name="logits"/> or <paramref name="targets"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="sampleWeights"/> is neither empty nor of one entry per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="softCap"/> is negative, infinite or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="zLoss"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="logSumExp"/> is neither empty nor at least one entry per row, or overlaps an input or the other output.</exception>
     public static void FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> losses, int classes,
-        ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
+        ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0, ReadOnlySpan<T> sampleWeights = default, double softCap = 0,
+        double zLoss = 0, Span<T> logSumExp = default)
         where T : IFloatingPointIeee754<T> =>
-        PerRow(Input.Logits, logits, targets, losses, classes, classWeights, labelSmoothing);
+        PerRow(Input.Logits, logits, targets, losses, classes, classWeights, labelSmoothing, new Options<T>(sampleWeights, 0, softCap, zLoss, logSumExp));
 
     /// <summary>Computes the reduced cross-entropy of rows of logits against integer labels, and its gradient with respect to the logits.</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -129,7 +182,12 @@ public static partial class CategoricalCrossEntropy
     /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
     /// <param name="ignoreIndex">A label value whose rows contribute nothing (PyTorch's <c>ignore_index</c>).</param>
     /// <param name="labelSmoothing">s in [0, 1]: the target becomes <c>(1 - s) one_hot(label) + s / classes</c>.</param>
-    /// <returns>The reduced loss, as <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Reduction, ReadOnlySpan{T}, int, double)"/>.</returns>
+    /// <param name="sampleWeights">Empty, or one weight per row (any value, negative included), multiplying that row's loss and gradient row; not part of the Mean denominator.</param>
+    /// <param name="normalizer">0, or a positive denominator that replaces the reduction's: the reduced loss is then the sum of the row losses / normalizer.</param>
+    /// <param name="softCap">0, or a positive cap c: each logit x becomes <c>c tanh(x / c)</c> first (±infinity becomes ±c), the gradient taken through the tanh.</param>
+    /// <param name="zLoss">0, or a positive weight z: each non-ignored row's loss gains <c>z lse^2</c>, weighted by the sample weight but not by class weights.</param>
+    /// <param name="logSumExp">Empty, or one entry per row: receives each row's log-sum-exp of the (capped) logits, ignored rows included.</param>
+    /// <returns>The reduced loss, as <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Reduction, ReadOnlySpan{T}, int, double, ReadOnlySpan{T}, double, double, double, Span{T})"/>.</returns>
     /// <remarks>
     /// <para>Loss and gradient come out of one fused pass per row, without a softmax buffer. With <c>t'</c> the smoothed one-hot target
     /// and <c>D</c> the Mean denominator (1 for Sum), effectively computes
@@ -137,6 +195,9 @@ public static partial class CategoricalCrossEntropy
     /// This is what PyTorch's autograd gives for <c>cross_entropy</c>. Ignored rows get a zero gradient; where D is 0 (class weights
     /// that sum to 0), every entry of the other rows is the Sum gradient's entry / 0.</para>
     /// <para>A row with a NaN or +infinity logit gets a NaN loss and a NaN gradient row.</para>
+    /// <para>Training-loop options: the sample weights multiply each row's loss and gradient row; a normalizer replaces the Mean or Sum
+    /// denominator (a batch whose rows are all ignored then gives 0); the z-loss <c>zLoss lse^2</c> adds <c>2 zLoss lse softmax</c>
+    /// to a row's gradient; with a soft cap the gradient is with respect to the raw logits, through the tanh.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classes"/>.</exception>
@@ -146,10 +207,17 @@ public static partial class CategoricalCrossEntropy
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     /// <exception cref="ArgumentException"><paramref name="gradient"/> is shorter than <paramref name="logits"/>, or overlaps an input other than as the same memory as <paramref name="logits"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="sampleWeights"/> is neither empty nor of one entry per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="normalizer"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="softCap"/> is negative, infinite or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="zLoss"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="logSumExp"/> is neither empty nor at least one entry per row, or overlaps an input or the other output.</exception>
     public static T FromLogitsWithGradient<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> gradient, int classes,
-        Reduction reduction = Reduction.Mean, ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0)
+        Reduction reduction = Reduction.Mean, ReadOnlySpan<T> classWeights = default, int ignoreIndex = -100, double labelSmoothing = 0,
+        ReadOnlySpan<T> sampleWeights = default, double normalizer = 0, double softCap = 0, double zLoss = 0, Span<T> logSumExp = default)
         where T : IFloatingPointIeee754<T> =>
-        Reduced(Input.Logits, logits, labels, gradient, true, classes, reduction, classWeights, ignoreIndex, labelSmoothing);
+        Reduced(Input.Logits, logits, labels, gradient, true, classes, reduction, classWeights, ignoreIndex, labelSmoothing,
+            new Options<T>(sampleWeights, normalizer, softCap, zLoss, logSumExp));
 
     /// <summary>Computes the reduced cross-entropy of rows of logits against soft targets, and its gradient with respect to the logits.</summary>
     /// <typeparam name="T">The element type.</typeparam>
@@ -160,12 +228,20 @@ public static partial class CategoricalCrossEntropy
     /// <param name="reduction">Mean divides the summed row losses by the number of rows; Sum adds them.</param>
     /// <param name="classWeights">Empty, or one weight per class (PyTorch's <c>weight</c>).</param>
     /// <param name="labelSmoothing">s in [0, 1]: each target t becomes <c>(1 - s) t + s / classes</c>.</param>
-    /// <returns>The reduced loss, as <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Reduction, ReadOnlySpan{T}, double)"/>.</returns>
+    /// <param name="sampleWeights">Empty, or one weight per row (any value, negative included), multiplying that row's loss and gradient row; not part of the Mean denominator.</param>
+    /// <param name="normalizer">0, or a positive denominator that replaces the reduction's: the reduced loss is then the sum of the row losses / normalizer.</param>
+    /// <param name="softCap">0, or a positive cap c: each logit x becomes <c>c tanh(x / c)</c> first (±infinity becomes ±c), the gradient taken through the tanh.</param>
+    /// <param name="zLoss">0, or a positive weight z: each non-ignored row's loss gains <c>z lse^2</c>, weighted by the sample weight but not by class weights.</param>
+    /// <param name="logSumExp">Empty, or one entry per row: receives each row's log-sum-exp of the (capped) logits, ignored rows included.</param>
+    /// <returns>The reduced loss, as <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, Reduction, ReadOnlySpan{T}, double, ReadOnlySpan{T}, double, double, double, Span{T})"/>.</returns>
     /// <remarks>
     /// <para>Loss and gradient come out of one fused pass per row. With <c>t'</c> the smoothed targets and <c>D</c> the number of rows
     /// for Mean (1 for Sum), effectively computes <c>gradient[c] = (softmax[c] sum_j w[j] t'[j] - w[c] t'[c]) / D</c>, what PyTorch's
     /// autograd gives for <c>cross_entropy</c> with probability targets.</para>
     /// <para>A row with a NaN or +infinity logit gets a NaN loss and a NaN gradient row.</para>
+    /// <para>Training-loop options: the sample weights multiply each row's loss and gradient row; a normalizer replaces the Mean or Sum
+    /// denominator (a batch whose rows are all ignored then gives 0); the z-loss <c>zLoss lse^2</c> adds <c>2 zLoss lse softmax</c>
+    /// to a row's gradient; with a soft cap the gradient is with respect to the raw logits, through the tanh.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="logits"/> is not a multiple of <paramref name="classes"/>.</exception>
@@ -174,77 +250,162 @@ public static partial class CategoricalCrossEntropy
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
     /// <exception cref="ArgumentException"><paramref name="gradient"/> is shorter than <paramref name="logits"/>, or overlaps an input other than as the same memory as <paramref name="logits"/> or <paramref name="targets"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="sampleWeights"/> is neither empty nor of one entry per row.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="normalizer"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="softCap"/> is negative, infinite or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="zLoss"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="logSumExp"/> is neither empty nor at least one entry per row, or overlaps an input or the other output.</exception>
     public static T FromLogitsWithGradient<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> gradient, int classes,
-        Reduction reduction = Reduction.Mean, ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0)
+        Reduction reduction = Reduction.Mean, ReadOnlySpan<T> classWeights = default, double labelSmoothing = 0,
+        ReadOnlySpan<T> sampleWeights = default, double normalizer = 0, double softCap = 0, double zLoss = 0, Span<T> logSumExp = default)
         where T : IFloatingPointIeee754<T> =>
-        Reduced(Input.Logits, logits, targets, gradient, true, classes, reduction, classWeights, labelSmoothing);
+        Reduced(Input.Logits, logits, targets, gradient, true, classes, reduction, classWeights, labelSmoothing,
+            new Options<T>(sampleWeights, normalizer, softCap, zLoss, logSumExp));
 
 }
 
 internal static partial class Kernel<TBlock, T, TMemory>
 {
     /// <summary>
-    /// Cross-entropy from logits: writes the row losses and the gradient rows where those spans are not empty, and returns
-    /// the sum of the row losses. Rows have labels when <paramref name="targets"/> is empty.
+    /// Cross-entropy from logits: writes the row losses, the gradient rows and the rows' log-sum-exp where those spans are not
+    /// empty, and returns the sum of the row losses. Rows have labels when <paramref name="targets"/> is empty. A positive
+    /// <paramref name="softCap"/> caps the logits first; <paramref name="sampleWeights"/>, where not empty, weight the rows.
     /// </summary>
     public static double CrossEntropyFromLogits(ReadOnlySpan<TMemory> logits, ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets,
         int classes, ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale,
-        Span<TMemory> losses, Span<TMemory> gradient)
+        ReadOnlySpan<TMemory> sampleWeights, double softCap, double zLoss, Span<TMemory> losses, Span<TMemory> gradient, Span<TMemory> logSumExp)
     {
-        var op = new CrossEntropyRow(labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale, losses, gradient);
+        if (softCap > 0)
+        {
+            var capped = new CrossEntropyRow<Capped>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
+                sampleWeights, softCap, zLoss, losses, gradient, logSumExp);
+            return Rows(ref capped, logits, gradient, classes);
+        }
+
+        var op = new CrossEntropyRow<Uncapped>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
+            sampleWeights, softCap, zLoss, losses, gradient, logSumExp);
         return Rows(ref op, logits, gradient, classes);
     }
 
     /// <summary>
-    /// One row's loss <c>-sum_c a[c] log_softmax(x)[c]</c>, and its gradient scaled by the gradient scale where there is a
-    /// gradient. With a label, <c>a = (1 - s) w[label] one_hot + (s / C) w</c>; with targets, <c>a = w (t keep + perClass)</c>.
-    /// The part over all classes, <c>factor * sum_c a[c] (-log_p[c])</c>, is summed in the sum pass where factor is not 0.
-    /// Rows with labels may run across lanes; the label's logit, its weight w[y] and (1 - s) w[y] are then read per lane.
+    /// What soft capping does to the logits: nothing (<see cref="Uncapped"/>), or <c>cap tanh(x / cap)</c> (<see cref="Capped"/>).
+    /// Static members of their own, so that the operator's members stay small enough for the JIT to inline them into the
+    /// drivers' loops where there is no cap.
     /// </summary>
-    private ref struct CrossEntropyRow : IRowOperator
+    private interface ISoftCap
     {
+        static abstract bool IsSet { get; }
+
+        /// <summary>The logits the loss computes on.</summary>
+        static abstract TBlock Input(TBlock x, TBlock cap);
+
+        /// <summary>
+        /// <paramref name="gradient"/>, the block at <paramref name="index"/> of the gradient with respect to the capped logits of
+        /// the row of <paramref name="classes"/> at <paramref name="start"/> in <paramref name="logits"/>, made the gradient with
+        /// respect to its raw logits.
+        /// </summary>
+        static abstract TBlock Slope(TBlock gradient, ReadOnlySpan<TMemory> logits, int start, int index, int classes, TBlock cap);
+    }
+
+    private readonly struct Uncapped : ISoftCap
+    {
+        public static bool IsSet => false;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock Input(TBlock x, TBlock cap) => x;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock Slope(TBlock gradient, ReadOnlySpan<TMemory> logits, int start, int index, int classes, TBlock cap) => gradient;
+    }
+
+    private readonly struct Capped : ISoftCap
+    {
+        public static bool IsSet => true;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock Input(TBlock x, TBlock cap) => cap * BlockMath<TBlock, T>.Tanh(x / cap);
+
+        /// <summary>Times the derivative <c>1 - tanh^2(x / cap)</c>, read before the last pass writes the block, which may be over the logits.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock Slope(TBlock gradient, ReadOnlySpan<TMemory> logits, int start, int index, int classes, TBlock cap) =>
+            gradient * BlockMath<TBlock, T>.TanhDerivative(
+                (index <= classes - Width ? Load(logits, start + index) : Tail(logits.Slice(start, classes), T.Zero)) / cap);
+    }
+
+    /// <summary>
+    /// One row's loss <c>-sum_c a[c] log_softmax(x)[c]</c> (plus <c>zLoss lse^2</c>), times its sample weight, and its gradient
+    /// scaled by the gradient scale and the sample weight where there is a gradient. With a label,
+    /// <c>a = (1 - s) w[label] one_hot + (s / C) w</c>; with targets, <c>a = w (t keep + perClass)</c>. The part over all classes,
+    /// <c>factor * sum_c a[c] (-log_p[c])</c>, is summed in the sum pass where factor is not 0. Where <typeparamref name="TCapped"/>
+    /// is set, x is <c>cap tanh(x / cap)</c> throughout (<see cref="Input"/>) and each gradient entry carries the derivative
+    /// <c>1 - tanh^2(x / cap)</c> of the raw logit. Rows with labels may run across lanes; the label's logit, its weight w[y],
+    /// (1 - s) w[y] and the sample weight are then read per lane. Ignored rows run (rather than being skipped) where the rows'
+    /// log-sum-exp is written, with a value of 0 and a gradient row of zeros.
+    /// </summary>
+    private ref struct CrossEntropyRow<TCapped> : IRowOperator
+        where TCapped : struct, ISoftCap
+    {
+        private readonly ReadOnlySpan<TMemory> _logits;
         private readonly ReadOnlySpan<int> _labels;
         private readonly ReadOnlySpan<TMemory> _targets;
         private readonly ReadOnlySpan<TMemory> _weights;
+        private readonly ReadOnlySpan<TMemory> _sampleWeights;
         private readonly Span<TMemory> _losses;
+        private readonly Span<TMemory> _logSumExp;
         private readonly int _classes;
         private readonly int _ignoreIndex;
         private readonly T _keep;
         private readonly T _perClass;
         private readonly T _scale;
         private readonly T _factor;
+        private readonly T _zLoss;
+        private readonly TBlock _cap;
         private readonly TBlock _weightsTail;
-        private readonly TBlock _coefficientScale;
 
-        // Per row (in every lane) or per lane: the label as a number (-1 where a row is skipped), its logit, w[y] and (1 - s) w[y];
-        // then the label's gradient entry.
+        // Per row (in every lane) or per lane: the label as a number (-1 where a row is skipped), its logit, w[y] and (1 - s) w[y],
+        // the sample weight, and the derivative of the capped label logit; then the label's gradient entry and the factor of the
+        // coefficients in the gradient. The first row, and whether rows run across lanes, for the log-sum-exp.
         private TBlock _label;
         private TBlock _labelLogit;
         private TBlock _labelClassWeight;
         private TBlock _labelWeight;
+        private TBlock _sampleWeight;
+        private TBlock _labelSlope;
         private TBlock _labelEntry;
+        private TBlock _coefficientScale;
+        private int _row;
+        private bool _lanes;
 
-        public CrossEntropyRow(ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets, int classes, ReadOnlySpan<TMemory> classWeights,
-            int ignoreIndex, double labelSmoothing, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
+        public CrossEntropyRow(ReadOnlySpan<TMemory> logits, ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets, int classes,
+            ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale, ReadOnlySpan<TMemory> sampleWeights,
+            double softCap, double zLoss, Span<TMemory> losses, Span<TMemory> gradient, Span<TMemory> logSumExp)
         {
             T smoothing = T.CreateTruncating(labelSmoothing);
+            _logits = logits;
             _labels = labels;
             _targets = targets;
             _weights = classWeights;
+            _sampleWeights = sampleWeights;
             _losses = losses;
+            _logSumExp = logSumExp;
             _classes = classes;
             _ignoreIndex = ignoreIndex;
             _keep = T.One - smoothing;
             _perClass = smoothing / T.CreateTruncating(classes);
             _scale = T.CreateTruncating(gradientScale);
             _factor = targets.IsEmpty ? _perClass : T.One;
+            _zLoss = T.CreateTruncating(zLoss);
+            _cap = TBlock.Create(T.CreateTruncating(softCap));
             _weightsTail = TailOrOnes(classWeights, classes);
             _coefficientScale = TBlock.Create(-(_factor * _scale));
             WritesRows = !gradient.IsEmpty;
 
             // exp(x - max) may go to the gradient between passes (which may be the logits' memory, but not the targets', which
-            // the last pass reads again).
-            KeepsInOutput = !gradient.Overlaps(targets);
+            // the last pass reads again, nor the capped logits', whose derivative the last pass takes from them).
+            KeepsInOutput = !gradient.Overlaps(targets) && !(TCapped.IsSet && gradient.Overlaps(logits));
+
+            // The derivative of the cap is taken per class in the last pass, which runs row by row.
+            AcrossLanes = targets.IsEmpty && !(TCapped.IsSet && WritesRows);
         }
 
         public static bool BesideMax => true;
@@ -259,28 +420,71 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public readonly bool WithCoefficients => _factor != T.Zero;
 
-        public readonly bool AcrossLanes => _targets.IsEmpty;
+        public bool AcrossLanes { get; }
 
+        /// <summary>The capped logits <c>cap tanh(x / cap)</c> where <typeparamref name="TCapped"/> caps; x itself otherwise.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly TBlock Input(TBlock x) => x;
+        public readonly TBlock Input(TBlock x) => TCapped.Input(x, _cap);
 
-        public readonly bool Skips(int row) => _targets.IsEmpty && _labels[row] == _ignoreIndex;
+        public readonly bool Skips(int row) => _targets.IsEmpty && _logSumExp.IsEmpty && _labels[row] == _ignoreIndex;
 
-        public readonly T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
+        /// <summary>NaN, and a NaN gradient row, except in an ignored row; the log-sum-exp as <see cref="LogSumExpRow"/> gives it.</summary>
+        public readonly T NonFinite(int row, ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
         {
+            if (!_logSumExp.IsEmpty)
+            {
+                _logSumExp[row] = ToMemory(HasNaN(x) ? T.NaN : max);
+            }
+
+            if (_targets.IsEmpty && _labels[row] == _ignoreIndex)
+            {
+                output.Clear();
+                return T.Zero;
+            }
+
             output.Fill(TMemory.NaN);
             return T.NaN;
         }
 
-        /// <summary>Reads the label's logit and weights, before the gradient may overwrite the logits.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static bool HasNaN(ReadOnlySpan<TMemory> x)
+        {
+            foreach (TMemory value in x)
+            {
+                if (TMemory.IsNaN(value))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// Reads the label's logit and weights and the row's sample weight, before the gradient may overwrite the logits. Once per
+        /// row, and not inline, so that the drivers' loops keep the JIT's inlining budget.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
         public void Start(int row, ReadOnlySpan<TMemory> x)
         {
+            _row = row;
+            _lanes = false;
+            _sampleWeight = TBlock.Create(_sampleWeights.IsEmpty ? T.One : ToCompute(_sampleWeights[row]));
             if (_targets.IsEmpty)
             {
                 int label = _labels[row];
+                if (label == _ignoreIndex)
+                {
+                    _label = TBlock.Create(T.NegativeOne);
+                    _labelLogit = BlockMath<TBlock, T>.Zero;
+                    _labelClassWeight = BlockMath<TBlock, T>.Zero;
+                    _labelWeight = BlockMath<TBlock, T>.Zero;
+                    return;
+                }
+
+                TBlock logit = TBlock.Create(ToCompute(x[label]));
                 _label = TBlock.Create(T.CreateTruncating(label));
-                _labelLogit = TBlock.Create(ToCompute(x[label]));
+                _labelLogit = Input(logit);
+                _labelSlope = TCapped.IsSet ? BlockMath<TBlock, T>.TanhDerivative(logit / _cap) : default;
                 _labelClassWeight = TBlock.Create(_weights.IsEmpty ? T.One : ToCompute(_weights[label]));
                 _labelWeight = TBlock.Create(_keep) * _labelClassWeight;
             }
@@ -291,6 +495,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             Lanes<T> label = default;
             Lanes<T> logit = default;
             Lanes<T> weight = default;
+            Lanes<T> sampleWeight = default;
             for (int r = 0; r < Width; r++)
             {
                 int y = _labels[row + r];
@@ -298,12 +503,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 label[r] = skipped ? T.NegativeOne : T.CreateTruncating(y);
                 logit[r] = skipped ? T.Zero : ToCompute(x[(row + r) * classes + y]);
                 weight[r] = skipped || _weights.IsEmpty ? T.One : ToCompute(_weights[y]);
+                sampleWeight[r] = _sampleWeights.IsEmpty ? T.One : ToCompute(_sampleWeights[row + r]);
             }
 
+            _row = row;
+            _lanes = true;
             _label = TBlock.Load(in label[0]);
-            _labelLogit = TBlock.Load(in logit[0]);
+            _labelLogit = Input(TBlock.Load(in logit[0]));
             _labelClassWeight = TBlock.Load(in weight[0]);
             _labelWeight = TBlock.Create(_keep) * _labelClassWeight;
+            _sampleWeight = TBlock.Load(in sampleWeight[0]);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -329,6 +538,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         /// <summary>
         /// The loss, with <c>-log_p[y] = logSum - (x[y] - max)</c> for the label's own part <c>(1 - s) w[y] (-log_p[y])</c>, and the
         /// label's gradient entry: <c>softmax[y] - 1 = (e[y] - 1 - rest) / sum</c>, exact where e[y] = 1, unlike softmax[y] - 1.
+        /// The z-loss adds <c>zLoss lse^2</c> to the loss and <c>2 zLoss lse softmax</c> to the gradient. Writes the log-sum-exp.
         /// Once per row (or group of rows), and not inline: inline, it would leave the JIT no room to inline the drivers' loops.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
@@ -337,30 +547,76 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock zero = BlockMath<TBlock, T>.Zero;
             TBlock one = BlockMath<TBlock, T>.One;
             TBlock logSum = BlockMath<TBlock, T>.Log1P(sums.Sum);
+            TBlock lse = sums.Max + logSum;
             TBlock loss = WithCoefficients ? TBlock.Create(_factor) * (logSum * sums.CoefficientSum - sums.ShiftedSum) : zero;
             loss = TBlock.Select(TBlock.Equals(_labelWeight, zero), loss, loss + _labelWeight * (logSum - (_labelLogit - sums.Max)));
+            TBlock zLoss = TBlock.Create(_zLoss);
+            TBlock weight = _labelWeight + TBlock.Create(_factor) * sums.CoefficientSum;
+            if (_zLoss != T.Zero)
+            {
+                loss = TBlock.FusedMultiplyAdd(zLoss * lse, lse, loss);
+                weight = TBlock.FusedMultiplyAdd(zLoss + zLoss, lse, weight);
+            }
 
             // The maximum keeps a NaN only where it comes last in its lane; the sum of exp(x - max) keeps every NaN.
             loss = TBlock.Select(TBlock.Equals(sums.Sum, sums.Sum), loss, TBlock.Create(T.NaN));
             TBlock sum = one + sums.Sum;
-            TBlock scale = TBlock.Create(_scale);
             TBlock skipped = TBlock.Equals(_label, TBlock.Create(T.NegativeOne));
-            value = TBlock.Select(skipped, zero, loss);
+            TBlock scale = TBlock.Select(skipped, zero, TBlock.Create(_scale) * _sampleWeight);
+            value = TBlock.Select(skipped, zero, loss * _sampleWeight);
+            _coefficientScale = TBlock.Create(-_factor) * scale;
             if (WritesRows && _targets.IsEmpty)
             {
                 TBlock e = ExpDifference(_labelLogit, sums.Max);
-                _labelEntry = scale * (_labelWeight * (((e - one) - sums.Sum) / sum)
-                    + TBlock.Create(_perClass) * ((e * sums.CoefficientSum) / sum - _labelClassWeight));
+                TBlock entry = _labelWeight * (((e - one) - sums.Sum) / sum)
+                    + TBlock.Create(_perClass) * ((e * sums.CoefficientSum) / sum - _labelClassWeight);
+                if (_zLoss != T.Zero)
+                {
+                    entry = TBlock.FusedMultiplyAdd((zLoss + zLoss) * lse, e / sum, entry);
+                }
+
+                _labelEntry = scale * entry;
+                if (TCapped.IsSet)
+                {
+                    _labelEntry *= _labelSlope;
+                }
             }
 
-            return (_labelWeight + TBlock.Create(_factor) * sums.CoefficientSum) / sum * scale;
+            if (!_logSumExp.IsEmpty)
+            {
+                WriteLogSumExp(lse);
+            }
+
+            return weight / sum * scale;
+        }
+
+        /// <summary>Writes the log-sum-exp of the row, or of the Width rows across lanes.</summary>
+        private readonly void WriteLogSumExp(TBlock lse)
+        {
+            if (!_lanes)
+            {
+                _logSumExp[_row] = ToMemory(TBlock.First(lse));
+                return;
+            }
+
+            Lanes<T> lanes = default;
+            TBlock.Store(lse, ref lanes[0]);
+            for (int r = 0; r < Width; r++)
+            {
+                _logSumExp[_row + r] = ToMemory(lanes[r]);
+            }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail)
         {
             TBlock g = value * factor;
-            return WithCoefficients ? TBlock.FusedMultiplyAdd(Coefficients(start, index, coefficientsTail), _coefficientScale, g) : g;
+            if (WithCoefficients)
+            {
+                g = TBlock.FusedMultiplyAdd(Coefficients(start, index, coefficientsTail), _coefficientScale, g);
+            }
+
+            return TCapped.Slope(g, _logits, start, index, _classes, _cap);
         }
 
         /// <summary>The gradient of class <paramref name="c"/> across lanes: the label's entry where c is the label, 0 in rows skipped.</summary>
@@ -377,12 +633,20 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return TBlock.Select(TBlock.Equals(_label, TBlock.Create(T.NegativeOne)), BlockMath<TBlock, T>.Zero, g);
         }
 
-        /// <summary>Writes the label's entry.</summary>
+        /// <summary>Writes the label's entry, or zeros over the row of an ignored label.</summary>
         public readonly void AfterRow(int row, Span<TMemory> output)
         {
             if (_targets.IsEmpty)
             {
-                output[_labels[row]] = ToMemory(TBlock.First(_labelEntry));
+                int label = _labels[row];
+                if (label == _ignoreIndex)
+                {
+                    output.Clear();
+                }
+                else
+                {
+                    output[label] = ToMemory(TBlock.First(_labelEntry));
+                }
             }
         }
 

@@ -19,33 +19,79 @@ namespace CrossEntropy;
 /// </remarks>
 public static partial class CategoricalCrossEntropy
 {
-    /// <summary>What a batch holds: logits, or probabilities a softmax layer produced.</summary>
+    /// <summary>What a batch holds: logits, probabilities a softmax layer produced, or log-probabilities.</summary>
     private enum Input
     {
         Logits,
         Probabilities,
+        LogProbabilities,
+    }
+
+    /// <summary>
+    /// The training-loop options of a call: sample weights (empty: none), the normalizer (0: none), the soft cap (0: none),
+    /// the z-loss weight, and the output of the rows' log-sum-exp (empty: none). The last three are only for logits.
+    /// </summary>
+    private readonly ref struct Options<T>(ReadOnlySpan<T> sampleWeights, double normalizer = 0, double softCap = 0, double zLoss = 0,
+        Span<T> logSumExp = default)
+    {
+        public readonly ReadOnlySpan<T> SampleWeights = sampleWeights;
+        public readonly double Normalizer = normalizer;
+        public readonly double SoftCap = softCap;
+        public readonly double ZLoss = zLoss;
+        public readonly Span<T> LogSumExp = logSumExp;
+
+        /// <summary>
+        /// Checks the options against a batch of <paramref name="rows"/> rows and the inputs, and the log-sum-exp output against
+        /// every input and against <paramref name="written"/>, the part of the other output that the call writes.
+        /// </summary>
+        public void Check(int rows, int classes, ReadOnlySpan<T> values, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, Span<T> written)
+        {
+            ThrowHelper.CheckSampleWeights(SampleWeights.Length, rows);
+            ThrowHelper.CheckNonNegative(Normalizer, "normalizer");
+            ThrowHelper.CheckNonNegative(SoftCap, "softCap");
+            if (double.IsPositiveInfinity(SoftCap))
+            {
+                throw new ArgumentOutOfRangeException("softCap", SoftCap, "softCap must be finite.");
+            }
+
+            ThrowHelper.CheckNonNegative(ZLoss, "zLoss");
+            if (!LogSumExp.IsEmpty)
+            {
+                const string name = "logSumExp";
+                ThrowHelper.CheckSeparateOutput(values, LogSumExp, rows, name, classes);
+                ThrowHelper.CheckSeparateOutput(targets, LogSumExp, rows, name, classes);
+                ThrowHelper.CheckSeparateOutput(classWeights, LogSumExp, rows, name, classes);
+                ThrowHelper.CheckSeparateOutput(SampleWeights, LogSumExp, rows, name, classes);
+                ThrowHelper.CheckSeparateOutput<T>(written, LogSumExp, rows, name, classes);
+            }
+        }
+
+        /// <summary>The denominator of the reduced loss: the normalizer where there is one, else that of <paramref name="reduction"/>.</summary>
+        public double Denominator(Reduction reduction, double meanDenominator) =>
+            Normalizer > 0 ? Normalizer : reduction == Reduction.Mean ? meanDenominator : 1;
     }
 
     /// <summary>The reduced loss against labels, with its gradient where <paramref name="withGradient"/>: every check, then one kernel.</summary>
     private static T Reduced<T>(Input input, ReadOnlySpan<T> values, ReadOnlySpan<int> labels, Span<T> gradient, bool withGradient, int classes,
-        Reduction reduction, ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing)
+        Reduction reduction, ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing, Options<T> options)
         where T : IFloatingPointIeee754<T>
     {
         int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
         ThrowHelper.CheckReduction(reduction);
-        double denominator = CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
-        Span<T> gradientOutput = withGradient ? CheckGradient(values, default, classWeights, gradient, classes) : default;
+        double denominator = options.Denominator(reduction, CheckLabels(labels, rows, classes, classWeights, ignoreIndex));
+        Span<T> gradientOutput = withGradient ? CheckGradient(values, default, classWeights, options.SampleWeights, gradient, classes) : default;
+        options.Check(rows, classes, values, default, classWeights, gradientOutput);
 
         // Class weights that sum to 0 make the Mean sum / 0, and its gradient the Sum's gradient / 0 entry by entry.
-        bool overZero = reduction == Reduction.Mean && denominator == 0;
+        bool overZero = denominator == 0;
         double total = Run(input, values, labels, default, classes, classWeights, ignoreIndex, labelSmoothing,
-            overZero ? 1 : GradientScale(reduction, denominator), default, gradientOutput);
+            overZero ? 1 : 1 / denominator, options, default, gradientOutput);
         if (overZero)
         {
             DivideByZero(input, gradientOutput, labels, classes, ignoreIndex);
         }
 
-        return Reduce<T>(total, reduction, denominator);
+        return Reduce<T>(total, denominator);
     }
 
     /// <summary>
@@ -76,45 +122,55 @@ public static partial class CategoricalCrossEntropy
 
     /// <summary>The reduced loss against soft targets, with its gradient where <paramref name="withGradient"/>: every check, then one kernel.</summary>
     private static T Reduced<T>(Input input, ReadOnlySpan<T> values, ReadOnlySpan<T> targets, Span<T> gradient, bool withGradient, int classes,
-        Reduction reduction, ReadOnlySpan<T> classWeights, double labelSmoothing)
+        Reduction reduction, ReadOnlySpan<T> classWeights, double labelSmoothing, Options<T> options)
         where T : IFloatingPointIeee754<T>
     {
         int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
         ThrowHelper.CheckReduction(reduction);
         ThrowHelper.CheckTargetCount(values.Length, targets.Length, classes);
-        Span<T> gradientOutput = withGradient ? CheckGradient(values, targets, classWeights, gradient, classes) : default;
-        double total = Run(input, values, default, targets, classes, classWeights, 0, labelSmoothing,
-            GradientScale(reduction, rows), default, gradientOutput);
-        return Reduce<T>(total, reduction, rows);
+        Span<T> gradientOutput = withGradient ? CheckGradient(values, targets, classWeights, options.SampleWeights, gradient, classes) : default;
+        options.Check(rows, classes, values, targets, classWeights, gradientOutput);
+        double denominator = options.Denominator(reduction, rows);
+        double total = Run(input, values, default, targets, classes, classWeights, 0, labelSmoothing, 1 / denominator, options, default, gradientOutput);
+        return Reduce<T>(total, denominator);
     }
 
     /// <summary>The loss of each row against its label.</summary>
     private static void PerRow<T>(Input input, ReadOnlySpan<T> values, ReadOnlySpan<int> labels, Span<T> losses, int classes,
-        ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing)
+        ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing, Options<T> options)
         where T : IFloatingPointIeee754<T>
     {
         int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
         CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
-        Span<T> output = CheckLosses(values, default, classWeights, losses, rows, classes);
-        Run(input, values, labels, default, classes, classWeights, ignoreIndex, labelSmoothing, 1, output, default, values.Overlaps(output));
+        Span<T> output = CheckLosses(values, default, classWeights, options.SampleWeights, losses, rows, classes);
+        options.Check(rows, classes, values, default, classWeights, output);
+        Run(input, values, labels, default, classes, classWeights, ignoreIndex, labelSmoothing, 1, options, output, default, values.Overlaps(output));
     }
 
     /// <summary>The loss of each row against its soft targets.</summary>
     private static void PerRow<T>(Input input, ReadOnlySpan<T> values, ReadOnlySpan<T> targets, Span<T> losses, int classes,
-        ReadOnlySpan<T> classWeights, double labelSmoothing)
+        ReadOnlySpan<T> classWeights, double labelSmoothing, Options<T> options)
         where T : IFloatingPointIeee754<T>
     {
         int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
         ThrowHelper.CheckTargetCount(values.Length, targets.Length, classes);
-        Span<T> output = CheckLosses(values, targets, classWeights, losses, rows, classes);
-        Run(input, values, default, targets, classes, classWeights, 0, labelSmoothing, 1, output, default, values.Overlaps(output) || targets.Overlaps(output));
+        Span<T> output = CheckLosses(values, targets, classWeights, options.SampleWeights, losses, rows, classes);
+        options.Check(rows, classes, values, targets, classWeights, output);
+        Run(input, values, default, targets, classes, classWeights, 0, labelSmoothing, 1, options, output, default,
+            values.Overlaps(output) || targets.Overlaps(output));
     }
 
     /// <summary>Checks the shape and, for probabilities, their range; returns the number of rows.</summary>
     private static int CheckInput<T>(Input input, ReadOnlySpan<T> values, int classes, ReadOnlySpan<T> classWeights, double labelSmoothing)
         where T : IFloatingPointIeee754<T>
     {
-        int rows = CheckShape(values, input == Input.Logits ? "logits" : "probabilities", classes, classWeights, labelSmoothing);
+        string name = input switch
+        {
+            Input.Logits => "logits",
+            Input.Probabilities => "probabilities",
+            _ => "logProbabilities",
+        };
+        int rows = CheckShape(values, name, classes, classWeights, labelSmoothing);
         if (input == Input.Probabilities)
         {
             ThrowHelper.CheckProbabilities(values);
@@ -128,8 +184,8 @@ public static partial class CategoricalCrossEntropy
     /// (see <see cref="Parallelism.Run"/>).
     /// </summary>
     private static double Run<T>(Input input, ReadOnlySpan<T> values, ReadOnlySpan<int> labels, ReadOnlySpan<T> targets, int classes,
-        ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale, Span<T> losses, Span<T> gradient,
-        bool inOrder = false)
+        ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale, Options<T> options, Span<T> losses,
+        Span<T> gradient, bool inOrder = false)
         where T : IFloatingPointIeee754<T>
     {
         var kernel = new CrossEntropyKernel<T>
@@ -143,6 +199,10 @@ public static partial class CategoricalCrossEntropy
             IgnoreIndex = ignoreIndex,
             LabelSmoothing = labelSmoothing,
             GradientScale = gradientScale,
+            SampleWeights = options.SampleWeights,
+            SoftCap = options.SoftCap,
+            ZLoss = options.ZLoss,
+            LogSumExp = options.LogSumExp,
             Losses = losses,
             Gradient = gradient,
         };
@@ -189,17 +249,14 @@ public static partial class CategoricalCrossEntropy
         return denominator;
     }
 
-    /// <summary>The factor the gradient of the reduced loss carries: 1 / denominator for Mean, 1 for Sum.</summary>
-    private static double GradientScale(Reduction reduction, double denominator) =>
-        reduction == Reduction.Mean ? 1 / denominator : 1;
-
     /// <summary>
-    /// The reduced loss from the sum of the row losses, rounded once to <typeparamref name="T"/>. A Mean over a zero
-    /// denominator is sum / 0, as in PyTorch: ±infinity, or NaN for 0 / 0 (an empty batch, every row ignored).
+    /// The reduced loss from the sum of the row losses, rounded once to <typeparamref name="T"/>: the sum itself for Sum (whose
+    /// denominator is 1). A Mean over a zero denominator is sum / 0, as in PyTorch: ±infinity, or NaN for 0 / 0 (an empty
+    /// batch, every row ignored).
     /// </summary>
-    private static T Reduce<T>(double total, Reduction reduction, double denominator)
+    private static T Reduce<T>(double total, double denominator)
         where T : IFloatingPointIeee754<T> =>
-        T.CreateTruncating(reduction == Reduction.Sum ? total : total / denominator);
+        T.CreateTruncating(total / denominator);
 
     /// <summary>The part of an optional span from <paramref name="start"/> on, of <paramref name="length"/> elements: empty where it is empty.</summary>
     private static ReadOnlySpan<TValue> Rows<TValue>(ReadOnlySpan<TValue> values, int start, int length) =>
@@ -213,20 +270,24 @@ public static partial class CategoricalCrossEntropy
     /// Checks a per-row losses output: room for every row, and the part written either starting at the input's or the targets'
     /// first element or sharing none of their memory, and none of the class weights'. Returns that part.
     /// </summary>
-    private static Span<T> CheckLosses<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, Span<T> losses, int rows, int classes)
+    private static Span<T> CheckLosses<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, ReadOnlySpan<T> sampleWeights,
+        Span<T> losses, int rows, int classes)
     {
         Span<T> written = ThrowHelper.CheckOutput(input, losses, rows, nameof(losses), classes);
         ThrowHelper.CheckNoPartialOverlap(targets, written, nameof(losses));
         ThrowHelper.CheckSeparateOutput(classWeights, written, rows, nameof(losses));
+        ThrowHelper.CheckSeparateOutput(sampleWeights, written, rows, nameof(losses));
         return written;
     }
 
     /// <summary>Checks a gradient output, which may be the input's or the targets' memory, and returns the part that receives the gradient.</summary>
-    private static Span<T> CheckGradient<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, Span<T> gradient, int classes)
+    private static Span<T> CheckGradient<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> classWeights, ReadOnlySpan<T> sampleWeights,
+        Span<T> gradient, int classes)
     {
         Span<T> written = ThrowHelper.CheckOutput(input, gradient, input.Length, nameof(gradient), classes);
         ThrowHelper.CheckNoPartialOverlap(targets, written, nameof(gradient));
         ThrowHelper.CheckSeparateOutput(classWeights, written, input.Length, nameof(gradient));
+        ThrowHelper.CheckSeparateOutput(sampleWeights, written, input.Length, nameof(gradient));
         return written;
     }
 
@@ -242,6 +303,10 @@ public static partial class CategoricalCrossEntropy
         public int IgnoreIndex;
         public double LabelSmoothing;
         public double GradientScale;
+        public ReadOnlySpan<T> SampleWeights;
+        public double SoftCap;
+        public double ZLoss;
+        public Span<T> LogSumExp;
         public Span<T> Losses;
         public Span<T> Gradient;
 
@@ -256,9 +321,16 @@ public static partial class CategoricalCrossEntropy
             ReadOnlySpan<T> targets = Rows(Targets, offset, length);
             Span<T> losses = Rows(Losses, start, end - start);
             Span<T> gradient = Rows(Gradient, offset, length);
-            return Input == Input.Logits
-                ? Kernel<TBlock, TCompute, T>.CrossEntropyFromLogits(values, labels, targets, Classes, ClassWeights, IgnoreIndex, LabelSmoothing, GradientScale, losses, gradient)
-                : Kernel<TBlock, TCompute, T>.CrossEntropyFromProbabilities(values, labels, targets, Classes, ClassWeights, IgnoreIndex, LabelSmoothing, GradientScale, losses, gradient);
+            ReadOnlySpan<T> sampleWeights = Rows(SampleWeights, start, end - start);
+            return Input switch
+            {
+                Input.Logits => Kernel<TBlock, TCompute, T>.CrossEntropyFromLogits(values, labels, targets, Classes, ClassWeights, IgnoreIndex,
+                    LabelSmoothing, GradientScale, sampleWeights, SoftCap, ZLoss, losses, gradient, Rows(LogSumExp, start, end - start)),
+                Input.Probabilities => Kernel<TBlock, TCompute, T>.CrossEntropyFromProbabilities<Yes>(values, labels, targets, Classes,
+                    ClassWeights, IgnoreIndex, LabelSmoothing, GradientScale, sampleWeights, losses, gradient),
+                _ => Kernel<TBlock, TCompute, T>.CrossEntropyFromProbabilities<No>(values, labels, targets, Classes,
+                    ClassWeights, IgnoreIndex, LabelSmoothing, GradientScale, sampleWeights, losses, gradient),
+            };
         }
     }
 }

@@ -48,8 +48,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
         /// <summary>Whether a row takes no part: its value is 0 and its output row zeros.</summary>
         bool Skips(int row);
 
-        /// <summary>The value of a row whose maximum (after <see cref="Input"/>) is NaN or infinite, having written its output row; <paramref name="x"/> is the row as stored.</summary>
-        T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output);
+        /// <summary>
+        /// The value of row <paramref name="row"/>, whose maximum (after <see cref="Input"/>) is NaN or infinite, having written its
+        /// output row; <paramref name="x"/> is the row as stored.
+        /// </summary>
+        T NonFinite(int row, ReadOnlySpan<TMemory> x, T max, Span<TMemory> output);
 
         /// <summary>Reads what the operation needs of a row with a finite maximum before any pass writes the output row, which may be the row's memory.</summary>
         void Start(int row, ReadOnlySpan<TMemory> x);
@@ -153,7 +156,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
                 if (!T.IsFinite(max))
                 {
-                    value = op.NonFinite(row, max, outRow);
+                    value = op.NonFinite(r, row, max, outRow);
                     if (TAhead.IsSet)
                     {
                         max = Max(ref op, next, out spread);
@@ -278,7 +281,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         T max = TBlock.Max(whole ? TBlock.Max(op.Input(TBlock.Create(first)), xs) : xs);
         if (!T.IsFinite(max))
         {
-            return op.NonFinite(row, max, outRow);
+            return op.NonFinite(r, row, max, outRow);
         }
 
         op.Start(r, row);
