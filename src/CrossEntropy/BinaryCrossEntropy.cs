@@ -48,8 +48,28 @@ public static partial class BinaryCrossEntropy
         return written;
     }
 
+    /// <summary>
+    /// Runs the kernel over every element and returns the reduced loss: the sum, divided by <paramref name="normalizer"/> where it
+    /// is positive, else by the number of elements for Mean; the gradient carries the same factor.
+    /// </summary>
     private static T Run<TOperator, T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, Reduction reduction, ReadOnlySpan<T> weights,
-        ReadOnlySpan<T> positiveWeights, double labelSmoothing, Span<T> losses, Span<T> gradient)
+        ReadOnlySpan<T> positiveWeights, double labelSmoothing, Span<T> losses, Span<T> gradient, double normalizer)
+        where TOperator : IBinaryLossOperator
+        where T : IFloatingPointIeee754<T>
+    {
+        if (normalizer > 0)
+        {
+            return T.CreateTruncating(RunKernel<TOperator, T>(input, targets, weights, positiveWeights, labelSmoothing, 1 / normalizer, losses, gradient) / normalizer);
+        }
+
+        double total = RunKernel<TOperator, T>(input, targets, weights, positiveWeights, labelSmoothing,
+            reduction == Reduction.Mean ? 1.0 / input.Length : 1, losses, gradient);
+        return T.CreateTruncating(reduction == Reduction.Mean ? total / input.Length : total);
+    }
+
+    /// <summary>Runs the kernel over every element, the gradient times <paramref name="gradientScale"/>, and returns the summed loss.</summary>
+    private static double RunKernel<TOperator, T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights,
+        ReadOnlySpan<T> positiveWeights, double labelSmoothing, double gradientScale, Span<T> losses, Span<T> gradient)
         where TOperator : IBinaryLossOperator
         where T : IFloatingPointIeee754<T>
     {
@@ -60,12 +80,11 @@ public static partial class BinaryCrossEntropy
             Weights = weights,
             PositiveWeights = positiveWeights,
             LabelSmoothing = labelSmoothing,
-            GradientScale = reduction == Reduction.Mean ? 1.0 / input.Length : 1,
+            GradientScale = gradientScale,
             Losses = losses,
             Gradient = gradient,
         };
-        double total = Simd.Run<BinaryKernel<TOperator, T>, T>(ref kernel, Simd.Groups(input.Length), Simd.GroupSize);
-        return T.CreateTruncating(reduction == Reduction.Mean ? total / input.Length : total);
+        return Simd.Run<BinaryKernel<TOperator, T>, T>(ref kernel, Simd.Groups(input.Length), Simd.GroupSize);
     }
 
     private ref struct BinaryKernel<TOperator, T> : IKernel
