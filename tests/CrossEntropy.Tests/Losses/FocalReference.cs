@@ -35,4 +35,34 @@ internal static class FocalReference
         double terms = ((1 - t) * sigmoid + t * sigmoidNegative) * modulation + Math.Abs(second);
         return (w * at * ce * modulation, w * at * (dce * modulation + second), Math.Abs(w * at) * terms);
     }
+
+    /// <summary>
+    /// One row of the categorical focal loss with label <paramref name="label"/> and class weight <paramref name="w"/>:
+    /// <c>-w (1 - p_y)^gamma log p_y</c>, its gradient <c>G (one_hot - p)</c> with <c>G = w [gamma q^(gamma - 1) p_y log p_y - q^gamma]</c>,
+    /// <c>q = 1 - p_y</c> summed from the other classes' probabilities, and each entry's magnitude (nothing cancels: |entry|).
+    /// </summary>
+    public static (double Loss, double[] Gradient) Categorical(ReadOnlySpan<double> row, int label, double gamma, double w)
+    {
+        double[] logP = LossReference.LogSoftmax(row);
+        double[] p = LossReference.Softmax(row);
+        double q = 0;
+        for (int c = 0; c < row.Length; c++)
+        {
+            q += c == label ? 0 : p[c];
+        }
+
+        double py = p[label];
+        double modulation = gamma == 0 ? 1 : Math.Pow(q, gamma);
+
+        // gamma q^(gamma - 1) p log p: where q underflows, p log p ~ -q and the term is -gamma q^gamma, 0.
+        double focusing = gamma == 0 || q == 0 ? 0 : gamma * Math.Pow(q, gamma - 1) * py * logP[label];
+        double g = w * (focusing - modulation);
+        double[] gradient = new double[row.Length];
+        for (int c = 0; c < row.Length; c++)
+        {
+            gradient[c] = c == label ? g * q : -g * p[c];
+        }
+
+        return (w == 0 ? 0 : -w * modulation * logP[label], gradient);
+    }
 }
