@@ -232,6 +232,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public readonly bool AcrossLanes => true;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly TBlock Input(TBlock x) => x;
+
         public readonly bool Skips(int row) => _labels[row] == _ignoreIndex;
 
         public readonly T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
