@@ -21,7 +21,8 @@ public static partial class BinaryCrossEntropy
     /// <c>ce = binary_cross_entropy_with_logits(x, y)</c>, <c>p_t = p y + (1 - p)(1 - y)</c> and <c>a_t = alpha y + (1 - alpha)(1 - y)</c>
     /// (1 where alpha is negative), as torchvision's <c>sigmoid_focal_loss(x, y, alpha, gamma)</c> (Lin et al. 2017).</para>
     /// <para><c>1 - p_t = (1 - y) sigmoid(x) + y sigmoid(-x)</c>, a sum of two terms that cannot cancel, and its power is taken in
-    /// log space, <c>log(1 - p_t) = -|x| - log1p(e^-|x|)</c> where y is 0 or 1: accurate where p_t is near 1 and for any gamma.</para>
+    /// log space, <c>log(1 - p_t) = -|x| - log1p(e^-|x|)</c> where y is 0 or 1 (for gamma = 2, 1 - p_t from e^-|x| is squared):
+    /// accurate where p_t is near 1 and for any gamma.</para>
     /// <para>A NaN logit gives NaN. An infinite logit gives the limit: 0 where the target agrees with it, +infinity where it does
     /// not, 0 under a zero weight.</para>
     /// </remarks>
@@ -187,6 +188,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock alphaBase = TBlock.Create(alpha >= 0 ? T.CreateTruncating(1 - alpha) : T.One);
         TBlock alphaSlope = TBlock.Create(alpha >= 0 ? T.CreateTruncating(2 * alpha - 1) : T.Zero);
         TBlock g = TBlock.Create(T.CreateTruncating(gamma));
+        bool square = gamma == 2;
         TBlock scale = TBlock.Create(T.CreateTruncating(gradientScale));
         TBlock zero = BlockMath<TBlock, T>.Zero;
         TBlock one = BlockMath<TBlock, T>.One;
@@ -222,8 +224,21 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 TBlock v = TBlock.Select(negative, negativeTarget, y);
                 TBlock agrees = TBlock.Equals(u, zero);
                 TBlock s = TBlock.Select(agrees, v, TBlock.FusedMultiplyAdd(v, z, u));
-                TBlock logQ = BlockMath<TBlock, T>.Log(s) - TBlock.Select(agrees, BlockMath<TBlock, T>.Abs(x), zero) - log1PZ;
-                TBlock modulation = BlockMath<TBlock, T>.ExpNonPositive(TBlock.Min(zero, g * logQ));
+                TBlock modulation;
+                if (square)
+                {
+                    // The default gamma, 2: q itself, z = e^-|x| carrying the small q of an agreeing target.
+                    TBlock q = TBlock.Select(agrees, v * z, s) / onePlusZ;
+                    modulation = q * q;
+                }
+                else
+                {
+                    // s is 1 where every target of the block is 0 or 1, and its log 0: the log is skipped there, with the same bits.
+                    TBlock hard = TBlock.Equals(y, zero) | TBlock.Equals(y, one);
+                    TBlock logS = TBlock.EqualsAny(hard, zero) ? BlockMath<TBlock, T>.Log(s) : zero;
+                    TBlock logQ = logS - TBlock.Select(agrees, BlockMath<TBlock, T>.Abs(x), zero) - log1PZ;
+                    modulation = BlockMath<TBlock, T>.ExpNonPositive(TBlock.Min(zero, g * logQ));
+                }
 
                 // d(q^gamma)/dx = gamma q^gamma (1 - 2y) r with r = sigmoid(x) sigmoid(-x) / q = (agrees ? 1 : z) / ((1 + z) s), finite
                 // where q goes to 0; r ce is 0 where r is (an infinite logit, whose ce may be infinite).
