@@ -10,10 +10,11 @@ public static partial class BinaryCrossEntropy
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="logits">The logits x.</param>
     /// <param name="targets">The targets y, usually in [0, 1]; the length of <paramref name="logits"/>.</param>
-    /// <param name="reduction">Mean divides the summed losses by the number of elements; Sum adds them.</param>
+    /// <param name="reduction">Mean divides the summed losses by the number of elements; Sum adds them; a positive <paramref name="normalizer"/> overrides both.</param>
     /// <param name="weights">Empty, or weights w whose length divides the input's, used cyclically (PyTorch's <c>weight</c>).</param>
     /// <param name="positiveWeights">Empty, or weights pw on the positive term whose length divides the input's, used cyclically (PyTorch's <c>pos_weight</c>).</param>
     /// <param name="labelSmoothing">s in [0, 1]: each target y becomes <c>y (1 - s) + 0.5 s</c>.</param>
+    /// <param name="normalizer">0, or a positive count the summed loss is divided by whatever <paramref name="reduction"/> says (Hugging Face's <c>num_items_in_batch</c>).</param>
     /// <returns>The reduced loss. Mean of an empty input is NaN; Sum is 0.</returns>
     /// <remarks>
     /// <para>Effectively computes <c>loss[i] = -w [pw y log(sigmoid(x)) + (1 - y) log(1 - sigmoid(x))]</c>, as PyTorch's
@@ -28,13 +29,15 @@ public static partial class BinaryCrossEntropy
     /// <exception cref="ArgumentException">The length of <paramref name="weights"/> or <paramref name="positiveWeights"/> does not divide the input's.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="normalizer"/> is negative or NaN.</exception>
     public static T FromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Reduction reduction = Reduction.Mean,
-        ReadOnlySpan<T> weights = default, ReadOnlySpan<T> positiveWeights = default, double labelSmoothing = 0)
+        ReadOnlySpan<T> weights = default, ReadOnlySpan<T> positiveWeights = default, double labelSmoothing = 0, double normalizer = 0)
         where T : IFloatingPointIeee754<T>
     {
         CheckArguments(logits, targets, weights, positiveWeights, labelSmoothing);
         ThrowHelper.CheckReduction(reduction);
-        return Run<LogitsOperator, T>(logits, targets, reduction, weights, positiveWeights, labelSmoothing, default, default);
+        ThrowHelper.CheckNonNegative(normalizer, nameof(normalizer));
+        return Run<LogitsOperator, T>(logits, targets, reduction, weights, positiveWeights, labelSmoothing, default, default, normalizer);
     }
 
     /// <summary>Computes the binary cross-entropy of each logit against its target (PyTorch's <c>reduction='none'</c>).</summary>
@@ -61,7 +64,7 @@ public static partial class BinaryCrossEntropy
     {
         CheckArguments(logits, targets, weights, positiveWeights, labelSmoothing);
         Span<T> output = CheckOutput(logits, targets, weights, positiveWeights, losses, nameof(losses));
-        Run<LogitsOperator, T>(logits, targets, Reduction.Sum, weights, positiveWeights, labelSmoothing, output, default);
+        Run<LogitsOperator, T>(logits, targets, Reduction.Sum, weights, positiveWeights, labelSmoothing, output, default, 0);
     }
 
     /// <summary>Computes the reduced binary cross-entropy of logits against targets, and its gradient with respect to the logits.</summary>
@@ -69,13 +72,14 @@ public static partial class BinaryCrossEntropy
     /// <param name="logits">The logits x.</param>
     /// <param name="targets">The targets y, usually in [0, 1]; the length of <paramref name="logits"/>.</param>
     /// <param name="gradient">Receives d(loss)/d(logits); may be <paramref name="logits"/> or <paramref name="targets"/> itself.</param>
-    /// <param name="reduction">Mean divides the summed losses by the number of elements; Sum adds them.</param>
+    /// <param name="reduction">Mean divides the summed losses by the number of elements; Sum adds them; a positive <paramref name="normalizer"/> overrides both.</param>
     /// <param name="weights">Empty, or weights w whose length divides the input's, used cyclically (PyTorch's <c>weight</c>).</param>
     /// <param name="positiveWeights">Empty, or weights pw on the positive term whose length divides the input's, used cyclically (PyTorch's <c>pos_weight</c>).</param>
     /// <param name="labelSmoothing">s in [0, 1]: each target y becomes <c>y (1 - s) + 0.5 s</c>.</param>
-    /// <returns>The reduced loss, as <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Reduction, ReadOnlySpan{T}, ReadOnlySpan{T}, double)"/>.</returns>
+    /// <param name="normalizer">0, or a positive count the summed loss is divided by whatever <paramref name="reduction"/> says (Hugging Face's <c>num_items_in_batch</c>).</param>
+    /// <returns>The reduced loss, as <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Reduction, ReadOnlySpan{T}, ReadOnlySpan{T}, double, double)"/>.</returns>
     /// <remarks>
-    /// <para>Loss and gradient come out of one pass. With D the number of elements for Mean (1 for Sum), effectively computes
+    /// <para>Loss and gradient come out of one pass. With D the number of elements for Mean (1 for Sum, the normalizer where it is positive), effectively computes
     /// <c>gradient[i] = w [(1 - y) sigmoid(x) - pw y sigmoid(-x)] / D</c>, which is <c>w (sigmoid(x) - y) / D</c> without
     /// <paramref name="positiveWeights"/>: what PyTorch's autograd gives for <c>binary_cross_entropy_with_logits</c>.</para>
     /// <para>A NaN logit gives a NaN loss and gradient. An infinite logit gives the loss's limit (0 where the target agrees, else
@@ -85,15 +89,17 @@ public static partial class BinaryCrossEntropy
     /// <exception cref="ArgumentException">The length of <paramref name="weights"/> or <paramref name="positiveWeights"/> does not divide the input's.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is outside [0, 1] or NaN.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="normalizer"/> is negative or NaN.</exception>
     /// <exception cref="ArgumentException"><paramref name="gradient"/> is shorter than <paramref name="logits"/>, or overlaps an input other than as the same memory as <paramref name="logits"/> or <paramref name="targets"/>.</exception>
     public static T FromLogitsWithGradient<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> gradient, Reduction reduction = Reduction.Mean,
-        ReadOnlySpan<T> weights = default, ReadOnlySpan<T> positiveWeights = default, double labelSmoothing = 0)
+        ReadOnlySpan<T> weights = default, ReadOnlySpan<T> positiveWeights = default, double labelSmoothing = 0, double normalizer = 0)
         where T : IFloatingPointIeee754<T>
     {
         CheckArguments(logits, targets, weights, positiveWeights, labelSmoothing);
         ThrowHelper.CheckReduction(reduction);
+        ThrowHelper.CheckNonNegative(normalizer, nameof(normalizer));
         Span<T> output = CheckOutput(logits, targets, weights, positiveWeights, gradient, nameof(gradient));
-        return Run<LogitsOperator, T>(logits, targets, reduction, weights, positiveWeights, labelSmoothing, default, output);
+        return Run<LogitsOperator, T>(logits, targets, reduction, weights, positiveWeights, labelSmoothing, default, output, normalizer);
     }
 
     private readonly struct LogitsOperator : IBinaryLossOperator

@@ -1,0 +1,300 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace CrossEntropy;
+
+public static partial class BinaryCrossEntropy
+{
+    /// <summary>Computes the focal loss of logits against binary targets, reduced to one value.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="logits">The logits x.</param>
+    /// <param name="targets">The targets y, usually in [0, 1]; the length of <paramref name="logits"/>.</param>
+    /// <param name="reduction">Mean divides the summed losses by the number of elements; Sum adds them; a positive <paramref name="normalizer"/> overrides both.</param>
+    /// <param name="gamma">The focusing exponent, 0 or positive: 0 gives the binary cross-entropy (times the alpha weighting).</param>
+    /// <param name="alpha">The weight of the positive class, 1 - alpha that of the negative one; negative turns the alpha weighting off.</param>
+    /// <param name="weights">Empty, or weights w whose length divides the input's, used cyclically.</param>
+    /// <param name="normalizer">0, or a positive count the summed loss is divided by whatever <paramref name="reduction"/> says (Hugging Face's <c>num_items_in_batch</c>).</param>
+    /// <returns>The reduced loss. Mean of an empty input is NaN; Sum is 0.</returns>
+    /// <remarks>
+    /// <para>Effectively computes <c>loss[i] = w a_t (1 - p_t)^gamma ce</c>, with <c>p = sigmoid(x)</c>,
+    /// <c>ce = binary_cross_entropy_with_logits(x, y)</c>, <c>p_t = p y + (1 - p)(1 - y)</c> and <c>a_t = alpha y + (1 - alpha)(1 - y)</c>
+    /// (1 where alpha is negative), as torchvision's <c>sigmoid_focal_loss(x, y, alpha, gamma)</c> (Lin et al. 2017).</para>
+    /// <para><c>1 - p_t = (1 - y) sigmoid(x) + y sigmoid(-x)</c>, a sum of two terms that cannot cancel, and its power is taken in
+    /// log space, <c>log(1 - p_t) = -|x| - log1p(e^-|x|)</c> where y is 0 or 1 (for gamma = 2, 1 - p_t from e^-|x| is squared):
+    /// accurate where p_t is near 1 and for any gamma.</para>
+    /// <para>A NaN logit gives NaN. An infinite logit gives the limit: 0 where the target agrees with it, +infinity where it does
+    /// not, 0 under a zero weight.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="logits"/> differ in length.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="weights"/> does not divide the input's.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="gamma"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="normalizer"/> is negative or NaN.</exception>
+    public static T FocalFromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Reduction reduction = Reduction.Mean,
+        double gamma = 2, double alpha = 0.25, ReadOnlySpan<T> weights = default, double normalizer = 0)
+        where T : IFloatingPointIeee754<T>
+    {
+        CheckFocal(logits, targets, gamma, alpha, weights);
+        ThrowHelper.CheckReduction(reduction);
+        ThrowHelper.CheckNonNegative(normalizer, nameof(normalizer));
+        return RunFocal(logits, targets, reduction, gamma, alpha, weights, normalizer, default, default);
+    }
+
+    /// <summary>Computes the focal loss of each logit against its binary target (torchvision's <c>reduction='none'</c>).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="logits">The logits x.</param>
+    /// <param name="targets">The targets y, usually in [0, 1]; the length of <paramref name="logits"/>.</param>
+    /// <param name="losses">Receives one loss per element; may be <paramref name="logits"/> or <paramref name="targets"/> itself.</param>
+    /// <param name="gamma">The focusing exponent, 0 or positive: 0 gives the binary cross-entropy (times the alpha weighting).</param>
+    /// <param name="alpha">The weight of the positive class, 1 - alpha that of the negative one; negative turns the alpha weighting off.</param>
+    /// <param name="weights">Empty, or weights w whose length divides the input's, used cyclically.</param>
+    /// <remarks>
+    /// <para>Effectively computes <c>losses[i] = w a_t (1 - p_t)^gamma binary_cross_entropy_with_logits(x, y)</c>, as torchvision's
+    /// <c>sigmoid_focal_loss(..., reduction='none')</c>, with <c>1 - p_t</c> and its power taken without cancellation.</para>
+    /// <para>A NaN logit gives NaN. An infinite logit gives the limit: 0 where the target agrees with it, +infinity where it does
+    /// not, 0 under a zero weight.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="logits"/> differ in length.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="weights"/> does not divide the input's.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="gamma"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> is shorter than <paramref name="logits"/>, or overlaps an input other than as the same memory as <paramref name="logits"/> or <paramref name="targets"/>.</exception>
+    public static void FocalFromLogits<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> losses,
+        double gamma = 2, double alpha = 0.25, ReadOnlySpan<T> weights = default)
+        where T : IFloatingPointIeee754<T>
+    {
+        CheckFocal(logits, targets, gamma, alpha, weights);
+        Span<T> output = CheckOutput(logits, targets, weights, default, losses, nameof(losses));
+        RunFocal(logits, targets, Reduction.Sum, gamma, alpha, weights, 0, output, default);
+    }
+
+    /// <summary>Computes the reduced focal loss of logits against binary targets, and its gradient with respect to the logits.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="logits">The logits x.</param>
+    /// <param name="targets">The targets y, usually in [0, 1]; the length of <paramref name="logits"/>.</param>
+    /// <param name="gradient">Receives d(loss)/d(logits); may be <paramref name="logits"/> or <paramref name="targets"/> itself.</param>
+    /// <param name="reduction">Mean divides the summed losses by the number of elements; Sum adds them; a positive <paramref name="normalizer"/> overrides both.</param>
+    /// <param name="gamma">The focusing exponent, 0 or positive: 0 gives the binary cross-entropy (times the alpha weighting).</param>
+    /// <param name="alpha">The weight of the positive class, 1 - alpha that of the negative one; negative turns the alpha weighting off.</param>
+    /// <param name="weights">Empty, or weights w whose length divides the input's, used cyclically.</param>
+    /// <param name="normalizer">0, or a positive count the summed loss is divided by whatever <paramref name="reduction"/> says (Hugging Face's <c>num_items_in_batch</c>).</param>
+    /// <returns>The reduced loss, as <see cref="FocalFromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Reduction, double, double, ReadOnlySpan{T}, double)"/>.</returns>
+    /// <remarks>
+    /// <para>Loss and gradient come out of one pass. With <c>q = 1 - p_t</c>, <c>ce</c> the binary cross-entropy and D the number of
+    /// elements for Mean (1 for Sum, the normalizer where it is positive), effectively computes the exact derivative
+    /// <c>gradient[i] = w a_t q^gamma [sigmoid(x) - y + gamma (1 - 2y) ce sigmoid(x) sigmoid(-x) / q] / D</c>, what autograd gives
+    /// for torchvision's <c>sigmoid_focal_loss</c>; the ratio <c>sigmoid(x) sigmoid(-x) / q</c> is taken in a form that stays finite
+    /// where q goes to 0, so gamma below 1 is fine.</para>
+    /// <para>A NaN logit gives a NaN loss and gradient. An infinite logit gives the limits: a finite gradient.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> and <paramref name="logits"/> differ in length.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="weights"/> does not divide the input's.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="gamma"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reduction"/> is not a defined value.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="normalizer"/> is negative or NaN.</exception>
+    /// <exception cref="ArgumentException"><paramref name="gradient"/> is shorter than <paramref name="logits"/>, or overlaps an input other than as the same memory as <paramref name="logits"/> or <paramref name="targets"/>.</exception>
+    public static T FocalFromLogitsWithGradient<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Span<T> gradient, Reduction reduction = Reduction.Mean,
+        double gamma = 2, double alpha = 0.25, ReadOnlySpan<T> weights = default, double normalizer = 0)
+        where T : IFloatingPointIeee754<T>
+    {
+        CheckFocal(logits, targets, gamma, alpha, weights);
+        ThrowHelper.CheckReduction(reduction);
+        ThrowHelper.CheckNonNegative(normalizer, nameof(normalizer));
+        Span<T> output = CheckOutput(logits, targets, weights, default, gradient, nameof(gradient));
+        return RunFocal(logits, targets, reduction, gamma, alpha, weights, normalizer, default, output);
+    }
+
+    private static void CheckFocal<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, double gamma, double alpha, ReadOnlySpan<T> weights)
+    {
+        CheckArguments(logits, targets, weights, default, 0);
+        ThrowHelper.CheckNonNegative(gamma, nameof(gamma));
+        if (double.IsNaN(alpha))
+        {
+            throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be a number; a negative one turns the alpha weighting off.");
+        }
+    }
+
+    private static T RunFocal<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, Reduction reduction, double gamma, double alpha,
+        ReadOnlySpan<T> weights, double normalizer, Span<T> losses, Span<T> gradient)
+        where T : IFloatingPointIeee754<T>
+    {
+        var kernel = new FocalKernel<T>
+        {
+            Logits = logits,
+            Targets = targets,
+            Weights = weights,
+            Gamma = gamma,
+            Alpha = alpha,
+            GradientScale = GradientScale(logits.Length, reduction, normalizer),
+            Losses = losses,
+            Gradient = gradient,
+        };
+        double total = Simd.Run<FocalKernel<T>, T>(ref kernel, Simd.Groups(logits.Length), Simd.GroupSize);
+        return Reduce<T>(total, logits.Length, reduction, normalizer);
+    }
+
+    private ref struct FocalKernel<T> : IKernel
+        where T : IFloatingPointIeee754<T>
+    {
+        public ReadOnlySpan<T> Logits;
+        public ReadOnlySpan<T> Targets;
+        public ReadOnlySpan<T> Weights;
+        public double Gamma;
+        public double Alpha;
+        public double GradientScale;
+        public Span<T> Losses;
+        public Span<T> Gradient;
+
+        public readonly double Run<TBlock, TCompute>(int start, int end)
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
+        {
+            int offset = Simd.GroupStart(start, Logits.Length);
+            int length = Simd.GroupStart(end, Logits.Length) - offset;
+            return Kernel<TBlock, TCompute, T>.BinaryFocal(
+                Logits.Slice(offset, length), Targets.Slice(offset, length), offset, Weights, Gamma, Alpha, GradientScale,
+                Losses.IsEmpty ? Losses : Losses.Slice(offset, length), Gradient.IsEmpty ? Gradient : Gradient.Slice(offset, length));
+        }
+    }
+}
+
+internal static partial class Kernel<TBlock, T, TMemory>
+{
+    /// <summary>
+    /// The binary focal loss element by element: writes the weighted losses and the gradient (times <paramref name="gradientScale"/>)
+    /// where those spans are not empty, and returns the sum of the weighted losses. The input starts at element
+    /// <paramref name="offset"/> of the batch, which places it in the cycle of the weights. A negative <paramref name="alpha"/>
+    /// turns the alpha weighting off.
+    /// </summary>
+    public static double BinaryFocal(ReadOnlySpan<TMemory> logits, ReadOnlySpan<TMemory> targets, int offset, ReadOnlySpan<TMemory> weights,
+        double gamma, double alpha, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient) =>
+        gamma == 0
+            ? BinaryFocal<No>(logits, targets, offset, weights, gamma, alpha, gradientScale, losses, gradient)
+            : BinaryFocal<Yes>(logits, targets, offset, weights, gamma, alpha, gradientScale, losses, gradient);
+
+    /// <summary>
+    /// The pass of <see cref="BinaryFocal(ReadOnlySpan{TMemory}, ReadOnlySpan{TMemory}, int, ReadOnlySpan{TMemory}, double, double, double, Span{TMemory}, Span{TMemory})"/>;
+    /// without <typeparamref name="TModulated"/> (gamma = 0) the loss is the cross-entropy's, times a_t, bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double BinaryFocal<TModulated>(ReadOnlySpan<TMemory> logits, ReadOnlySpan<TMemory> targets, int offset, ReadOnlySpan<TMemory> weights,
+        double gamma, double alpha, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
+        where TModulated : struct, IOption
+    {
+        // a_t = alpha y + (1 - alpha)(1 - y) = (1 - alpha) + (2 alpha - 1) y; 1 where alpha is negative.
+        TBlock alphaBase = TBlock.Create(alpha >= 0 ? T.CreateTruncating(1 - alpha) : T.One);
+        TBlock alphaSlope = TBlock.Create(alpha >= 0 ? T.CreateTruncating(2 * alpha - 1) : T.Zero);
+        TBlock g = TBlock.Create(T.CreateTruncating(gamma));
+        bool square = gamma == 2;
+        TBlock scale = TBlock.Create(T.CreateTruncating(gradientScale));
+        TBlock zero = BlockMath<TBlock, T>.Zero;
+        TBlock one = BlockMath<TBlock, T>.One;
+        CompensatedSum sum = default;
+        int length = logits.Length;
+        TBlock logitsTail = Tail(logits, T.Zero);
+        TBlock targetsTail = Tail(targets, T.Zero);
+        TBlock inTail = TailMask(length);
+        TBlock lastLoss = zero;
+        TBlock lastGradient = zero;
+        for (int i = 0; (uint)i < (uint)length; i += Width)
+        {
+            TBlock x = Load(logits, i, logitsTail);
+            TBlock y = Load(targets, i, targetsTail);
+
+            // The cross-entropy and its derivative sigmoid(x) - y, as BinaryCrossEntropy.FromLogits computes them without options.
+            TBlock negative = TBlock.LessThan(x, zero);
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x));
+            TBlock negativeTarget = one - y;
+            TBlock onePlusZ = one + z;
+            TBlock small = z / onePlusZ;
+            TBlock d = TBlock.Select(negative, small - y, negativeTarget - small);
+            TBlock linear = TBlock.Select(negative, y, negativeTarget);
+            TBlock log1PZ = BlockMath<TBlock, T>.Log1PUnit(z, one / onePlusZ);
+            TBlock magnitude = TBlock.Select(TBlock.Equals(linear, zero), zero, BlockMath<TBlock, T>.Abs(x));
+            TBlock loss = TBlock.FusedMultiplyAdd(linear, magnitude, log1PZ);
+            TBlock alphaT = TBlock.FusedMultiplyAdd(y, alphaSlope, alphaBase);
+            if (TModulated.IsSet)
+            {
+                // q = 1 - p_t = (u + v z) / (1 + z): u, v = 1 - y, y where x >= 0, and y, 1 - y where x < 0. Where u = 0 (y is 0 or 1
+                // and agrees with x), log q = log v - |x| - log1p(z), exact however small q is.
+                TBlock u = TBlock.Select(negative, y, negativeTarget);
+                TBlock v = TBlock.Select(negative, negativeTarget, y);
+                TBlock agrees = TBlock.Equals(u, zero);
+                TBlock s = TBlock.Select(agrees, v, TBlock.FusedMultiplyAdd(v, z, u));
+                TBlock modulation;
+                if (square)
+                {
+                    // The default gamma, 2: q itself, z = e^-|x| carrying the small q of an agreeing target.
+                    TBlock q = TBlock.Select(agrees, v * z, s) / onePlusZ;
+                    modulation = q * q;
+                }
+                else
+                {
+                    // s is 1 where every target of the block is 0 or 1, and its log 0: the log is skipped there, with the same bits.
+                    TBlock hard = TBlock.Equals(y, zero) | TBlock.Equals(y, one);
+                    TBlock logS = TBlock.EqualsAny(hard, zero) ? BlockMath<TBlock, T>.Log(s) : zero;
+                    TBlock logQ = logS - TBlock.Select(agrees, BlockMath<TBlock, T>.Abs(x), zero) - log1PZ;
+                    modulation = BlockMath<TBlock, T>.ExpNonPositive(TBlock.Min(zero, g * logQ));
+                }
+
+                // d(q^gamma)/dx = gamma q^gamma (1 - 2y) r with r = sigmoid(x) sigmoid(-x) / q = (agrees ? 1 : z) / ((1 + z) s), finite
+                // where q goes to 0; r ce is 0 where r is (an infinite logit, whose ce may be infinite).
+                TBlock r = TBlock.Select(agrees, one, z) / (onePlusZ * s);
+                TBlock slope = TBlock.Select(TBlock.Equals(r, zero), zero, g * (negativeTarget - y) * r * loss);
+                d = modulation * (d + slope);
+                loss *= modulation;
+            }
+
+            // A zero a_t (alpha 0 or 1) takes an infinite loss away too, as a zero weight does.
+            loss = TBlock.Select(TBlock.Equals(alphaT, zero) & TBlock.Equals(loss, loss), zero, loss * alphaT);
+            d *= alphaT;
+            if (!weights.IsEmpty)
+            {
+                TBlock weight = Cyclic(weights, offset + i);
+
+                // A zero weight makes any loss but NaN 0, an infinite one (from an infinite logit) included.
+                loss = TBlock.Select(TBlock.Equals(weight, zero) & TBlock.Equals(loss, loss), zero, loss * weight);
+                d *= weight;
+            }
+
+            d *= scale;
+            if (i <= length - Width)
+            {
+                if (!losses.IsEmpty)
+                {
+                    Store(loss, losses, i);
+                }
+
+                if (!gradient.IsEmpty)
+                {
+                    Store(d, gradient, i);
+                }
+            }
+            else
+            {
+                loss = TBlock.Select(inTail, loss, zero);
+                lastLoss = loss;
+                lastGradient = d;
+            }
+
+            sum.Add(loss, i);
+        }
+
+        // Reduce before the calls below, so that no block is live across a call (every vector register is caller-saved).
+        double total = double.CreateTruncating(sum.Total);
+        if (!losses.IsEmpty)
+        {
+            StoreTail(lastLoss, losses, length);
+        }
+
+        if (!gradient.IsEmpty)
+        {
+            StoreTail(lastGradient, gradient, length);
+        }
+
+        return total;
+    }
+}
