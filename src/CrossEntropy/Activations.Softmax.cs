@@ -2,6 +2,7 @@ using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace CrossEntropy;
 
@@ -269,7 +270,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>
     /// Writes <c>mask[i] ? x[i] : -infinity</c> to <paramref name="output"/> (which may be <paramref name="x"/>'s memory), and
     /// returns whether any kept entry is other than -infinity. Blocks whose mask is all kept or all masked out are copied or
-    /// filled whole; the others, and the last partial block, entry by entry.
+    /// filled whole; the others take a block of the mask's lanes, and the last partial block goes entry by entry.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool MaskRow(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> output)
@@ -301,13 +302,50 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
             else
             {
-                live |= MaskEntries(x.Slice(i, Width), mask.Slice(i, Width), output.Slice(i, Width));
+                TBlock block = TBlock.Select(MaskLanes(mask, i), Load(x, i), negativeInfinity);
+                Store(block, output, i);
+                infinite &= TBlock.Equals(block, negativeInfinity);
             }
         }
 
         live |= MaskEntries(x[i..], mask[i..], output[i..]);
         TBlock one = BlockMath<TBlock, T>.One;
         return live || TBlock.LessThanAny(infinite & one, one);
+    }
+
+    /// <summary>A block with all bits set in the lanes whose entry of <paramref name="mask"/>, from <paramref name="index"/> on, is true.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock MaskLanes(ReadOnlySpan<bool> mask, int index)
+    {
+        ref byte flags = ref Unsafe.As<bool, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(mask), index));
+        Lanes<T> lanes = default;
+        if (typeof(T) == typeof(float))
+        {
+            ref int destination = ref Unsafe.As<T, int>(ref lanes[0]);
+            Vector128<sbyte> set = (~Vector128.Equals(Vector128.LoadUnsafe(ref flags), Vector128<byte>.Zero)).AsSByte();
+            (Vector128<short> low, Vector128<short> high) = Vector128.Widen(set);
+            (Vector128<int> first, Vector128<int> second) = Vector128.Widen(low);
+            (Vector128<int> third, Vector128<int> fourth) = Vector128.Widen(high);
+            first.StoreUnsafe(ref destination);
+            second.StoreUnsafe(ref destination, 4);
+            third.StoreUnsafe(ref destination, 8);
+            fourth.StoreUnsafe(ref destination, 12);
+        }
+        else
+        {
+            ref long destination = ref Unsafe.As<T, long>(ref lanes[0]);
+            Vector128<byte> bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref flags)).AsByte();
+            Vector128<short> set = Vector128.WidenLower((~Vector128.Equals(bytes, Vector128<byte>.Zero)).AsSByte());
+            (Vector128<int> low, Vector128<int> high) = Vector128.Widen(set);
+            (Vector128<long> first, Vector128<long> second) = Vector128.Widen(low);
+            (Vector128<long> third, Vector128<long> fourth) = Vector128.Widen(high);
+            first.StoreUnsafe(ref destination);
+            second.StoreUnsafe(ref destination, 2);
+            third.StoreUnsafe(ref destination, 4);
+            fourth.StoreUnsafe(ref destination, 6);
+        }
+
+        return TBlock.Load(in lanes[0]);
     }
 
     /// <summary><see cref="MaskRow"/> entry by entry.</summary>

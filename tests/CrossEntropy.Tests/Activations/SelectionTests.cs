@@ -301,6 +301,46 @@ public abstract class SelectionTests<T>
         }
     }
 
+    /// <summary>ArgMax, TopK (small and large k), the masked softmax and the temperature overloads allocate nothing on one thread, on every width.</summary>
+    [Fact]
+    public void ActivationAdditions_OneThread_AllocateNothing()
+    {
+        const int classes = 300;
+        const int rows = 8;
+        T[] x = Rows(new Random(Seed + 5), rows, classes);
+        bool[] mask = Enumerable.Range(0, x.Length).Select(i => i % 3 != 0).ToArray();
+        int[] argMax = new int[rows];
+        int[] indices = new int[rows * classes];
+        T[] values = new T[rows * classes];
+        T[] destination = new T[x.Length];
+        Action[] calls =
+        [
+            () => CrossEntropy.Activations.ArgMax<T>(x, argMax, classes),
+            () => CrossEntropy.Activations.TopK<T>(x, indices, values, classes, 5),
+            () => CrossEntropy.Activations.TopK<T>(x, indices, values, classes, 200),
+            () => CrossEntropy.Activations.Softmax<T>(x, mask, destination, classes),
+            () => CrossEntropy.Activations.Softmax<T>(x, destination, classes, 0.7),
+            () => CrossEntropy.Activations.LogSoftmax<T>(x, destination, classes, 0.7),
+        ];
+        foreach (VectorWidth width in Widths.All)
+        {
+            for (int c = 0; c < calls.Length; c++)
+            {
+                long bytes;
+                using (Widths.Limit(width))
+                using (Parallelism.Force(1))
+                {
+                    calls[c]();
+                    long start = GC.GetAllocatedBytesForCurrentThread();
+                    calls[c]();
+                    bytes = GC.GetAllocatedBytesForCurrentThread() - start;
+                }
+
+                Assert.True(bytes == 0, $"call {c} on {width} allocated {bytes} bytes");
+            }
+        }
+    }
+
     [Fact]
     public void ArgMax_InvalidArguments_ThrowWithoutWriting()
     {
