@@ -169,7 +169,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 sum.Add(e, c);
             }
 
-            TBlock factor = TLog.IsSet ? BlockMath<TBlock, T>.Log1P(sum.Total) : BlockMath<TBlock, T>.One / sum.Total;
+            // A maximum of +infinity leaves the other terms 0; the position is NaN, as a row's (softmax gets NaN from exp(inf - inf)).
+            TBlock factor = TLog.IsSet
+                ? TBlock.Select(IsFinite(m), BlockMath<TBlock, T>.Log1P(sum.Total), TBlock.Create(T.NaN))
+                : BlockMath<TBlock, T>.One / sum.Total;
             for (int c = 0, i = first; c < classes; c++, i += inner)
             {
                 TBlock o = TLog.IsSet ? (LoadLanes(_x, i, count) - m) - factor
