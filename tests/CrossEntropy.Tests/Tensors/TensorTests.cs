@@ -507,6 +507,49 @@ public abstract class TensorTests<T>
         Throws<ArgumentOutOfRangeException>("labels", () => CategoricalCrossEntropy.FromLogits(x(), y(2, 15), o(2, 15)));
     }
 
+    /// <summary>On row-major tensors, one thread: no call allocates, on any layout or width (the first calls warm up the JIT).</summary>
+    [Fact]
+    public void RowMajorTensors_AllocateNothingOnOneThread()
+    {
+        var random = new Random(Seed + 8);
+        foreach (int[] lengths in new[] { new[] { 2, 9, 5, 7 }, [6, 12] })
+        {
+            Split split = Split.Of(lengths, 1);
+            T[] x = TestData.To<T>(Logits(random, split));
+            T[] output = new T[x.Length];
+            int[] labels = TestData.Labels(random, split.Positions, split.Classes, -100);
+            int[] indices = new int[split.Positions];
+            nint[] shape = [.. lengths.Select(n => (nint)n)];
+            nint[] reduced = [.. Reduced(lengths, 1).Select(n => (nint)n)];
+            string[] names = ["Softmax", "LogSoftmax", "LogSumExp", "ArgMax", "FromLogits", "FromLogits(losses)", "FromLogitsWithGradient"];
+            Action[] calls =
+            [
+                () => CrossEntropy.Activations.Softmax(new ReadOnlyTensorSpan<T>(x, shape, default), new TensorSpan<T>(output, shape, default), 1),
+                () => CrossEntropy.Activations.LogSoftmax(new ReadOnlyTensorSpan<T>(x, shape, default), new TensorSpan<T>(output, shape, default), 1),
+                () => CrossEntropy.Activations.LogSumExp(new ReadOnlyTensorSpan<T>(x, shape, default), new TensorSpan<T>(output, reduced, default), 1),
+                () => CrossEntropy.Activations.ArgMax(new ReadOnlyTensorSpan<T>(x, shape, default), new TensorSpan<int>(indices, reduced, default), 1),
+                () => CategoricalCrossEntropy.FromLogits(new ReadOnlyTensorSpan<T>(x, shape, default), new ReadOnlyTensorSpan<int>(labels, reduced, default), Reduction.Mean, default, -100, 0.1),
+                () => CategoricalCrossEntropy.FromLogits(new ReadOnlyTensorSpan<T>(x, shape, default), new ReadOnlyTensorSpan<int>(labels, reduced, default), new TensorSpan<T>(output, reduced, default)),
+                () => CategoricalCrossEntropy.FromLogitsWithGradient(new ReadOnlyTensorSpan<T>(x, shape, default), new ReadOnlyTensorSpan<int>(labels, reduced, default), new TensorSpan<T>(output, shape, default)),
+            ];
+            foreach (VectorWidth width in Widths.All)
+            {
+                using (Widths.Limit(width))
+                using (Parallelism.Force(1))
+                {
+                    for (int i = 0; i < calls.Length; i++)
+                    {
+                        calls[i]();
+                        long start = GC.GetAllocatedBytesForCurrentThread();
+                        calls[i]();
+                        long bytes = GC.GetAllocatedBytesForCurrentThread() - start;
+                        Assert.True(bytes == 0, $"{names[i]} on [{string.Join(", ", lengths)}], {width}, allocated {bytes} bytes");
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>A position that is its own dimension: rank 1 reduces to one value, and a class dimension of length 1 is softmax 1.</summary>
     [Fact]
     public void EdgeShapes_FollowPyTorch()
