@@ -93,6 +93,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public bool AcrossLanes => true;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TBlock Input(TBlock x) => x;
+
         public bool Skips(int row) => false;
 
         /// <summary>NaN where the row holds one; otherwise the maximum, +infinity or -infinity (a row of only -infinity).</summary>

@@ -149,6 +149,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public bool AcrossLanes => true;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TBlock Input(TBlock x) => x;
+
         public bool Skips(int row) => false;
 
         public T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)

@@ -261,6 +261,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public readonly bool AcrossLanes => _targets.IsEmpty;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly TBlock Input(TBlock x) => x;
+
         public readonly bool Skips(int row) => _targets.IsEmpty && _labels[row] == _ignoreIndex;
 
         public readonly T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)

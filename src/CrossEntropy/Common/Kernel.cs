@@ -216,17 +216,28 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// It is NaN only where a NaN comes last in its lane, the same on every platform; for a row with a NaN elsewhere, the sum of
     /// exp(x - max) is NaN.
     /// </summary>
+    /// <remarks>The maximum and the spread are those of the row after the operator's <see cref="IRowOperator.Input"/>.</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static T Max(ReadOnlySpan<TMemory> row, out Spread spread)
+    private static T Max<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, out Spread spread)
+        where TOp : struct, IRowOperator, allows ref struct
     {
-        var range = new RowRange(row);
+        var range = new RowRange(RangeTail(ref op, row));
         for (int i = 0; i <= row.Length - Width; i += Width)
         {
-            range.Add(Load(row, i));
+            range.Add(op.Input(Load(row, i)));
         }
 
         return range.Max(out spread);
     }
+
+    /// <summary>
+    /// The row's tail after the operator's input transform, its other lanes repeating the first element (which changes neither
+    /// the maximum nor the minimum, transformed as that element is): where <see cref="RowRange"/> starts.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock RangeTail<TOp>(ref TOp op, ReadOnlySpan<TMemory> row)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        op.Input(Tail(row, row.IsEmpty ? T.NegativeInfinity : ToCompute(row[0])));
 
     /// <summary>
     /// Whether a row kernel finds the next row's maximum in its last pass over a row: where a row and its output stay in the
@@ -250,12 +261,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
         private TBlock _max;
         private TBlock _min;
 
-        /// <summary>Starts with the row's tail, whose other lanes repeat the first element (which changes neither); add the whole blocks.</summary>
+        /// <summary>Starts with the row's <see cref="RangeTail"/>; add the whole blocks, transformed as it is.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public RowRange(ReadOnlySpan<TMemory> row)
+        public RowRange(TBlock tail)
         {
-            _max = Tail(row, row.IsEmpty ? T.NegativeInfinity : ToCompute(row[0]));
-            _min = _max;
+            _max = tail;
+            _min = tail;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -265,7 +276,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             _min = TBlock.Min(_min, x);
         }
 
-        /// <summary>The row's maximum, as <see cref="Kernel{TBlock, T, TMemory}.Max(ReadOnlySpan{TMemory}, out Spread)"/> returns it.</summary>
+        /// <summary>The row's maximum, as <see cref="Kernel{TBlock, T, TMemory}.Max{TOp}(ref TOp, ReadOnlySpan{TMemory}, out Spread)"/> returns it.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly T Max(out Spread spread)
         {
@@ -302,23 +313,44 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// </summary>
     private static bool KeepsInOutput => typeof(TMemory) == typeof(T);
 
-    /// <summary>The tail block for <see cref="Exponentials"/> and <see cref="Differences"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock KeptTail(ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, T max) =>
-        kept.IsEmpty ? Tail(row, max) : Tail(kept, T.Zero);
-
     /// <summary>
-    /// The block of exp(x - max) at <paramref name="index"/>: read from <paramref name="kept"/> where the pass that summed
-    /// them kept them there, or computed again where it is empty.
+    /// The last, partial block of a row after the operator's input transform, its lanes past the end set to <paramref name="fill"/>
+    /// after the transform (all of them when the length is a multiple of Width).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Exponentials(ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m) =>
-        kept.IsEmpty ? ExpDifference(Load(row, index, tail), m) : Load(kept, index, tail);
+    private static TBlock InputTail<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, T fill)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        TBlock.Select(TailMask(row.Length), op.Input(Tail(row, fill)), TBlock.Create(fill));
+
+    /// <summary>
+    /// The block of the row at <paramref name="index"/> after the operator's input transform, or <paramref name="tail"/>
+    /// (from <see cref="InputTail"/>) past the last whole block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock LoadInput<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, int index, TBlock tail)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        index <= row.Length - Width ? op.Input(Load(row, index)) : tail;
+
+    /// <summary>The tail block for <see cref="Exponentials"/> and <see cref="Differences"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock KeptTail<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, T max)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        kept.IsEmpty ? InputTail(ref op, row, max) : Tail(kept, T.Zero);
+
+    /// <summary>
+    /// The block of exp(x - max) at <paramref name="index"/>, x after the operator's input transform: read from
+    /// <paramref name="kept"/> where the pass that summed them kept them there, or computed again where it is empty.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock Exponentials<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        kept.IsEmpty ? ExpDifference(LoadInput(ref op, row, index, tail), m) : Load(kept, index, tail);
 
     /// <summary>The block of x - max at <paramref name="index"/>, as <see cref="Exponentials"/> gives exp(x - max).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Differences(ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m) =>
-        kept.IsEmpty ? Load(row, index, tail) - m : Load(kept, index, tail);
+    private static TBlock Differences<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        kept.IsEmpty ? LoadInput(ref op, row, index, tail) - m : Load(kept, index, tail);
 
     /// <summary>
     /// A sum of blocks that loses no precision to long rows: eight blocks are added plainly, then their partial sum is added

@@ -37,10 +37,18 @@ internal static partial class Kernel<TBlock, T, TMemory>
         /// <summary>Whether rows of one block may run across lanes, one row per lane (<see cref="StartLanes"/>, <see cref="LaneFinal"/>).</summary>
         bool AcrossLanes { get; }
 
+        /// <summary>
+        /// The values the row operation computes on, from a block of x: the drivers apply it, lane by lane, to every block they
+        /// read from x in every pass (a transform such as a temperature or a soft cap; x itself for most operators). Lanes past a
+        /// row's end are filled after it. The maxima that <see cref="NonFinite"/> and <see cref="Finish"/> see are those of the
+        /// transformed row; an operator that reads single elements of x (in <see cref="Start"/>) transforms them itself.
+        /// </summary>
+        TBlock Input(TBlock x);
+
         /// <summary>Whether a row takes no part: its value is 0 and its output row zeros.</summary>
         bool Skips(int row);
 
-        /// <summary>The value of a row whose maximum is NaN or infinite, having written its output row.</summary>
+        /// <summary>The value of a row whose maximum (after <see cref="Input"/>) is NaN or infinite, having written its output row; <paramref name="x"/> is the row as stored.</summary>
         T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output);
 
         /// <summary>Reads what the operation needs of a row with a finite maximum before any pass writes the output row, which may be the row's memory.</summary>
@@ -117,7 +125,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         Spread spread = default;
         if (TAhead.IsSet && !x.IsEmpty)
         {
-            max = Max(x[..classes], out spread);
+            max = Max(ref op, x[..classes], out spread);
         }
 
         double total = 0;
@@ -133,14 +141,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 value = T.Zero;
                 if (TAhead.IsSet)
                 {
-                    max = Max(next, out spread);
+                    max = Max(ref op, next, out spread);
                 }
             }
             else
             {
                 if (!TAhead.IsSet)
                 {
-                    max = Max(row, out spread);
+                    max = Max(ref op, row, out spread);
                 }
 
                 if (!T.IsFinite(max))
@@ -148,7 +156,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     value = op.NonFinite(row, max, outRow);
                     if (TAhead.IsSet)
                     {
-                        max = Max(next, out spread);
+                        max = Max(ref op, next, out spread);
                     }
                 }
                 else
@@ -162,20 +170,20 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     if (op.WritesRows)
                     {
                         TBlock m = TBlock.Create(max);
-                        TBlock tail = KeptTail(row, kept, max);
+                        TBlock tail = KeptTail(ref op, row, kept, max);
                         TBlock coefficientsTail = op.WithCoefficients ? op.CoefficientsTail(start) : tail;
-                        RowRange ahead = TAhead.IsSet ? new RowRange(next) : default;
+                        RowRange ahead = TAhead.IsSet ? new RowRange(RangeTail(ref op, next)) : default;
                         TBlock last = tail;
                         for (int i = 0; (uint)i < (uint)classes; i += Width)
                         {
-                            TBlock v = TOp.Differences ? Differences(row, kept, i, tail, m) : Exponentials(row, kept, i, tail, m);
+                            TBlock v = TOp.Differences ? Differences(ref op, row, kept, i, tail, m) : Exponentials(ref op, row, kept, i, tail, m);
                             TBlock o = op.Final(v, factor, start, i, coefficientsTail);
                             if (i <= classes - Width)
                             {
                                 Store(o, outRow, i);
                                 if (TAhead.IsSet)
                                 {
-                                    ahead.Add(Load(next, i));
+                                    ahead.Add(op.Input(Load(next, i)));
                                 }
                             }
                             else
@@ -262,11 +270,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return T.Zero;
         }
 
-        // As in RowRange: the lanes past the row repeat its first element, and a whole block is taken beside copies of it.
+        // As in RowRange: the lanes past the row repeat its first element, and a whole block is taken beside copies of it,
+        // transformed as the row is.
         bool whole = classes == Width;
         T first = ToCompute(row[0]);
-        TBlock xs = whole ? Load(row, 0) : Tail(row, first);
-        T max = TBlock.Max(whole ? TBlock.Max(TBlock.Create(first), xs) : xs);
+        TBlock xs = op.Input(whole ? Load(row, 0) : Tail(row, first));
+        T max = TBlock.Max(whole ? TBlock.Max(op.Input(TBlock.Create(first)), xs) : xs);
         if (!T.IsFinite(max))
         {
             return op.NonFinite(row, max, outRow);
@@ -335,7 +344,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             int first = g * Width * classes;
             op.StartLanes(g * Width, x, classes);
-            TBlock m = LaneMax(ref values, ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), first)), classes);
+            TBlock m = LaneMax(ref op, ref values, ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), first)), classes);
             if (TBlock.EqualsAny(TBlock.Equals(m - m, BlockMath<TBlock, T>.Zero), BlockMath<TBlock, T>.Zero))
             {
                 total = OneBlockRows(ref op, x, output, classes, g * Width, (g + 1) * Width, total);
@@ -351,16 +360,18 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// Reads a group's class blocks from <paramref name="source"/> into <paramref name="values"/>, and returns the rows' maxima
-    /// from the leaves that RowRange takes: past the row, copies of the first element; a whole block beside copies of it.
+    /// Reads a group's class blocks from <paramref name="source"/> into <paramref name="values"/>, after the operator's input
+    /// transform, and returns the rows' maxima from the leaves that RowRange takes: past the row, copies of the first element;
+    /// a whole block beside copies of it.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static TBlock LaneMax(ref LaneBlocks<TBlock> values, ref T source, int classes)
+    private static TBlock LaneMax<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, ref T source, int classes)
+        where TOp : struct, IRowOperator, allows ref struct
     {
         Unsafe.SkipInit(out LaneBlocks<TBlock> terms);
         for (int c = 0; c < classes; c++)
         {
-            values[c] = TBlock.LoadStrided(in Unsafe.Add(ref source, c), classes);
+            values[c] = op.Input(TBlock.LoadStrided(in Unsafe.Add(ref source, c), classes));
         }
 
         for (int c = 0; c < Width; c++)
@@ -542,7 +553,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock zero = BlockMath<TBlock, T>.Zero;
 
         // Lanes past the row's end read the maximum, whose exponential needs no care, and are masked out of the sums.
-        TBlock rowTail = Tail(row, max);
+        TBlock rowTail = InputTail(ref op, row, max);
         TBlock inRow = TailMask(row.Length);
         TBlock coefficientsTail = TCoefficients.IsSet ? op.CoefficientsTail(start) : zero;
         CompensatedSum sum = default;
@@ -551,7 +562,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock last = zero;
         for (int i = 0; (uint)i < (uint)row.Length; i += Width)
         {
-            TBlock x = Load(row, i, rowTail);
+            TBlock x = LoadInput(ref op, row, i, rowTail);
             TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet, TNarrow.IsSet);
             if (TCoefficients.IsSet)
             {
