@@ -1,6 +1,7 @@
 using System;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace CrossEntropy;
 
@@ -200,6 +201,31 @@ public static partial class Activations
         where T : IFloatingPointIeee754<T>
         where TLog : struct, IOption
     {
+        // Dense tensors with the classes last, the common case, go straight to the span overloads, whose checks of the memory
+        // are then the same; reading a tensor's lengths and strides costs more than a short row's softmax.
+        ReadOnlySpan<nint> lengths = x.Lengths;
+        if (lengths.Length > 0 && (dimension is -1 || dimension == lengths.Length - 1))
+        {
+            if (x.IsDense && destination.IsDense && x.FlattenedLength <= int.MaxValue && lengths.SequenceEqual(destination.Lengths))
+            {
+                if (!x.IsEmpty)
+                {
+                    ReadOnlySpan<T> values = MemoryMarshal.CreateReadOnlySpan(in x.GetPinnableReference(), (int)x.FlattenedLength);
+                    Span<T> results = MemoryMarshal.CreateSpan(ref destination.GetPinnableReference(), values.Length);
+                    if (TLog.IsSet)
+                    {
+                        LogSoftmax(values, results, (int)lengths[^1]);
+                    }
+                    else
+                    {
+                        Softmax(values, results, (int)lengths[^1]);
+                    }
+                }
+
+                return;
+            }
+        }
+
         ClassLayout layout = TensorLayout.Layout(x.Lengths, TensorLayout.Dimension(dimension, x.Rank), nameof(x));
         TensorLayout.CheckLengths(x.Lengths, destination.Lengths, nameof(destination), nameof(x));
         TensorLayout.CheckOutput(x, destination, nameof(destination), mayBeInput: true);

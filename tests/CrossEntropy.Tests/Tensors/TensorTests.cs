@@ -474,6 +474,8 @@ public abstract class TensorTests<T>
         Throws<ArgumentOutOfRangeException>("dimension", () => CrossEntropy.Activations.ArgMax(x(), new TensorSpan<int>(indices, [2, 15], default), -9));
         Throws<ArgumentException>("destination", () => CrossEntropy.Activations.Softmax(x(), o(2, 15, 4), 1));
         Throws<ArgumentException>("destination", () => CrossEntropy.Activations.LogSoftmax(x(), o(8, 15), 1));
+        Throws<ArgumentException>("destination", () => CrossEntropy.Activations.Softmax(x(), o(2, 4, 14), -1));
+        Throws<ArgumentException>("destination", () => CrossEntropy.Activations.LogSoftmax(x(), o(2, 60), 2));
         Throws<ArgumentException>("destination", () => CrossEntropy.Activations.LogSumExp(x(), o(2, 4), 1));
         Throws<ArgumentException>("destination", () => CrossEntropy.Activations.LogSumExp(x(), o(2, 4, 15), 1));
         Throws<ArgumentException>("destination", () => CrossEntropy.Activations.ArgMax(x(), new TensorSpan<int>(indices, [15, 2], default), 1));
@@ -485,6 +487,7 @@ public abstract class TensorTests<T>
         T[] before = (T[])shared.Clone();
         ReadOnlyTensorSpan<T> input() => new(shared, 0, [2, 4, 15], [60, 15, 1]);
         Assert.Equal("destination", Assert.Throws<ArgumentException>(() => CrossEntropy.Activations.Softmax(input(), new TensorSpan<T>(shared, 1, [2, 4, 15], [60, 15, 1]), 1)).ParamName);
+        Assert.Equal("destination", Assert.Throws<ArgumentException>(() => CrossEntropy.Activations.Softmax(input(), new TensorSpan<T>(shared, 1, [2, 4, 15], [60, 15, 1]), -1)).ParamName);
         Assert.Equal("destination", Assert.Throws<ArgumentException>(() => CrossEntropy.Activations.LogSoftmax(input(), new TensorSpan<T>(shared, 0, [2, 4, 15], [60, 1, 4]), 1)).ParamName);
         Assert.Equal("destination", Assert.Throws<ArgumentException>(() => CrossEntropy.Activations.LogSumExp(input(), new TensorSpan<T>(shared, 0, [2, 15], default), 1)).ParamName);
         Assert.Equal("gradient", Assert.Throws<ArgumentException>(() => CategoricalCrossEntropy.FromLogitsWithGradient(input(), new ReadOnlyTensorSpan<int>(labels, [2, 15], default), new TensorSpan<T>(shared, 10, [2, 4, 15], default))).ParamName);
