@@ -182,6 +182,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         ReadOnlySpan<TMemory> weights = classWeights.IsEmpty ? classWeights : classWeights.Slice(classOffset, chunkClasses);
         TBlock weightsTail = TailOrOnes(weights, chunkClasses);
         TBlock zero = BlockMath<TBlock, T>.Zero;
+        TBlock deepLimit = TBlock.Create(BlockMath<TBlock, T>.DeepLimit);
 
         double total = 0;
         for (int row = 0; row < labels.Length; row++)
@@ -223,7 +224,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
             for (int i = 0; (uint)i < (uint)chunkClasses; i += Width)
             {
                 TBlock xs = Load(x, i, tail);
-                TBlock e = ExpDifference(xs, m);
+
+                // The same bits either way: only blocks with an x - lse below the deep limit (or NaN) need the subnormal care.
+                TBlock e = TBlock.LessThanAny(xs - m, deepLimit) ? ExpDifference(xs, m) : BlockMath<TBlock, T>.ExpDifference(xs, m, deep: false);
                 if (TBlock.LessThanAny(m, xs))
                 {
                     // Only a log-sum-exp below a logit, which no true one is: e^(x - lse) above 1, up to +infinity.
