@@ -114,6 +114,15 @@ public static partial class CategoricalCrossEntropy
 
         // The Mean denominator, or the normalizer; a Mean over a zero denominator makes the gradient the Sum's gradient / 0.
         double divisor = normalizer > 0 ? normalizer : reduction == Reduction.Mean ? denominator : 1;
+
+        // The sum of the class weights over all classes, which smoothing spreads the target over: once per call.
+        double weightSum = classes;
+        if (labelSmoothing > 0 && !classWeights.IsEmpty)
+        {
+            var sum = new WeightSumKernel<T>(classWeights);
+            weightSum = Simd.Run<WeightSumKernel<T>, T>(ref sum, 1, classes);
+        }
+
         var kernel = new ChunkKernel<T>
         {
             Logits = logitsChunk,
@@ -126,6 +135,7 @@ public static partial class CategoricalCrossEntropy
             Classes = classes,
             IgnoreIndex = ignoreIndex,
             LabelSmoothing = labelSmoothing,
+            WeightSum = weightSum,
             GradientScale = 1 / divisor,
             Gradient = gradient,
         };
@@ -146,6 +156,7 @@ public static partial class CategoricalCrossEntropy
         public int Classes;
         public int IgnoreIndex;
         public double LabelSmoothing;
+        public double WeightSum;
         public double GradientScale;
         public Span<T> Gradient;
 
@@ -156,9 +167,21 @@ public static partial class CategoricalCrossEntropy
             int offset = start * ChunkClasses;
             int length = (end - start) * ChunkClasses;
             return Kernel<TBlock, TCompute, T>.CrossEntropyChunk(Logits.Slice(offset, length), Labels[start..end], LogSumExp[start..end],
-                SampleWeights.IsEmpty ? SampleWeights : SampleWeights[start..end], ClassWeights, ChunkClasses, ClassOffset, Classes, IgnoreIndex, LabelSmoothing,
-                GradientScale, Gradient.Slice(offset, length));
+                SampleWeights.IsEmpty ? SampleWeights : SampleWeights[start..end], ClassWeights, ChunkClasses, ClassOffset, Classes, IgnoreIndex,
+                LabelSmoothing, WeightSum, GradientScale, Gradient.Slice(offset, length));
         }
+    }
+
+    /// <summary>The sum of the class weights, in blocks on the chosen path (the same bits on every path).</summary>
+    private readonly ref struct WeightSumKernel<T>(ReadOnlySpan<T> weights) : IKernel
+        where T : IFloatingPointIeee754<T>
+    {
+        private readonly ReadOnlySpan<T> _weights = weights;
+
+        public double Run<TBlock, TCompute>(int start, int end)
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute> =>
+            double.CreateTruncating(Kernel<TBlock, TCompute, T>.Sum(_weights));
     }
 }
 
@@ -171,16 +194,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static double CrossEntropyChunk(ReadOnlySpan<TMemory> logits, ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> logSumExp,
         ReadOnlySpan<TMemory> sampleWeights, ReadOnlySpan<TMemory> classWeights, int chunkClasses, int classOffset, int classes,
-        int ignoreIndex, double labelSmoothing, double gradientScale, Span<TMemory> gradient)
+        int ignoreIndex, double labelSmoothing, double weightSum, double gradientScale, Span<TMemory> gradient)
     {
         T smoothing = T.CreateTruncating(labelSmoothing);
         T keep = T.One - smoothing;
         T perClass = smoothing / T.CreateTruncating(classes);
         T scale = T.CreateTruncating(gradientScale);
         bool smoothed = perClass != T.Zero;
-        T weightSum = !smoothed ? T.Zero : classWeights.IsEmpty ? T.CreateTruncating(classes) : Sum(classWeights);
-        ReadOnlySpan<TMemory> weights = classWeights.IsEmpty ? classWeights : classWeights.Slice(classOffset, chunkClasses);
-        TBlock weightsTail = TailOrOnes(weights, chunkClasses);
+        T weightTotal = T.CreateTruncating(weightSum);
+        ReadOnlySpan<TMemory> chunkWeights = classWeights.IsEmpty ? classWeights : classWeights.Slice(classOffset, chunkClasses);
+        TBlock weightsTail = TailOrOnes(chunkWeights, chunkClasses);
         TBlock zero = BlockMath<TBlock, T>.Zero;
         TBlock deepLimit = TBlock.Create(BlockMath<TBlock, T>.DeepLimit);
 
@@ -207,7 +230,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             T v = sampleWeights.IsEmpty ? T.One : ToCompute(sampleWeights[row]);
             T labelClassWeight = classWeights.IsEmpty ? T.One : ToCompute(classWeights[label]);
             T labelWeight = keep * labelClassWeight;
-            T a = labelWeight + perClass * weightSum;
+            T a = labelWeight + perClass * weightTotal;
             T rowScale = scale * v;
             int local = label - classOffset;
             bool labelInChunk = (uint)local < (uint)chunkClasses;
@@ -236,7 +259,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 TBlock result = e * factor;
                 if (smoothed)
                 {
-                    TBlock w = LoadOrOnes(weights, i, chunkClasses, weightsTail);
+                    TBlock w = LoadOrOnes(chunkWeights, i, chunkClasses, weightsTail);
                     result = TBlock.FusedMultiplyAdd(w, coefficientScale, result);
 
                     // w (lse - x), 0 where w is 0 even where x is -infinity: a class without target mass contributes nothing.
@@ -264,7 +287,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     part += double.CreateTruncating(labelWeight) * (double.CreateTruncating(lse) - double.CreateTruncating(labelLogit));
                 }
 
-                g[local] = ToMemory(LabelEntry(labelLogit, lse, a, labelWeight + perClass * labelClassWeight, perClass * (weightSum - labelClassWeight)) * rowScale);
+                g[local] = ToMemory(LabelEntry(labelLogit, lse, a, labelWeight + perClass * labelClassWeight, perClass * (weightTotal - labelClassWeight)) * rowScale);
             }
 
             total += double.CreateTruncating(v) * part;
@@ -274,7 +297,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>The sum of <paramref name="values"/>, in blocks with <see cref="CompensatedSum"/>.</summary>
-    private static T Sum(ReadOnlySpan<TMemory> values)
+    public static T Sum(ReadOnlySpan<TMemory> values)
     {
         var sum = default(CompensatedSum);
         TBlock tail = Tail(values, T.Zero);
