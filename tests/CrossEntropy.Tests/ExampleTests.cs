@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Numerics.Tensors;
+using ChunkedCrossEntropy;
 using IrisTraining;
 using ModelOutputs;
 using Xunit;
@@ -69,5 +70,22 @@ public class ExampleTests
                 }
             }
         }
+    /// <summary>
+    /// The fused linear cross-entropy of docs/examples/ChunkedCrossEntropy, on its small size: a loss near log(vocabulary), less
+    /// memory than the whole logits matrix, and the loss and both gradients of the unchunked call on every row.
+    /// </summary>
+    [Fact]
+    public void ChunkedCrossEntropyAgreesWithTheUnchunkedLoss()
+    {
+        ExampleOptions options = ExampleOptions.Parse(["--small"]);
+        ExampleResult result = ChunkedExample.Run(options);
+
+        Assert.Equal(options.Rows, options.CheckRows);
+        Assert.InRange(result.Loss, Math.Log(options.Vocabulary) - 1, Math.Log(options.Vocabulary) + 1);
+        Assert.True(result.AllocatedBytes < result.FullLogitsBytes / 4, $"The chunked loss allocated {result.AllocatedBytes} bytes.");
+        Assert.Equal(result.CheckUnchunkedLoss, result.CheckChunkedLoss, 1e-5 * Math.Abs(result.CheckUnchunkedLoss));
+        Assert.Equal(result.Loss, result.CheckChunkedLoss);
+        Assert.InRange(result.HiddenGradientError, 0, 1e-5);
+        Assert.InRange(result.ClassifierGradientError, 0, 1e-5);
     }
 }

@@ -38,6 +38,14 @@ internal interface IUnaryBlockOperator
         where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
+/// <summary>An element-wise function of two blocks.</summary>
+internal interface IBinaryBlockOperator
+{
+    static abstract TBlock Invoke<TBlock, T>(TBlock x, TBlock y)
+        where TBlock : struct, IBlock<TBlock, T>
+        where T : unmanaged, IFloatingPointIeee754<T>;
+}
+
 /// <summary>
 /// The kernels, specialised by the JIT for each block type <typeparamref name="TBlock"/> (the hardware path),
 /// computation type <typeparamref name="T"/> (float or double) and memory type <typeparamref name="TMemory"/>
@@ -416,4 +424,32 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>e^(x - m) for x &lt;= m, as <see cref="ExpDifference(TBlock, TBlock)"/> gives it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T ExpDifference(T x, T m) => TBlock.Max(ExpDifference(TBlock.Create(x), TBlock.Create(m)));
+
+    /// <summary>
+    /// Applies <typeparamref name="TOperator"/> to every pair of elements of <paramref name="x"/> and <paramref name="y"/>, which
+    /// have the same length; <paramref name="destination"/> may be either of them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Map<TOperator>(ReadOnlySpan<TMemory> x, ReadOnlySpan<TMemory> y, Span<TMemory> destination)
+        where TOperator : IBinaryBlockOperator
+    {
+        Debug.Assert(x.Length == y.Length, "Both inputs must have the same length.");
+        TBlock xTail = Tail(x, T.Zero);
+        TBlock yTail = Tail(y, T.Zero);
+        TBlock last = xTail;
+        for (int i = 0; (uint)i < (uint)x.Length; i += Width)
+        {
+            TBlock result = TOperator.Invoke<TBlock, T>(Load(x, i, xTail), Load(y, i, yTail));
+            if (i <= x.Length - Width)
+            {
+                Store(result, destination, i);
+            }
+            else
+            {
+                last = result;
+            }
+        }
+
+        StoreTail(last, destination, x.Length);
+    }
 }
