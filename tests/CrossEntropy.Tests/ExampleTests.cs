@@ -70,6 +70,8 @@ public class ExampleTests
                 }
             }
         }
+    }
+
     /// <summary>
     /// The fused linear cross-entropy of docs/examples/ChunkedCrossEntropy, on its small size: a loss near log(vocabulary), less
     /// memory than the whole logits matrix, and the loss and both gradients of the unchunked call on every row.
