@@ -27,7 +27,7 @@ public static partial class CategoricalCrossEntropy
     /// <param name="normalizer">0, or a positive number the summed loss is divided by whatever <paramref name="reduction"/> says (with gradient accumulation, the count of the whole batch).</param>
     /// <returns>
     /// The chunk's part of the reduced loss: over the chunks of any partition of <c>[0, classes)</c>, the parts add up to what
-    /// <see cref="FromLogitsWithGradient{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, int, Reduction, ReadOnlySpan{T}, int, double)"/>
+    /// <see cref="FromLogitsWithGradient{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, int, Reduction, ReadOnlySpan{T}, int, double, ReadOnlySpan{T}, double, double, double, Span{T})"/>
     /// returns on the whole rows, up to rounding. Under Mean without a normalizer, a batch whose rows are all ignored (or
     /// empty) gives NaN, and a zero sum of the labels' class weights gives the sum / 0.
     /// </returns>

@@ -68,7 +68,7 @@ public static partial class CategoricalCrossEntropy
         int rows = CheckShape(logits, nameof(logits), classes, classWeights, 0);
         ThrowHelper.CheckNonNegative(gamma, nameof(gamma));
         CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
-        Span<T> output = CheckLosses(logits, default, classWeights, losses, rows, classes);
+        Span<T> output = CheckLosses(logits, default, classWeights, default, losses, rows, classes);
         RunFocal(logits, labels, classes, gamma, classWeights, ignoreIndex, 1, output, default, logits.Overlaps(output));
     }
 
@@ -119,7 +119,7 @@ public static partial class CategoricalCrossEntropy
         ThrowHelper.CheckNonNegative(gamma, nameof(gamma));
         ThrowHelper.CheckNonNegative(normalizer, nameof(normalizer));
         double denominator = CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
-        Span<T> gradientOutput = withGradient ? CheckGradient(logits, default, classWeights, gradient, classes) : default;
+        Span<T> gradientOutput = withGradient ? CheckGradient(logits, default, classWeights, default, gradient, classes) : default;
         double divisor = normalizer > 0 ? normalizer : reduction == Reduction.Mean ? denominator : 1;
         double total = RunFocal(logits, labels, classes, gamma, classWeights, ignoreIndex, 1 / divisor, default, gradientOutput);
         return T.CreateTruncating(divisor == 1 ? total : total / divisor);
@@ -237,7 +237,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public readonly bool Skips(int row) => _labels[row] == _ignoreIndex;
 
-        public readonly T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
+        public readonly T NonFinite(int row, ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
         {
             output.Fill(TMemory.NaN);
             return T.NaN;

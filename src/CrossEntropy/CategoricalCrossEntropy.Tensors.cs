@@ -22,7 +22,7 @@ public static partial class CategoricalCrossEntropy
     /// K-dimensional input (an image model's <c>[N, C, H, W]</c> output against <c>[N, H, W]</c> labels).</para>
     /// <para>A position whose logits hold a NaN or +infinity has a NaN loss; -infinity logits are fine on classes whose target is 0.</para>
     /// <para>Logits of rank 2 in row-major order give the bits of
-    /// <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Reduction, ReadOnlySpan{T}, int, double)"/>; other layouts
+    /// <see cref="FromLogits{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, Reduction, ReadOnlySpan{T}, int, double, ReadOnlySpan{T}, double, double, double, Span{T})"/>; other layouts
     /// have the same bits on every SIMD width and thread count.</para>
     /// </remarks>
     /// <exception cref="ArgumentException"><paramref name="logits"/> has rank below 2, no classes, or more than <see cref="int.MaxValue"/> elements.</exception>

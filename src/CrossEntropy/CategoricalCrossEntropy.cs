@@ -62,7 +62,7 @@ public static partial class CategoricalCrossEntropy
                 ThrowHelper.CheckSeparateOutput(targets, LogSumExp, rows, name, classes);
                 ThrowHelper.CheckSeparateOutput(classWeights, LogSumExp, rows, name, classes);
                 ThrowHelper.CheckSeparateOutput(SampleWeights, LogSumExp, rows, name, classes);
-                ThrowHelper.CheckSeparateOutput<T>(written, LogSumExp, rows, name, classes);
+                ThrowHelper.CheckSeparateOutput<T, T>(written, LogSumExp, rows, name, classes);
             }
         }
 

@@ -224,7 +224,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public readonly bool Skips(int row) => false;
 
-        public readonly T NonFinite(ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
+        public readonly T NonFinite(int row, ReadOnlySpan<TMemory> x, T max, Span<TMemory> output)
         {
             output.Fill(TMemory.NaN);
             return T.NaN;

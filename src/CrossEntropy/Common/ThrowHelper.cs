@@ -81,26 +81,10 @@ internal static class ThrowHelper
 
     /// <summary>
     /// Throws unless <paramref name="output"/> has room for <paramref name="length"/> elements and the part written shares no memory
-    /// with <paramref name="input"/>. <paramref name="classes"/> is the row length of a batch, for the message.
+    /// with <paramref name="input"/>, whatever their element types; returns that part. <paramref name="classes"/> is the row length
+    /// of a batch, for the message.
     /// </summary>
-    public static void CheckSeparateOutput<T>(ReadOnlySpan<T> input, Span<T> output, int length, string outputName, int classes = 0)
-    {
-        if (output.Length < length)
-        {
-            ThrowDestinationTooShort(outputName, output.Length, length, input.Length, classes);
-        }
-
-        if (input.Overlaps(output[..length]))
-        {
-            throw new ArgumentException("The output shares memory with an input that no output may overlap.", outputName);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="CheckSeparateOutput{T}"/> for an output whose elements differ in type from the input's, such as indices;
-    /// returns the part written.
-    /// </summary>
-    public static Span<TOutput> CheckSeparateOutput<TInput, TOutput>(ReadOnlySpan<TInput> input, Span<TOutput> output, int length, string outputName, int classes)
+    public static Span<TOutput> CheckSeparateOutput<TInput, TOutput>(ReadOnlySpan<TInput> input, Span<TOutput> output, int length, string outputName, int classes = 0)
     {
         if (output.Length < length)
         {
