@@ -281,13 +281,20 @@ internal static partial class Kernel<TBlock, T, TMemory>
         int i = 0;
         for (; i <= x.Length - Width; i += Width)
         {
-            ReadOnlySpan<ulong> flags = MemoryMarshal.Cast<bool, ulong>(mask.Slice(i, Width));
-            bool all = true;
-            bool none = true;
-            foreach (ulong eight in flags)
+            ref byte flags = ref Unsafe.As<bool, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(mask), i));
+            bool all;
+            bool none;
+            if (typeof(T) == typeof(float))
             {
-                all &= eight == 0x0101010101010101;
-                none &= eight == 0;
+                Vector128<byte> sixteen = Vector128.LoadUnsafe(ref flags);
+                all = Vector128.EqualsAll(sixteen, Vector128<byte>.One);
+                none = Vector128.EqualsAll(sixteen, Vector128<byte>.Zero);
+            }
+            else
+            {
+                ulong eight = Unsafe.ReadUnaligned<ulong>(ref flags);
+                all = eight == 0x0101010101010101;
+                none = eight == 0;
             }
 
             if (all)
