@@ -55,7 +55,7 @@ public static class FusedLinearCrossEntropy
         return (float)loss;
     }
 
-    /// <summary>The same loss and gradients through the whole logits matrix and <see cref="CategoricalCrossEntropy.FromLogitsWithGradient{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, int, Reduction, ReadOnlySpan{T}, int, double)"/>.</summary>
+    /// <summary>The same loss and gradients through the whole logits matrix and <see cref="CategoricalCrossEntropy.FromLogitsWithGradient{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, Span{T}, int, Reduction, ReadOnlySpan{T}, int, double, ReadOnlySpan{T}, double, double, double, Span{T})"/>.</summary>
     /// <returns>The mean loss.</returns>
     public static float Unchunked(ReadOnlySpan<float> hidden, ReadOnlySpan<float> classifier, ReadOnlySpan<int> labels, int dimension,
         Span<float> hiddenGradient, Span<float> classifierGradient)
