@@ -34,12 +34,12 @@ public static partial class CategoricalCrossEntropy
     /// <remarks>
     /// <para>For a vocabulary too large for one span, or logits sharded across machines. With <c>lse</c> the row's log-sum-exp,
     /// <c>w</c> the class weights, <c>v</c> the sample weight, <c>a = (1 - s) w[y] one_hot(y) + (s / classes) w</c> and
-    /// <c>A = sum_c a[c]</c> over all classes, a row's loss is <c>A lse - sum_c a[c] x[c] = sum_c a[c] (lse - x[c])</c>. The chunk's
-    /// part is its own classes' terms: it effectively computes <c>v sum_{c in chunk} a[c] (lse - x[c])</c> for each non-ignored
-    /// row (each term <c>-a[c] log_p[c]</c>, so no part cancels another and none overflows where the loss does not), summed and
-    /// divided by <c>D</c>, the Mean denominator or the normalizer (1 for Sum); and
-    /// <c>gradientChunk[c] = (exp(x[c] - lse) A - a[c]) v / D</c>. Without smoothing, the chunk holding the label carries the
-    /// whole row's loss. The label's entry takes <c>exp(x[y] - lse) - 1</c> without cancellation, so a label whose probability is
+    /// <c>A = sum_c a[c]</c> over all classes, a row's loss is <c>A lse - sum_c a[c] x[c]</c>. The chunk's part is its own classes'
+    /// terms, with the log-sum-exp term in the chunk at <c>classOffset == 0</c>: it effectively computes
+    /// <c>v ([classOffset == 0] A lse - sum_{c in chunk} a[c] x[c])</c> for each non-ignored row, summed and divided by <c>D</c>,
+    /// the Mean denominator or the normalizer (1 for Sum); and <c>gradientChunk[c] = (exp(x[c] - lse) A - a[c]) v / D</c>.
+    /// Where logits are large, the parts are large and of both signs while their sum, the loss, may be small: each part is
+    /// rounded once to <typeparamref name="T"/>, so add the parts in <c>double</c> when logits reach thousands. The label's entry takes <c>exp(x[y] - lse) - 1</c> without cancellation, so a label whose probability is
     /// near 1 keeps a precise gradient.</para>
     /// <para>The log-sum-exp arrives rounded to <typeparamref name="T"/>: that rounding, <c>|lse|</c> ulps, bounds the relative
     /// precision of the probabilities <c>exp(x - lse)</c> in the gradient.</para>
@@ -262,8 +262,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     TBlock w = LoadOrOnes(chunkWeights, i, chunkClasses, weightsTail);
                     result = TBlock.FusedMultiplyAdd(w, coefficientScale, result);
 
-                    // w (lse - x), 0 where w is 0 even where x is -infinity: a class without target mass contributes nothing.
-                    smoothedPart.Add(TBlock.Select(TBlock.Equals(w, zero), zero, w * (m - xs)), i);
+                    // -w x, 0 where w is 0 even where x is -infinity: a class without target mass contributes nothing.
+                    smoothedPart.Add(TBlock.Select(TBlock.Equals(w, zero), zero, zero - w * xs), i);
                 }
 
                 if (i <= chunkClasses - Width)
@@ -278,13 +278,18 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             StoreTail(last, g, chunkClasses);
 
-            // The chunk's classes' terms a[c] (lse - x[c]) of the row's loss: each -a[c] log_p[c], none cancelling another.
+            // The chunk's terms -a[c] x[c] of the row's loss A lse - sum_c a[c] x[c], and A lse in the first chunk.
             double part = smoothed ? double.CreateTruncating(perClass) * double.CreateTruncating(smoothedPart.Total) : 0;
+            if (classOffset == 0 && a != T.Zero)
+            {
+                part += double.CreateTruncating(a) * double.CreateTruncating(lse);
+            }
+
             if (labelInChunk)
             {
                 if (labelWeight != T.Zero)
                 {
-                    part += double.CreateTruncating(labelWeight) * (double.CreateTruncating(lse) - double.CreateTruncating(labelLogit));
+                    part -= double.CreateTruncating(labelWeight) * double.CreateTruncating(labelLogit);
                 }
 
                 g[local] = ToMemory(LabelEntry(labelLogit, lse, a, labelWeight + perClass * labelClassWeight, perClass * (weightTotal - labelClassWeight)) * rowScale);
