@@ -16,7 +16,7 @@ public abstract class BinaryNormalizerTests<T>(ITestOutputHelper output)
 {
     private const int Seed = 2718;
 
-    public static TheoryData<int> Lengths => new() { 0, 1, 17, 100, 1000 };
+    public static TheoryData<int> Lengths => new() { 0, 1, 17, 300 };
 
     [Theory]
     [MemberData(nameof(Lengths))]
@@ -26,7 +26,7 @@ public abstract class BinaryNormalizerTests<T>(ITestOutputHelper output)
         var check = new Check<T>();
         foreach (bool fromLogits in new[] { true, false })
         {
-            foreach (double normalizer in new[] { 0.5, 3, 1e6 })
+            foreach (double normalizer in new[] { 0.5, 1e6 })
             {
                 T[] input = TestData.To<T>(fromLogits ? TestData.Logits(random, 1, length) : TestData.BinaryProbabilities(random, length));
                 T[] targets = TestData.To<T>(TestData.BinaryTargets(random, length));

@@ -21,7 +21,7 @@ public abstract class CategoricalFocalTests<T>(ITestOutputHelper output)
 
     private const int Ignored = -1;
 
-    public static TheoryData<int> ClassCounts => new() { 1, 2, 3, 7, 16, 17, 33, 1000 };
+    public static TheoryData<int> ClassCounts => new() { 1, 2, 7, 16, 17, 1000 };
 
     [Theory]
     [MemberData(nameof(ClassCounts))]
@@ -33,16 +33,13 @@ public abstract class CategoricalFocalTests<T>(ITestOutputHelper output)
         {
             foreach (double gamma in new[] { 0, 0.5, 2 })
             {
-                foreach (bool weighted in new[] { false, true })
+                foreach ((bool weighted, bool ignore) in new[] { (false, false), (true, true), (false, true) })
                 {
-                    foreach (bool ignore in new[] { false, true })
-                    {
-                        T[] logits = TestData.To<T>(TestData.Logits(random, rows, classes));
-                        int[] labels = TestData.Labels(random, rows, classes, ignore ? Ignored : null);
-                        T[] weights = TestData.To<T>(TestData.Weights(random, weighted ? classes : 0));
-                        VectorWidth[] widths = rows * classes <= 300 ? Widths.All : [VectorWidth.Vector512, VectorWidth.Vector256, VectorWidth.Vector128];
-                        Compare(check, logits, labels, classes, weights, gamma, widths);
-                    }
+                    T[] logits = TestData.To<T>(TestData.Logits(random, rows, classes));
+                    int[] labels = TestData.Labels(random, rows, classes, ignore ? Ignored : null);
+                    T[] weights = TestData.To<T>(TestData.Weights(random, weighted ? classes : 0));
+                    VectorWidth[] widths = rows * classes <= 300 ? Widths.All : [VectorWidth.Vector512, VectorWidth.Vector256, VectorWidth.Vector128];
+                    Compare(check, logits, labels, classes, weights, gamma, widths);
                 }
             }
         }
