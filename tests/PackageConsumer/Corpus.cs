@@ -174,6 +174,87 @@ internal static class Corpus
             hash.Add<T>(gradient);
             hash.Add(BinaryCrossEntropy.FromProbabilitiesWithGradient<T>(probabilities, binaryTargets, gradient, Reduction.Sum, classWeights, 0.1));
             hash.Add<T>(gradient);
+
+            // Temperature, masks, log-add-exp and selection.
+            Activations.Softmax<T>(logits, output, classes, temperature: 0.7);
+            For("SoftmaxTemperature").Add<T>(output);
+            Activations.LogSoftmax<T>(logits, output, classes, temperature: 2.5);
+            For("LogSoftmaxTemperature").Add<T>(output);
+            bool[] mask = new bool[n];
+            for (int i = 0; i < n; i++)
+            {
+                mask[i] = random.Below(4) != 0 && (i / classes) % 7 != 3;
+            }
+
+            Activations.Softmax<T>(logits, mask, output, classes);
+            For("MaskedSoftmax").Add<T>(output);
+            Activations.LogAddExp<T>(logits, outputGradient, output);
+            For("LogAddExp").Add<T>(output);
+            int k = Math.Min(classes, 5);
+            int[] indices = new int[rows * k];
+            T[] values = new T[rows * k];
+            Activations.ArgMax<T>(logits, indices, classes);
+            hash = For("ArgMaxTopK");
+            hash.Add(indices.AsSpan(0, rows));
+            Activations.TopK<T>(logits, indices, values, classes, k);
+            hash.Add(indices);
+            hash.Add<T>(values);
+
+            // The training-loop options, log-probabilities, vocabulary chunks.
+            T[] sampleWeights = Fill<T>(rows, random, () => random.Uniform(-1, 2));
+            T[] logSumExp = new T[rows];
+            hash = For("CategoricalOptions");
+            hash.Add(CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, labels, gradient, classes, Reduction.Mean, classWeights,
+                labelSmoothing: 0.1, sampleWeights: sampleWeights, normalizer: 7, softCap: 30, zLoss: 1e-4, logSumExp: logSumExp));
+            hash.Add<T>(gradient);
+            hash.Add<T>(logSumExp);
+            hash.Add(CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, softTargets, gradient, classes, Reduction.Sum,
+                sampleWeights: sampleWeights, zLoss: 1e-3));
+            hash.Add<T>(gradient);
+            Activations.LogSoftmax<T>(logits, output, classes);
+            hash.Add(CategoricalCrossEntropy.FromLogProbabilitiesWithGradient<T>(output, labels, gradient, classes, Reduction.Mean, classWeights,
+                labelSmoothing: 0.1, sampleWeights: sampleWeights));
+            hash.Add<T>(gradient);
+
+            hash = For("Chunks");
+            Activations.LogSumExp<T>(logits, logSumExp, classes);
+            int split = classes / 2;
+            foreach ((int offset, int width) in new[] { (0, split), (split, classes - split) })
+            {
+                if (width == 0)
+                {
+                    continue;
+                }
+
+                T[] chunk = new T[rows * width];
+                for (int row = 0; row < rows; row++)
+                {
+                    logits.AsSpan(row * classes + offset, width).CopyTo(chunk.AsSpan(row * width));
+                }
+
+                hash.Add(CategoricalCrossEntropy.FromLogitsChunkWithGradient<T>(chunk, labels, logSumExp, chunk, width, offset, classes,
+                    Reduction.Mean, classWeights, labelSmoothing: 0.1, sampleWeights: sampleWeights));
+                hash.Add<T>(chunk);
+            }
+
+            // Focal losses and the KL divergence.
+            hash = For("Focal");
+            hash.Add(CategoricalCrossEntropy.FocalFromLogitsWithGradient<T>(logits, labels, gradient, classes, Reduction.Mean, gamma: 2, classWeights));
+            hash.Add<T>(gradient);
+            hash.Add(CategoricalCrossEntropy.FocalFromLogitsWithGradient<T>(logits, labels, gradient, classes, Reduction.Sum, gamma: 0.5));
+            hash.Add<T>(gradient);
+            hash.Add(BinaryCrossEntropy.FocalFromLogitsWithGradient<T>(logits, binaryTargets, gradient));
+            hash.Add<T>(gradient);
+            hash.Add(BinaryCrossEntropy.FocalFromLogitsWithGradient<T>(logits, binaryTargets, gradient, Reduction.Sum, gamma: 1.5, alpha: -1, classWeights));
+            hash.Add<T>(gradient);
+
+            hash = For("KLDivergence");
+            hash.Add(KLDivergence.FromLogitsWithGradient<T>(logits, softTargets, gradient, classes, temperature: 2));
+            hash.Add<T>(gradient);
+            hash.Add(KLDivergence.FromLogProbabilitiesWithGradient<T>(output, softTargets, gradient, classes));
+            hash.Add<T>(gradient);
+            KLDivergence.FromLogProbabilities<T>(output, output, perRow, classes, logTargets: true);
+            hash.Add<T>(perRow);
         }
 
         return hashes;
@@ -241,6 +322,14 @@ internal static class Corpus
                 4 => Unsafe.As<T, uint>(ref value),
                 _ => Unsafe.As<T, ulong>(ref value),
             });
+        }
+
+        public void Add(ReadOnlySpan<int> values)
+        {
+            foreach (int value in values)
+            {
+                Add((ulong)(uint)value);
+            }
         }
 
         public void Add(ulong bits) => Value = BitOperations.RotateLeft((Value ^ bits) * 0x100000001B3, 29);
