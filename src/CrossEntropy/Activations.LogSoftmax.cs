@@ -41,7 +41,34 @@ public static partial class Activations
     {
         ThrowHelper.Rows(x.Length, classes, nameof(x));
         ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination), classes);
-        var kernel = new LogSoftmaxKernel<T>(x, destination, classes);
+        var kernel = new LogSoftmaxKernel<T>(x, destination, classes, temperature: 1);
+        Simd.Run<LogSoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
+    }
+
+    /// <summary>Computes the log-softmax of each row of <paramref name="classes"/> logits in the row-major batch <paramref name="x"/>, divided by <paramref name="temperature"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">The logits, <c>rows * classes</c> values.</param>
+    /// <param name="destination">Receives the log-probabilities; may be <paramref name="x"/> itself.</param>
+    /// <param name="classes">The length of a row.</param>
+    /// <param name="temperature">What the logits are divided by: above 1 flattens the distribution, below 1 sharpens it.</param>
+    /// <remarks>
+    /// <para>Effectively computes <see cref="LogSoftmax{T}(ReadOnlySpan{T}, Span{T}, int)"/> of <c>x / temperature</c>, as PyTorch's
+    /// <c>torch.log_softmax(x / temperature, dim=-1)</c> on a <c>[rows, classes]</c> tensor: each quotient is rounded as that division rounds it
+    /// (in float for <see cref="Half"/>), as the row is read, without a pass of its own. A temperature of 1 gives the bits of the overload without one.</para>
+    /// <para>The rules for NaN and infinities are those of the quotients; a quotient that overflows is an infinity, as in PyTorch.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="x"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="temperature"/> is not positive and finite (for float and Half, also once converted to float).</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> overlaps <paramref name="x"/> without being the same memory.</exception>
+    public static void LogSoftmax<T>(ReadOnlySpan<T> x, Span<T> destination, int classes, double temperature)
+        where T : IFloatingPointIeee754<T>
+    {
+        ThrowHelper.Rows(x.Length, classes, nameof(x));
+        ThrowHelper.CheckTemperature<T>(temperature);
+        ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination), classes);
+        var kernel = new LogSoftmaxKernel<T>(x, destination, classes, temperature);
         Simd.Run<LogSoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
     }
 
@@ -70,7 +97,8 @@ public static partial class Activations
         Simd.Run<LogSoftmaxBackwardKernel<T>, T>(ref kernel, output.Length / classes, classes);
     }
 
-    private readonly ref struct LogSoftmaxKernel<T>(ReadOnlySpan<T> x, Span<T> destination, int classes) : IKernel
+    /// <summary>The log-softmax of the rows of x / <c>temperature</c>; a temperature of 1 takes the operator without the division.</summary>
+    private readonly ref struct LogSoftmaxKernel<T>(ReadOnlySpan<T> x, Span<T> destination, int classes, double temperature) : IKernel
         where T : IFloatingPointIeee754<T>
     {
         private readonly ReadOnlySpan<T> _x = x;
@@ -82,7 +110,15 @@ public static partial class Activations
         {
             int offset = start * classes;
             int length = (end - start) * classes;
-            Kernel<TBlock, TCompute, T>.LogSoftmax(_x.Slice(offset, length), _destination.Slice(offset, length), classes);
+            if (temperature == 1)
+            {
+                Kernel<TBlock, TCompute, T>.LogSoftmax(_x.Slice(offset, length), _destination.Slice(offset, length), classes);
+            }
+            else
+            {
+                Kernel<TBlock, TCompute, T>.LogSoftmax(_x.Slice(offset, length), _destination.Slice(offset, length), classes, TCompute.CreateTruncating(temperature));
+            }
+
             return 0;
         }
     }
@@ -111,7 +147,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
 {
     public static void LogSoftmax(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
     {
-        LogSoftmaxRow op = default;
+        LogSoftmaxRow<No> op = default;
+        Rows(ref op, x, destination, classes);
+    }
+
+    /// <summary>LogSoftmax of x / <paramref name="temperature"/>, each block divided as the row driver reads it.</summary>
+    public static void LogSoftmax(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes, T temperature)
+    {
+        var op = new LogSoftmaxRow<Yes>(temperature);
         Rows(ref op, x, destination, classes);
     }
 
@@ -119,8 +162,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// Log-softmax: x - max goes to the output in the pass that sums exp(x - max) beside the maximum's term, and the last pass
     /// subtracts log1p of that sum.
     /// </summary>
-    private readonly struct LogSoftmaxRow : IRowOperator
+    private readonly struct LogSoftmaxRow<TTemperature>(T temperature) : IRowOperator
+        where TTemperature : struct, IOption
     {
+        private readonly TBlock _temperature = TBlock.Create(temperature);
+
         public static bool BesideMax => true;
 
         public static bool Differences => true;
@@ -135,8 +181,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public bool AcrossLanes => true;
 
+        /// <summary>x / temperature where <typeparamref name="TTemperature"/> is set; x itself otherwise.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public TBlock Input(TBlock x) => x;
+        public TBlock Input(TBlock x) => TTemperature.IsSet ? x / _temperature : x;
 
         public bool Skips(int row) => false;
 

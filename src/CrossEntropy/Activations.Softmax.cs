@@ -1,6 +1,7 @@
 using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace CrossEntropy;
 
@@ -51,7 +52,71 @@ public static partial class Activations
     {
         ThrowHelper.Rows(x.Length, classes, nameof(x));
         ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination), classes);
-        var kernel = new SoftmaxKernel<T>(x, destination, classes);
+        var kernel = new SoftmaxKernel<T>(x, destination, classes, temperature: 1);
+        Simd.Run<SoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
+    }
+
+    /// <summary>Computes the softmax of each row of <paramref name="classes"/> logits in the row-major batch <paramref name="x"/> over the entries <paramref name="mask"/> keeps.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">The logits, <c>rows * classes</c> values.</param>
+    /// <param name="mask">
+    /// <see langword="true"/> for each entry that takes part, <see langword="false"/> for each that gets probability 0: one per
+    /// element of <paramref name="x"/>, or <paramref name="classes"/> of them, one row's mask for every row.
+    /// </param>
+    /// <param name="destination">Receives the probabilities; may be <paramref name="x"/> itself.</param>
+    /// <param name="classes">The length of a row.</param>
+    /// <remarks>
+    /// <para>Effectively computes, for each row, <c>destination[i] = mask[i] ? exp(x[i] - m) / sum_j (mask[j] ? exp(x[j] - m) : 0) : 0</c>
+    /// with <c>m</c> the maximum over the kept entries: PyTorch's <c>torch.softmax(x.masked_fill(~mask, -inf), dim=-1)</c>,
+    /// except that a row with no kept entry above -infinity is all 0 rather than NaN (a "safe" softmax). The gradient of
+    /// such a row through <see cref="SoftmaxBackward{T}"/> is 0.</para>
+    /// <para>Kept -infinity entries get probability 0. A kept NaN or +infinity makes its row all NaN; a masked-out one is ignored.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="x"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="mask"/> is neither that of <paramref name="x"/> nor <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> overlaps <paramref name="x"/> without being the same memory, or overlaps <paramref name="mask"/>.</exception>
+    public static void Softmax<T>(ReadOnlySpan<T> x, ReadOnlySpan<bool> mask, Span<T> destination, int classes)
+        where T : IFloatingPointIeee754<T>
+    {
+        ThrowHelper.Rows(x.Length, classes, nameof(x));
+        if (mask.Length != x.Length && mask.Length != classes)
+        {
+            throw new ArgumentException(
+                $"mask has {mask.Length} entries but needs one for each element of x ({x.Length}) or one for each class ({classes}).", nameof(mask));
+        }
+
+        Span<T> written = ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination), classes);
+        ThrowHelper.CheckNoOverlap(mask, written, nameof(destination));
+        var kernel = new MaskedSoftmaxKernel<T>(x, mask, written, classes);
+        Simd.Run<MaskedSoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
+    }
+
+    /// <summary>Computes the softmax of each row of <paramref name="classes"/> logits in the row-major batch <paramref name="x"/>, divided by <paramref name="temperature"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="x">The logits, <c>rows * classes</c> values.</param>
+    /// <param name="destination">Receives the probabilities; may be <paramref name="x"/> itself.</param>
+    /// <param name="classes">The length of a row.</param>
+    /// <param name="temperature">What the logits are divided by: above 1 flattens the distribution, below 1 sharpens it.</param>
+    /// <remarks>
+    /// <para>Effectively computes <see cref="Softmax{T}(ReadOnlySpan{T}, Span{T}, int)"/> of <c>x / temperature</c>, as PyTorch's
+    /// <c>torch.softmax(x / temperature, dim=-1)</c> on a <c>[rows, classes]</c> tensor: each quotient is rounded as that division rounds it
+    /// (in float for <see cref="Half"/>), as the row is read, without a pass of its own. A temperature of 1 gives the bits of the overload without one.</para>
+    /// <para>The rules for NaN and infinities are those of the quotients; a quotient that overflows is an infinity, as in PyTorch.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The length of <paramref name="x"/> is not a multiple of <paramref name="classes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="temperature"/> is not positive and finite (for float and Half, also once converted to float).</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="x"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> overlaps <paramref name="x"/> without being the same memory.</exception>
+    public static void Softmax<T>(ReadOnlySpan<T> x, Span<T> destination, int classes, double temperature)
+        where T : IFloatingPointIeee754<T>
+    {
+        ThrowHelper.Rows(x.Length, classes, nameof(x));
+        ThrowHelper.CheckTemperature<T>(temperature);
+        ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination), classes);
+        var kernel = new SoftmaxKernel<T>(x, destination, classes, temperature);
         Simd.Run<SoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
     }
 
@@ -87,7 +152,8 @@ public static partial class Activations
         ThrowHelper.CheckNoPartialOverlap(outputGradient, written, nameof(inputGradient));
     }
 
-    private readonly ref struct SoftmaxKernel<T>(ReadOnlySpan<T> x, Span<T> destination, int classes) : IKernel
+    /// <summary>The softmax of the rows of x / <c>temperature</c>; a temperature of 1 takes the operator without the division.</summary>
+    private readonly ref struct SoftmaxKernel<T>(ReadOnlySpan<T> x, Span<T> destination, int classes, double temperature) : IKernel
         where T : IFloatingPointIeee754<T>
     {
         private readonly ReadOnlySpan<T> _x = x;
@@ -99,7 +165,34 @@ public static partial class Activations
         {
             int offset = start * classes;
             int length = (end - start) * classes;
-            Kernel<TBlock, TCompute, T>.Softmax(_x.Slice(offset, length), _destination.Slice(offset, length), classes);
+            if (temperature == 1)
+            {
+                Kernel<TBlock, TCompute, T>.Softmax(_x.Slice(offset, length), _destination.Slice(offset, length), classes);
+            }
+            else
+            {
+                Kernel<TBlock, TCompute, T>.Softmax(_x.Slice(offset, length), _destination.Slice(offset, length), classes, TCompute.CreateTruncating(temperature));
+            }
+
+            return 0;
+        }
+    }
+
+    private readonly ref struct MaskedSoftmaxKernel<T>(ReadOnlySpan<T> x, ReadOnlySpan<bool> mask, Span<T> destination, int classes) : IKernel
+        where T : IFloatingPointIeee754<T>
+    {
+        private readonly ReadOnlySpan<T> _x = x;
+        private readonly ReadOnlySpan<bool> _mask = mask;
+        private readonly Span<T> _destination = destination;
+
+        public double Run<TBlock, TCompute>(int start, int end)
+            where TBlock : struct, IBlock<TBlock, TCompute>
+            where TCompute : unmanaged, IFloatingPointIeee754<TCompute>
+        {
+            int offset = start * classes;
+            int length = (end - start) * classes;
+            ReadOnlySpan<bool> mask = _mask.Length == classes ? _mask : _mask.Slice(offset, length);
+            Kernel<TBlock, TCompute, T>.MaskedSoftmax(_x.Slice(offset, length), mask, _destination.Slice(offset, length), classes);
             return 0;
         }
     }
@@ -128,13 +221,115 @@ internal static partial class Kernel<TBlock, T, TMemory>
 {
     public static void Softmax(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes)
     {
-        SoftmaxRow op = default;
+        SoftmaxRow<No> op = default;
         Rows(ref op, x, destination, classes);
     }
 
-    /// <summary>Softmax: exp(x - max) goes to the output in the pass that sums it, and the last pass scales it by 1 / sum.</summary>
-    private readonly struct SoftmaxRow : IRowOperator
+    /// <summary>Softmax of x / <paramref name="temperature"/>, each block divided as the row driver reads it.</summary>
+    public static void Softmax(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes, T temperature)
     {
+        var op = new SoftmaxRow<Yes>(temperature);
+        Rows(ref op, x, destination, classes);
+    }
+
+    /// <summary>
+    /// Masked softmax, in groups of up to 64 rows that stay in the cache: the kept entries are copied to the output with
+    /// -infinity for the others, the plain softmax runs in place on the group, and the rows with nothing kept above
+    /// -infinity are then set to 0. <paramref name="mask"/> covers <paramref name="x"/>, or is one row's mask for every row.
+    /// </summary>
+    public static void MaskedSoftmax(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> destination, int classes)
+    {
+        int groupRows = Math.Clamp(MaskedGroupElements / classes, 1, 64);
+        for (int first = 0; first < x.Length; first += groupRows * classes)
+        {
+            int length = Math.Min(groupRows * classes, x.Length - first);
+            Span<TMemory> group = destination.Slice(first, length);
+            ulong empty = 0;
+            for (int r = 0, start = 0; start < length; r++, start += classes)
+            {
+                ReadOnlySpan<bool> rowMask = mask.Length == classes ? mask : mask.Slice(first + start, classes);
+                if (!MaskRow(x.Slice(first + start, classes), rowMask, group.Slice(start, classes)))
+                {
+                    empty |= 1UL << r;
+                }
+            }
+
+            SoftmaxRow<No> op = default;
+            Rows(ref op, group, group, classes);
+            for (; empty != 0; empty &= empty - 1)
+            {
+                group.Slice(BitOperations.TrailingZeroCount(empty) * classes, classes).Clear();
+            }
+        }
+    }
+
+    /// <summary>The elements of a group of rows of the masked softmax: 32 KB of floats, a group the size of the L1 cache.</summary>
+    private const int MaskedGroupElements = 8 * 1024;
+
+    /// <summary>
+    /// Writes <c>mask[i] ? x[i] : -infinity</c> to <paramref name="output"/> (which may be <paramref name="x"/>'s memory), and
+    /// returns whether any kept entry is other than -infinity. Blocks whose mask is all kept or all masked out are copied or
+    /// filled whole; the others, and the last partial block, entry by entry.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool MaskRow(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> output)
+    {
+        TBlock negativeInfinity = TBlock.Create(T.NegativeInfinity);
+        TBlock infinite = TBlock.Equals(negativeInfinity, negativeInfinity);
+        bool live = false;
+        int i = 0;
+        for (; i <= x.Length - Width; i += Width)
+        {
+            ReadOnlySpan<ulong> flags = MemoryMarshal.Cast<bool, ulong>(mask.Slice(i, Width));
+            bool all = true;
+            bool none = true;
+            foreach (ulong eight in flags)
+            {
+                all &= eight == 0x0101010101010101;
+                none &= eight == 0;
+            }
+
+            if (all)
+            {
+                TBlock block = Load(x, i);
+                Store(block, output, i);
+                infinite &= TBlock.Equals(block, negativeInfinity);
+            }
+            else if (none)
+            {
+                Store(negativeInfinity, output, i);
+            }
+            else
+            {
+                live |= MaskEntries(x.Slice(i, Width), mask.Slice(i, Width), output.Slice(i, Width));
+            }
+        }
+
+        live |= MaskEntries(x[i..], mask[i..], output[i..]);
+        TBlock one = BlockMath<TBlock, T>.One;
+        return live || TBlock.LessThanAny(infinite & one, one);
+    }
+
+    /// <summary><see cref="MaskRow"/> entry by entry.</summary>
+    private static bool MaskEntries(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> output)
+    {
+        bool live = false;
+        for (int i = 0; i < x.Length; i++)
+        {
+            TMemory value = mask[i] ? x[i] : TMemory.NegativeInfinity;
+            output[i] = value;
+            live |= !(value == TMemory.NegativeInfinity);
+        }
+
+        return live;
+    }
+
+    /// <summary>Softmax: exp(x - max) goes to the output in the pass that sums it, and the last pass scales it by 1 / sum.</summary>
+    private readonly struct SoftmaxRow<TTemperature>(T temperature) : IRowOperator
+        where TTemperature : struct, IOption
+    {
+        private readonly TBlock _temperature = TBlock.Create(temperature);
+
         public static bool BesideMax => false;
 
         public static bool Differences => false;
@@ -149,8 +344,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public bool AcrossLanes => true;
 
+        /// <summary>x / temperature where <typeparamref name="TTemperature"/> is set; x itself otherwise.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public TBlock Input(TBlock x) => x;
+        public TBlock Input(TBlock x) => TTemperature.IsSet ? x / _temperature : x;
 
         public bool Skips(int row) => false;
 

@@ -96,6 +96,57 @@ internal static class ThrowHelper
         }
     }
 
+    /// <summary>
+    /// <see cref="CheckSeparateOutput{T}"/> for an output whose elements differ in type from the input's, such as indices;
+    /// returns the part written.
+    /// </summary>
+    public static Span<TOutput> CheckSeparateOutput<TInput, TOutput>(ReadOnlySpan<TInput> input, Span<TOutput> output, int length, string outputName, int classes)
+    {
+        if (output.Length < length)
+        {
+            ThrowDestinationTooShort(outputName, output.Length, length, input.Length, classes);
+        }
+
+        CheckNoOverlap(input, output[..length], outputName);
+        return output[..length];
+    }
+
+    /// <summary>Throws if the bytes of <paramref name="written"/>, the part of an output a call writes, overlap those of <paramref name="input"/>.</summary>
+    public static void CheckNoOverlap<TInput, TOutput>(ReadOnlySpan<TInput> input, Span<TOutput> written, string outputName)
+    {
+        long inputBytes = (long)input.Length * Unsafe.SizeOf<TInput>();
+        long writtenBytes = (long)written.Length * Unsafe.SizeOf<TOutput>();
+        long offset = Unsafe.ByteOffset(ref MemoryMarshal.GetReference(input), ref Unsafe.As<TOutput, TInput>(ref MemoryMarshal.GetReference(written)));
+        if (inputBytes > 0 && writtenBytes > 0 && offset < inputBytes && -offset < writtenBytes)
+        {
+            throw new ArgumentException("The output shares memory with an input that no output may overlap.", outputName);
+        }
+    }
+
+    /// <summary>Throws unless the output <paramref name="name"/> of <paramref name="actual"/> elements has room for <paramref name="perRow"/> of them for each of <paramref name="rows"/> rows.</summary>
+    public static void CheckPerRowOutput(int actual, int rows, int perRow, int classes, string name)
+    {
+        if (actual < rows * perRow)
+        {
+            throw new ArgumentException(
+                $"{name} has {actual} elements but needs at least {rows * perRow}, {perRow} for each row ({Shape(rows, classes)}).", name);
+        }
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="temperature"/> is positive and finite, also once converted to float where
+    /// <typeparamref name="T"/> is computed in float (float and Half).
+    /// </summary>
+    public static void CheckTemperature<T>(double temperature)
+    {
+        bool inFloat = typeof(T) == typeof(float) || typeof(T) == typeof(Half);
+        if (!(temperature > 0 && double.IsFinite(temperature)) || (inFloat && !((float)temperature > 0 && float.IsFinite((float)temperature))))
+        {
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature,
+                inFloat ? "temperature must be positive and finite, in float as well." : "temperature must be positive and finite.");
+        }
+    }
+
     /// <summary>Throws unless every value is in [0, 1] (NaN is not).</summary>
     public static void CheckProbabilities<T>(ReadOnlySpan<T> probabilities)
         where T : System.Numerics.IFloatingPointIeee754<T>
