@@ -146,8 +146,21 @@ internal static partial class Kernel<TBlock, T, TMemory>
         public void Run(int first, int position, int count, ref double total)
         {
             bool keeps = !TLog.IsSet && KeepsInOutput;
-            TBlock zero = BlockMath<TBlock, T>.Zero;
             TBlock m = LaneMaximum(_x, first, count, classes, inner);
+            TBlock sum = SumPass(first, count, m, keeps);
+
+            // A maximum of +infinity leaves the other terms 0; the position is NaN, as a row's (softmax gets NaN from exp(inf - inf)).
+            TBlock factor = TLog.IsSet
+                ? TBlock.Select(IsFinite(m), BlockMath<TBlock, T>.Log1P(sum), TBlock.Create(T.NaN))
+                : BlockMath<TBlock, T>.One / sum;
+            FinalPass(first, count, m, factor, keeps);
+        }
+
+        /// <summary>The sum of exp(x - max), beside each lane's first maximum for log-softmax; kept in the output where <paramref name="keeps"/>.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private TBlock SumPass(int first, int count, TBlock m, bool keeps)
+        {
+            TBlock zero = BlockMath<TBlock, T>.Zero;
             LaneSum sum = default;
             TBlock found = zero;
             for (int c = 0, i = first; c < classes; c++, i += inner)
@@ -169,10 +182,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 sum.Add(e, c);
             }
 
-            // A maximum of +infinity leaves the other terms 0; the position is NaN, as a row's (softmax gets NaN from exp(inf - inf)).
-            TBlock factor = TLog.IsSet
-                ? TBlock.Select(IsFinite(m), BlockMath<TBlock, T>.Log1P(sum.Total), TBlock.Create(T.NaN))
-                : BlockMath<TBlock, T>.One / sum.Total;
+            return sum.Total;
+        }
+
+        /// <summary>Writes each class: (x - max) - log of the sum, or exp(x - max) / sum.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void FinalPass(int first, int count, TBlock m, TBlock factor, bool keeps)
+        {
             for (int c = 0, i = first; c < classes; c++, i += inner)
             {
                 TBlock o = TLog.IsSet ? (LoadLanes(_x, i, count) - m) - factor
