@@ -121,6 +121,7 @@ public static partial class Activations
     /// <remarks>
     /// <para>Effectively computes, for each position, the first <c>c</c> with <c>x[c] == max_j x[j]</c>, as PyTorch's
     /// <c>torch.argmax(x, dim=dimension)</c>. A position whose classes hold a NaN gets the index of its first NaN.</para>
+    /// <para>A row-major tensor whose class dimension is the last runs <see cref="ArgMax{T}(ReadOnlySpan{T}, Span{int}, int)"/>.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is outside <c>[-rank, rank)</c>.</exception>
     /// <exception cref="ArgumentException"><paramref name="x"/> has more than <see cref="int.MaxValue"/> elements or positions, or positions but no classes.</exception>
@@ -148,7 +149,11 @@ public static partial class Activations
         {
             ReadOnlySpan<T> values = TensorLayout.RowMajor(x, ref input);
             Span<int> results = TensorLayout.RowMajor(destination, ref output);
-            if (layout.Classes > MaxLaneClasses)
+            if (layout.Inner == 1)
+            {
+                ArgMax(values, results, layout.Classes);
+            }
+            else if (layout.Classes > MaxLaneClasses)
             {
                 ArgMaxScalar(values, results, layout);
             }
@@ -167,7 +172,7 @@ public static partial class Activations
         }
     }
 
-    /// <summary>The most classes whose indices the lanes carry exactly as float (2^24); more go one position at a time.</summary>
+    /// <summary>The most classes whose indices the lanes of the inner layout carry exactly as float (2^24); more go one position at a time.</summary>
     private const int MaxLaneClasses = 1 << 24;
 
     /// <summary>ArgMax one position at a time, for more classes than <see cref="MaxLaneClasses"/>.</summary>

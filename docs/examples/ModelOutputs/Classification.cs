@@ -56,44 +56,25 @@ public static class Classification
     /// <param name="k">How many classes per image.</param>
     /// <param name="temperature">The positive temperature.</param>
     /// <returns>The top classes of each image.</returns>
-    public static TopClasses[] Top(Tensor<float> logits, int k, float temperature)
+    public static TopClasses[] Top(Tensor<float> logits, int k, double temperature)
     {
         int images = (int)logits.Lengths[0];
         int classes = (int)logits.Lengths[1];
-        Tensor<float> scaled = Tensor.Create(new float[logits.FlattenedLength], logits.Lengths);
-        for (int image = 0; image < images; image++)
-        {
-            for (int c = 0; c < classes; c++)
-            {
-                scaled[image, c] = logits[image, c] / temperature;
-            }
-        }
 
-        Tensor<float> probabilities = Tensor.Create(new float[logits.FlattenedLength], logits.Lengths);
-        Activations.Softmax(scaled.AsReadOnlyTensorSpan(), probabilities.AsTensorSpan(), dimension: -1);
+        // The tensor is dense, its rows one after the other: the span methods take its memory as [images, classes] rows.
+        ReadOnlySpan<float> rows = logits.AsReadOnlyTensorSpan().GetSpan([0, 0], (int)logits.FlattenedLength);
+        float[] probabilities = new float[rows.Length];
+        Activations.Softmax(rows, probabilities, classes, temperature);
+
+        // torch.topk: the k largest of each row, in descending order, ties to the lower class.
+        int[] indices = new int[images * k];
+        float[] values = new float[images * k];
+        Activations.TopK<float>(probabilities, indices, values, classes, k);
 
         var result = new TopClasses[images];
         for (int image = 0; image < images; image++)
         {
-            // The k largest by selection, ties to the lower class: k passes over the row are plenty for k = 5.
-            int[] top = new int[k];
-            float[] p = new float[k];
-            for (int rank = 0; rank < k; rank++)
-            {
-                int best = -1;
-                for (int c = 0; c < classes; c++)
-                {
-                    if (Array.IndexOf(top, c, 0, rank) < 0 && (best < 0 || probabilities[image, c] > probabilities[image, best]))
-                    {
-                        best = c;
-                    }
-                }
-
-                top[rank] = best;
-                p[rank] = probabilities[image, best];
-            }
-
-            result[image] = new TopClasses(top, p);
+            result[image] = new TopClasses(indices[(image * k)..((image + 1) * k)], values[(image * k)..((image + 1) * k)]);
         }
 
         return result;

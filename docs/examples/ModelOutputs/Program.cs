@@ -9,7 +9,7 @@ using ModelOutputs;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 Tensor<float> scores = Classification.Logits(images: 3, seed: 1);
-foreach (float temperature in new[] { 1f, 2f })
+foreach (double temperature in new[] { 1.0, 2.0 })
 {
     Console.WriteLine($"classifier, [3, {Classification.Classes}] logits, top 5 at temperature {temperature}:");
     TopClasses[] top = Classification.Top(scores, k: 5, temperature);

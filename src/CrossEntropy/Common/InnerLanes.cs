@@ -146,8 +146,21 @@ internal static partial class Kernel<TBlock, T, TMemory>
         public void Run(int first, int position, int count, ref double total)
         {
             bool keeps = !TLog.IsSet && KeepsInOutput;
-            TBlock zero = BlockMath<TBlock, T>.Zero;
             TBlock m = LaneMaximum(_x, first, count, classes, inner);
+            TBlock sum = SumPass(first, count, m, keeps);
+
+            // A maximum of +infinity leaves the other terms 0; the position is NaN, as a row's (softmax gets NaN from exp(inf - inf)).
+            TBlock factor = TLog.IsSet
+                ? TBlock.Select(IsFinite(m), BlockMath<TBlock, T>.Log1P(sum), TBlock.Create(T.NaN))
+                : BlockMath<TBlock, T>.One / sum;
+            FinalPass(first, count, m, factor, keeps);
+        }
+
+        /// <summary>The sum of exp(x - max), beside each lane's first maximum for log-softmax; kept in the output where <paramref name="keeps"/>.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private TBlock SumPass(int first, int count, TBlock m, bool keeps)
+        {
+            TBlock zero = BlockMath<TBlock, T>.Zero;
             LaneSum sum = default;
             TBlock found = zero;
             for (int c = 0, i = first; c < classes; c++, i += inner)
@@ -169,10 +182,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 sum.Add(e, c);
             }
 
-            // A maximum of +infinity leaves the other terms 0; the position is NaN, as a row's (softmax gets NaN from exp(inf - inf)).
-            TBlock factor = TLog.IsSet
-                ? TBlock.Select(IsFinite(m), BlockMath<TBlock, T>.Log1P(sum.Total), TBlock.Create(T.NaN))
-                : BlockMath<TBlock, T>.One / sum.Total;
+            return sum.Total;
+        }
+
+        /// <summary>Writes each class: (x - max) - log of the sum, or exp(x - max) / sum.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void FinalPass(int first, int count, TBlock m, TBlock factor, bool keeps)
+        {
             for (int c = 0, i = first; c < classes; c++, i += inner)
             {
                 TBlock o = TLog.IsSet ? (LoadLanes(_x, i, count) - m) - factor
@@ -312,6 +328,65 @@ internal static partial class Kernel<TBlock, T, TMemory>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private TBlock Weight(int c) => _weights.IsEmpty ? BlockMath<TBlock, T>.One : TBlock.Create(ToCompute(_weights[c]));
 
+        /// <summary>
+        /// The sum of exp(x - max) beside each lane's first maximum, keeping exp(x - max) in the gradient where <paramref name="keeps"/>;
+        /// with label smoothing also the sums of the class weights and of w[c] (x[c] - max). A method of its own, so that the JIT
+        /// keeps the loop's blocks in registers.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private TBlock SumPass(int first, int count, TBlock m, bool keeps, bool smooths, out TBlock coefficientSum, out TBlock shiftedSum)
+        {
+            TBlock zero = BlockMath<TBlock, T>.Zero;
+            LaneSum sum = default;
+            LaneSum coefficients = default;
+            LaneSum shifted = default;
+            TBlock found = zero;
+            for (int c = 0, i = first; c < _classes; c++, i += _inner)
+            {
+                TBlock xc = LoadLanes(_x, i, count);
+                TBlock e = ExpDifference(xc, m);
+                if (keeps)
+                {
+                    StoreLanes(e, _gradient, i, count);
+                }
+
+                if (smooths)
+                {
+                    TBlock a = Weight(c);
+                    coefficients.Add(a, c);
+                    shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - m)), c);
+                }
+
+                TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, m));
+                found |= firstEqual;
+                sum.Add(TBlock.Select(firstEqual, zero, e), c);
+            }
+
+            coefficientSum = smooths ? coefficients.Total : zero;
+            shiftedSum = smooths ? shifted.Total : zero;
+            return sum.Total;
+        }
+
+        /// <summary>Writes the gradient of each class: the label's entry in its lane, 0 in lanes skipped.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void GradientPass(int first, int count, TBlock m, bool keeps, bool smooths, TBlock label, TBlock skip, TBlock labelEntry, TBlock probabilityFactor)
+        {
+            TBlock zero = BlockMath<TBlock, T>.Zero;
+            TBlock coefficientScale = TBlock.Create(-(_perClass * _scale));
+            for (int c = 0, i = first; c < _classes; c++, i += _inner)
+            {
+                TBlock v = keeps ? LoadLanes(_gradient, i, count) : ExpDifference(LoadLanes(_x, i, count), m);
+                TBlock g = v * probabilityFactor;
+                if (smooths)
+                {
+                    g = TBlock.FusedMultiplyAdd(Weight(c), coefficientScale, g);
+                }
+
+                g = TBlock.Select(TBlock.Equals(label, TBlock.Create(T.CreateTruncating(c))), labelEntry, g);
+                StoreLanes(TBlock.Select(skip, zero, g), _gradient, i, count);
+            }
+        }
+
         [MethodImpl(MethodImplOptions.NoInlining)]
         public void Run(int first, int position, int count, ref double total)
         {
@@ -342,37 +417,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             TBlock m = LaneMaximum(_x, first, count, _classes, _inner);
             TBlock labelLogit = TBlock.Select(skip, m, TBlock.Load(in logits[0]));
-            LaneSum sum = default;
-            LaneSum coefficients = default;
-            LaneSum shifted = default;
-            TBlock found = zero;
-            for (int c = 0, i = first; c < _classes; c++, i += _inner)
-            {
-                TBlock xc = LoadLanes(_x, i, count);
-                TBlock e = ExpDifference(xc, m);
-                if (keeps)
-                {
-                    StoreLanes(e, _gradient, i, count);
-                }
-
-                if (smooths)
-                {
-                    TBlock a = Weight(c);
-                    coefficients.Add(a, c);
-                    shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - m)), c);
-                }
-
-                TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, m));
-                found |= firstEqual;
-                sum.Add(TBlock.Select(firstEqual, zero, e), c);
-            }
+            TBlock rest = SumPass(first, count, m, keeps, smooths, out TBlock coefficientSum, out TBlock shiftedSum);
 
             // A maximum that is NaN or infinite makes the position NaN, as a row's.
-            TBlock rest = TBlock.Select(IsFinite(m), sum.Total, TBlock.Create(T.NaN));
-            TBlock coefficientSum = smooths ? coefficients.Total : zero;
+            rest = TBlock.Select(IsFinite(m), rest, TBlock.Create(T.NaN));
             TBlock factor = TBlock.Create(_perClass);
             TBlock logSum = BlockMath<TBlock, T>.Log1P(rest);
-            TBlock loss = smooths ? factor * (logSum * coefficientSum - shifted.Total) : zero;
+            TBlock loss = smooths ? factor * (logSum * coefficientSum - shiftedSum) : zero;
             loss = TBlock.Select(TBlock.Equals(labelWeight, zero), loss, loss + labelWeight * (logSum - (labelLogit - m)));
             loss = TBlock.Select(TBlock.Equals(rest, rest), loss, TBlock.Create(T.NaN));
             loss = TBlock.Select(skip, zero, loss);
@@ -384,19 +435,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 TBlock e = ExpDifference(labelLogit, m);
                 TBlock labelEntry = scale * (labelWeight * (((e - one) - rest) / all) + factor * ((e * coefficientSum) / all - labelClassWeight));
                 TBlock probabilityFactor = (labelWeight + factor * coefficientSum) / all * scale;
-                TBlock coefficientScale = TBlock.Create(-(_perClass * _scale));
-                for (int c = 0, i = first; c < _classes; c++, i += _inner)
-                {
-                    TBlock v = keeps ? LoadLanes(_gradient, i, count) : ExpDifference(LoadLanes(_x, i, count), m);
-                    TBlock g = v * probabilityFactor;
-                    if (smooths)
-                    {
-                        g = TBlock.FusedMultiplyAdd(Weight(c), coefficientScale, g);
-                    }
-
-                    g = TBlock.Select(TBlock.Equals(label, TBlock.Create(T.CreateTruncating(c))), labelEntry, g);
-                    StoreLanes(TBlock.Select(skip, zero, g), _gradient, i, count);
-                }
+                GradientPass(first, count, m, keeps, smooths, label, skip, labelEntry, probabilityFactor);
             }
 
             if (!_losses.IsEmpty)

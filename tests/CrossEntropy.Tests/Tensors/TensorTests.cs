@@ -581,15 +581,17 @@ public abstract class TensorTests<T>
 
 public sealed class FloatTensorTests : TensorTests<float>
 {
-    /// <summary>Past 2^24 classes, indices no longer fit a float lane: the argmax goes position by position.</summary>
+    /// <summary>Past 2^24 classes along a dimension that is not last, indices no longer fit a float lane: the argmax goes position by position.</summary>
     [Fact]
     public void ArgMax_MoreClassesThanAFloatCounts_IsExact()
     {
-        float[] x = new float[(1 << 24) + 3];
-        x[(1 << 24) + 1] = 1;
-        int[] index = [-1];
-        CrossEntropy.Activations.ArgMax(new ReadOnlyTensorSpan<float>(x), new TensorSpan<int>(index), 0);
-        Assert.Equal((1 << 24) + 1, index[0]);
+        const int classes = (1 << 24) + 1;
+        float[] x = new float[2 * classes];
+        x[2 * classes - 1] = 1;
+        x[2 * classes - 4] = 1;
+        int[] index = [-1, -1];
+        CrossEntropy.Activations.ArgMax(new ReadOnlyTensorSpan<float>(x, [classes, 2], default), new TensorSpan<int>(index), 0);
+        Assert.Equal([classes - 2, classes - 1], index);
     }
 }
 
