@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
@@ -255,6 +256,31 @@ internal static class Corpus
             hash.Add<T>(gradient);
             KLDivergence.FromLogProbabilities<T>(output, output, perRow, classes, logTargets: true);
             hash.Add<T>(perRow);
+
+            // Tensors with the classes on the first dimension: [rows, classes] as rows classes of inner length classes, and as
+            // cross-entropy logits [1, rows, classes] with labels [1, classes].
+            var tensor = new ReadOnlyTensorSpan<T>(logits, [rows, classes], default);
+            T[] perClass = new T[classes];
+            int[] classLabels = new int[classes];
+            for (int c = 0; c < classes; c++)
+            {
+                classLabels[c] = random.Below(8) == 0 ? -100 : random.Below(rows);
+            }
+
+            hash = For("Tensors");
+            Activations.Softmax<T>(tensor, new TensorSpan<T>(output, [rows, classes], default), 0);
+            hash.Add<T>(output);
+            Activations.LogSoftmax<T>(tensor, new TensorSpan<T>(output, [rows, classes], default), 0);
+            hash.Add<T>(output);
+            Activations.LogSumExp<T>(tensor, new TensorSpan<T>(perClass, [classes], default), 0);
+            hash.Add<T>(perClass);
+            int[] classIndices = new int[classes];
+            Activations.ArgMax<T>(tensor, new TensorSpan<int>(classIndices, [classes], default), 0);
+            hash.Add(classIndices);
+            hash.Add(CategoricalCrossEntropy.FromLogitsWithGradient<T>(new ReadOnlyTensorSpan<T>(logits, [1, rows, classes], default),
+                new ReadOnlyTensorSpan<int>(classLabels, [1, classes], default), new TensorSpan<T>(gradient, [1, rows, classes], default),
+                Reduction.Mean, Fill<T>(rows, random, () => random.Uniform(0, 2)), labelSmoothing: 0.1));
+            hash.Add<T>(gradient);
         }
 
         return hashes;
