@@ -27,7 +27,7 @@ public static partial class CategoricalCrossEntropy
     /// <c>loss = (1 - s) w[y] (-log_p[y]) + (s / classes) sum_c w[c] (-log_p[c])</c>, as PyTorch's
     /// <c>torch.nn.functional.cross_entropy(logits, labels, weight, ignore_index=ignoreIndex, label_smoothing=s)</c>.</para>
     /// <para>Logits of any magnitude are exact (max-subtracted log-sum-exp, log1p of the terms beside the maximum so a tiny loss
-    /// keeps its relative precision). A row with a NaN or +infinity logit has a NaN loss. -infinity logits are fine on classes whose
+    /// keeps its relative precision). A row with a NaN logit, or a +infinity logit without a soft cap, has a NaN loss. -infinity logits are fine on classes whose
     /// target is 0; target mass on a -infinity logit gives +infinity.</para>
     /// <para>Training-loop options: the sample weights multiply each row's loss; a normalizer replaces the Mean or Sum
     /// denominator (a batch whose rows are all ignored then gives 0); the z-loss <c>zLoss lse^2</c> adds <c>2 zLoss lse softmax</c>
@@ -70,7 +70,7 @@ public static partial class CategoricalCrossEntropy
     /// <para>Effectively computes, for each row with smoothed targets t' and <c>log_p = log_softmax(row)</c>,
     /// <c>loss = -sum_c w[c] t'[c] log_p[c]</c>, as PyTorch's <c>torch.nn.functional.cross_entropy(logits, targets, weight, label_smoothing=s)</c>
     /// with probability targets, except that a class with <c>w[c] t'[c] = 0</c> contributes 0 even where <c>log_p[c]</c> is -infinity.</para>
-    /// <para>A row with a NaN or +infinity logit has a NaN loss; target mass on a -infinity logit gives +infinity.</para>
+    /// <para>A row with a NaN logit, or a +infinity logit without a soft cap, has a NaN loss; target mass on a -infinity logit gives +infinity.</para>
     /// <para>Training-loop options: the sample weights multiply each row's loss; a normalizer replaces the Mean or Sum
     /// denominator (a batch whose rows are all ignored then gives 0); the z-loss <c>zLoss lse^2</c> adds <c>2 zLoss lse softmax</c>
     /// to a row's gradient; with a soft cap the gradient is with respect to the raw logits, through the tanh.</para>
@@ -112,7 +112,7 @@ public static partial class CategoricalCrossEntropy
     /// <remarks>
     /// <para>Effectively computes <c>losses[r] = (1 - s) w[y] (-log_p[y]) + (s / classes) sum_c w[c] (-log_p[c])</c> with
     /// <c>log_p = log_softmax(row r)</c>, as PyTorch's <c>cross_entropy(..., reduction='none')</c>.</para>
-    /// <para>A row with a NaN or +infinity logit has a NaN loss; target mass on a -infinity logit gives +infinity.</para>
+    /// <para>A row with a NaN logit, or a +infinity logit without a soft cap, has a NaN loss; target mass on a -infinity logit gives +infinity.</para>
     /// <para>Training-loop options: the sample weight multiplies each row's loss; the z-loss adds <c>zLoss lse^2</c> to each
     /// non-ignored row's loss; a soft cap computes on <c>softCap tanh(x / softCap)</c>.</para>
     /// </remarks>
@@ -152,7 +152,7 @@ public static partial class CategoricalCrossEntropy
     /// <remarks>
     /// <para>Effectively computes <c>losses[r] = -sum_c w[c] t'[c] log_p[c]</c> with <c>log_p = log_softmax(row r)</c>, as PyTorch's
     /// <c>cross_entropy(..., reduction='none')</c> with probability targets; classes with <c>w[c] t'[c] = 0</c> contribute 0.</para>
-    /// <para>A row with a NaN or +infinity logit has a NaN loss; target mass on a -infinity logit gives +infinity.</para>
+    /// <para>A row with a NaN logit, or a +infinity logit without a soft cap, has a NaN loss; target mass on a -infinity logit gives +infinity.</para>
     /// <para>Training-loop options: the sample weight multiplies each row's loss; the z-loss adds <c>zLoss lse^2</c> to each
     /// non-ignored row's loss; a soft cap computes on <c>softCap tanh(x / softCap)</c>.</para>
     /// </remarks>
@@ -194,7 +194,7 @@ public static partial class CategoricalCrossEntropy
     /// <c>gradient[c] = (softmax[c] sum_j w[j] t'[j] - w[c] t'[c]) / D</c>: <c>(softmax - t') / D</c> without class weights.
     /// This is what PyTorch's autograd gives for <c>cross_entropy</c>. Ignored rows get a zero gradient; where D is 0 (class weights
     /// that sum to 0), every entry of the other rows is the Sum gradient's entry / 0.</para>
-    /// <para>A row with a NaN or +infinity logit gets a NaN loss and a NaN gradient row.</para>
+    /// <para>A row with a NaN logit, or a +infinity logit without a soft cap, gets a NaN loss and a NaN gradient row.</para>
     /// <para>Training-loop options: the sample weights multiply each row's loss and gradient row; a normalizer replaces the Mean or Sum
     /// denominator (a batch whose rows are all ignored then gives 0); the z-loss <c>zLoss lse^2</c> adds <c>2 zLoss lse softmax</c>
     /// to a row's gradient; with a soft cap the gradient is with respect to the raw logits, through the tanh.</para>
@@ -238,7 +238,7 @@ public static partial class CategoricalCrossEntropy
     /// <para>Loss and gradient come out of one fused pass per row. With <c>t'</c> the smoothed targets and <c>D</c> the number of rows
     /// for Mean (1 for Sum), effectively computes <c>gradient[c] = (softmax[c] sum_j w[j] t'[j] - w[c] t'[c]) / D</c>, what PyTorch's
     /// autograd gives for <c>cross_entropy</c> with probability targets.</para>
-    /// <para>A row with a NaN or +infinity logit gets a NaN loss and a NaN gradient row.</para>
+    /// <para>A row with a NaN logit, or a +infinity logit without a soft cap, gets a NaN loss and a NaN gradient row.</para>
     /// <para>Training-loop options: the sample weights multiply each row's loss and gradient row; a normalizer replaces the Mean or Sum
     /// denominator (a batch whose rows are all ignored then gives 0); the z-loss <c>zLoss lse^2</c> adds <c>2 zLoss lse softmax</c>
     /// to a row's gradient; with a soft cap the gradient is with respect to the raw logits, through the tanh.</para>

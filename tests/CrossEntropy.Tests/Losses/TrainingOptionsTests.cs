@@ -366,6 +366,41 @@ public abstract class TrainingOptionsTests<T>
         }
     }
 
+    /// <summary>From probabilities, a sample weight scales its row's loss and gradient row, and a normalizer replaces the denominator.</summary>
+    [Fact]
+    public void ProbabilitiesTakeSampleWeightsAndANormalizer()
+    {
+        var random = new Random(Seed + 5);
+        foreach ((int rows, int classes) in new[] { (7, 5), (3, 40) })
+        {
+            T[] p = TestData.To<T>(TestData.Probabilities(random, rows, classes));
+            int[] labels = TestData.Labels(random, rows, classes, ignoreIndex: -100);
+            double[] sw = TestData.RoundTrip<T>(TestData.Uniform(random, rows, 2));
+            T[] sampleWeights = TestData.To<T>(sw);
+            T[] plainLosses = new T[rows], weightedLosses = new T[rows];
+            CategoricalCrossEntropy.FromProbabilities<T>(p, labels, plainLosses, classes, labelSmoothing: 0.1);
+            CategoricalCrossEntropy.FromProbabilities<T>(p, labels, weightedLosses, classes, labelSmoothing: 0.1, sampleWeights: sampleWeights);
+            T[] plainGradient = new T[p.Length], weightedGradient = new T[p.Length];
+            CategoricalCrossEntropy.FromProbabilitiesWithGradient<T>(p, labels, plainGradient, classes, Reduction.Sum, labelSmoothing: 0.1);
+            T reduced = CategoricalCrossEntropy.FromProbabilitiesWithGradient<T>(p, labels, weightedGradient, classes, Reduction.Sum,
+                labelSmoothing: 0.1, sampleWeights: sampleWeights, normalizer: 5);
+            double total = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                double expected = sw[r] * double.CreateTruncating(plainLosses[r]);
+                total += expected;
+                Close(expected, weightedLosses[r], Math.Abs(expected), "probabilities loss", r);
+                for (int k = 0; k < classes; k++)
+                {
+                    double g = sw[r] * double.CreateTruncating(plainGradient[r * classes + k]) / 5;
+                    Close(g, weightedGradient[r * classes + k], Math.Abs(g), "probabilities gradient", r * classes + k);
+                }
+            }
+
+            Close(total / 5, reduced, Math.Abs(total / 5) + 1e-3, "probabilities reduced");
+        }
+    }
+
     [Fact]
     public void LogProbabilitiesTakeInfinityAndNaNAsTheyAre()
     {
