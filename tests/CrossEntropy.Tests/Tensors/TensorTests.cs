@@ -542,10 +542,7 @@ public abstract class TensorTests<T>
                 {
                     for (int i = 0; i < calls.Length; i++)
                     {
-                        calls[i]();
-                        long start = GC.GetAllocatedBytesForCurrentThread();
-                        calls[i]();
-                        long bytes = GC.GetAllocatedBytesForCurrentThread() - start;
+                        long bytes = Allocations.Fewest(calls[i]);
                         Assert.True(bytes == 0, $"{names[i]} on [{string.Join(", ", lengths)}], {width}, allocated {bytes} bytes");
                     }
                 }
