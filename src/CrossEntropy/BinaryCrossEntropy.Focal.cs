@@ -121,6 +121,7 @@ public static partial class BinaryCrossEntropy
         ReadOnlySpan<T> weights, double normalizer, Span<T> losses, Span<T> gradient)
         where T : IFloatingPointIeee754<T>
     {
+        double divisor = Reductions.Divisor(reduction, logits.Length, normalizer);
         var kernel = new FocalKernel<T>
         {
             Logits = logits,
@@ -128,12 +129,12 @@ public static partial class BinaryCrossEntropy
             Weights = weights,
             Gamma = gamma,
             Alpha = alpha,
-            GradientScale = GradientScale(logits.Length, reduction, normalizer),
+            GradientScale = 1 / divisor,
             Losses = losses,
             Gradient = gradient,
         };
         double total = Simd.Run<FocalKernel<T>, T>(ref kernel, Simd.Groups(logits.Length), Simd.GroupSize);
-        return Reduce<T>(total, logits.Length, reduction, normalizer);
+        return Reductions.Reduce<T>(total, divisor);
     }
 
     private ref struct FocalKernel<T> : IKernel

@@ -48,24 +48,13 @@ public static partial class BinaryCrossEntropy
         return written;
     }
 
-    /// <summary>The factor the gradient of the reduced loss carries: 1 / normalizer where it is positive, else 1 / length for Mean, 1 for Sum.</summary>
-    private static double GradientScale(int length, Reduction reduction, double normalizer) =>
-        normalizer > 0 ? 1 / normalizer : reduction == Reduction.Mean ? 1.0 / length : 1;
-
-    /// <summary>
-    /// The reduced loss from the sum of the losses of <paramref name="length"/> elements, rounded once: the sum divided by
-    /// <paramref name="normalizer"/> where it is positive, else by the length for Mean (NaN for an empty input).
-    /// </summary>
-    private static T Reduce<T>(double total, int length, Reduction reduction, double normalizer)
-        where T : IFloatingPointIeee754<T> =>
-        T.CreateTruncating(normalizer > 0 ? total / normalizer : reduction == Reduction.Mean ? total / length : total);
-
-    /// <summary>Runs the kernel over every element and returns the reduced loss (see <see cref="Reduce{T}"/>).</summary>
+    /// <summary>Runs the kernel over every element and returns the reduced loss.</summary>
     private static T Run<TOperator, T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, Reduction reduction, ReadOnlySpan<T> weights,
         ReadOnlySpan<T> positiveWeights, double labelSmoothing, Span<T> losses, Span<T> gradient, double normalizer)
         where TOperator : IBinaryLossOperator
         where T : IFloatingPointIeee754<T>
     {
+        double divisor = Reductions.Divisor(reduction, input.Length, normalizer);
         var kernel = new BinaryKernel<TOperator, T>
         {
             Input = input,
@@ -73,12 +62,12 @@ public static partial class BinaryCrossEntropy
             Weights = weights,
             PositiveWeights = positiveWeights,
             LabelSmoothing = labelSmoothing,
-            GradientScale = GradientScale(input.Length, reduction, normalizer),
+            GradientScale = 1 / divisor,
             Losses = losses,
             Gradient = gradient,
         };
         double total = Simd.Run<BinaryKernel<TOperator, T>, T>(ref kernel, Simd.Groups(input.Length), Simd.GroupSize);
-        return Reduce<T>(total, input.Length, reduction, normalizer);
+        return Reductions.Reduce<T>(total, divisor);
     }
 
     private ref struct BinaryKernel<TOperator, T> : IKernel

@@ -34,7 +34,7 @@ public static partial class KLDivergence
         int rows = CheckShape(logits, nameof(logits), targets, classes);
         ThrowHelper.CheckReduction(reduction);
         CheckTemperature(temperature);
-        return Reduce<T>(RunLogits(logits, targets, classes, logTargets, temperature, 1, default, default), reduction, rows);
+        return Reductions.Reduce<T>(RunLogits(logits, targets, classes, logTargets, temperature, 1, default, default), Reductions.Divisor(reduction, rows));
     }
 
     /// <summary>Computes the KL divergence of the softmax of each row of logits, at a temperature, from its target distribution.</summary>
@@ -96,8 +96,9 @@ public static partial class KLDivergence
         ThrowHelper.CheckReduction(reduction);
         CheckTemperature(temperature);
         Span<T> output = CheckOutput(logits, targets, gradient, logits.Length, nameof(gradient), classes);
-        double total = RunLogits(logits, targets, classes, logTargets, temperature, temperature * GradientScale(reduction, rows), default, output);
-        return Reduce<T>(total, reduction, rows);
+        double divisor = Reductions.Divisor(reduction, rows);
+        double total = RunLogits(logits, targets, classes, logTargets, temperature, temperature * (1 / divisor), default, output);
+        return Reductions.Reduce<T>(total, divisor);
     }
 
     private static void CheckTemperature(double temperature)
