@@ -91,7 +91,7 @@ public static partial class BinaryCrossEntropy
             int length = Simd.GroupStart(end, Input.Length) - offset;
             return Kernel<TBlock, TCompute, T>.BinaryCrossEntropy<TOperator>(
                 Input.Slice(offset, length), Targets.Slice(offset, length), offset, Weights, PositiveWeights, LabelSmoothing, GradientScale,
-                Losses.IsEmpty ? Losses : Losses.Slice(offset, length), Gradient.IsEmpty ? Gradient : Gradient.Slice(offset, length));
+                Simd.Part(Losses, offset, length), Simd.Part(Gradient, offset, length));
         }
     }
 }
@@ -159,23 +159,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
             {
                 TBlock weight = weights.IsEmpty ? one : Cyclic(weights, offset + i);
 
-                // A zero weight makes any loss but NaN 0, an infinite one (from an infinite logit) included.
-                loss = TBlock.Select(TBlock.Equals(weight, zero) & TBlock.Equals(loss, loss), zero, loss * weight);
+                loss = Weighted(loss, weight);
                 g *= weight;
             }
 
             g *= scale;
             if (i <= length - Width)
             {
-                if (!losses.IsEmpty)
-                {
-                    Store(loss, losses, i);
-                }
-
-                if (!gradient.IsEmpty)
-                {
-                    Store(g, gradient, i);
-                }
+                StoreBlocks(loss, losses, g, gradient, i);
             }
             else
             {
@@ -189,6 +180,37 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         // Reduce before the calls below, so that no block is live across a call (every vector register is caller-saved).
         double total = double.CreateTruncating(sum.Total);
+        StoreTails(lastLoss, losses, lastGradient, gradient, length);
+        return total;
+    }
+
+    /// <summary>
+    /// <paramref name="loss"/> times <paramref name="weight"/>, where a zero weight makes any loss but NaN 0, an infinite one (from
+    /// an infinite logit) included.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock Weighted(TBlock loss, TBlock weight) =>
+        TBlock.Select(TBlock.Equals(weight, BlockMath<TBlock, T>.Zero) & TBlock.Equals(loss, loss), BlockMath<TBlock, T>.Zero, loss * weight);
+
+    /// <summary>Stores a whole block of losses and one of the gradient at <paramref name="index"/>, each where its output is not empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreBlocks(TBlock loss, Span<TMemory> losses, TBlock g, Span<TMemory> gradient, int index)
+    {
+        if (!losses.IsEmpty)
+        {
+            Store(loss, losses, index);
+        }
+
+        if (!gradient.IsEmpty)
+        {
+            Store(g, gradient, index);
+        }
+    }
+
+    /// <summary>Stores the last, partial blocks of losses and of the gradient of <paramref name="length"/> elements, each where its output is not empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTails(TBlock lastLoss, Span<TMemory> losses, TBlock lastGradient, Span<TMemory> gradient, int length)
+    {
         if (!losses.IsEmpty)
         {
             StoreTail(lastLoss, losses, length);
@@ -198,8 +220,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             StoreTail(lastGradient, gradient, length);
         }
-
-        return total;
     }
 
     /// <summary>The block of <c>w[(index + lane) % w.Length]</c>.</summary>

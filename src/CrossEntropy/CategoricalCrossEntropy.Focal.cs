@@ -164,7 +164,7 @@ public static partial class CategoricalCrossEntropy
             int offset = start * Classes;
             int length = (end - start) * Classes;
             return Kernel<TBlock, TCompute, T>.FocalFromLogits(Logits.Slice(offset, length), Labels.Slice(start, end - start), Classes, ClassWeights,
-                IgnoreIndex, Gamma, GradientScale, Rows(Losses, start, end - start), Rows(Gradient, offset, length));
+                IgnoreIndex, Gamma, GradientScale, Simd.Part(Losses, start, end - start), Simd.Part(Gradient, offset, length));
         }
     }
 }

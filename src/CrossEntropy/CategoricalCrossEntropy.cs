@@ -256,14 +256,6 @@ public static partial class CategoricalCrossEntropy
         return denominator;
     }
 
-    /// <summary>The part of an optional span from <paramref name="start"/> on, of <paramref name="length"/> elements: empty where it is empty.</summary>
-    private static ReadOnlySpan<TValue> Rows<TValue>(ReadOnlySpan<TValue> values, int start, int length) =>
-        values.IsEmpty ? values : values.Slice(start, length);
-
-    /// <summary>The part of an optional output from <paramref name="start"/> on, of <paramref name="length"/> elements: empty where it is empty.</summary>
-    private static Span<TValue> Rows<TValue>(Span<TValue> values, int start, int length) =>
-        values.IsEmpty ? values : values.Slice(start, length);
-
     /// <summary>
     /// Checks a per-row losses output: room for every row, and the part written either starting at the input's or the targets'
     /// first element or sharing none of their memory, and none of the class weights'. Returns that part.
@@ -315,15 +307,15 @@ public static partial class CategoricalCrossEntropy
             int offset = start * Classes;
             int length = (end - start) * Classes;
             ReadOnlySpan<T> values = Values.Slice(offset, length);
-            ReadOnlySpan<int> labels = Rows(Labels, start, end - start);
-            ReadOnlySpan<T> targets = Rows(Targets, offset, length);
-            Span<T> losses = Rows(Losses, start, end - start);
-            Span<T> gradient = Rows(Gradient, offset, length);
-            ReadOnlySpan<T> sampleWeights = Rows(SampleWeights, start, end - start);
+            ReadOnlySpan<int> labels = Simd.Part(Labels, start, end - start);
+            ReadOnlySpan<T> targets = Simd.Part(Targets, offset, length);
+            Span<T> losses = Simd.Part(Losses, start, end - start);
+            Span<T> gradient = Simd.Part(Gradient, offset, length);
+            ReadOnlySpan<T> sampleWeights = Simd.Part(SampleWeights, start, end - start);
             return Input switch
             {
                 Input.Logits => Kernel<TBlock, TCompute, T>.CrossEntropyFromLogits(values, labels, targets, Classes, ClassWeights, IgnoreIndex,
-                    LabelSmoothing, GradientScale, sampleWeights, SoftCap, ZLoss, losses, gradient, Rows(LogSumExp, start, end - start)),
+                    LabelSmoothing, GradientScale, sampleWeights, SoftCap, ZLoss, losses, gradient, Simd.Part(LogSumExp, start, end - start)),
                 Input.Probabilities => Kernel<TBlock, TCompute, T>.CrossEntropyFromProbabilities<Yes>(values, labels, targets, Classes,
                     ClassWeights, IgnoreIndex, LabelSmoothing, GradientScale, sampleWeights, losses, gradient),
                 _ => Kernel<TBlock, TCompute, T>.CrossEntropyFromProbabilities<No>(values, labels, targets, Classes,

@@ -147,8 +147,8 @@ public static partial class KLDivergence
             int length = (end - start) * Classes;
             ReadOnlySpan<T> x = Logits.Slice(offset, length);
             ReadOnlySpan<T> t = Targets.Slice(offset, length);
-            Span<T> losses = Part(Losses, start, end - start);
-            Span<T> gradient = Part(Gradient, offset, length);
+            Span<T> losses = Simd.Part(Losses, start, end - start);
+            Span<T> gradient = Simd.Part(Gradient, offset, length);
             return LogTargets
                 ? Kernel<TBlock, TCompute, T>.KLDivergenceFromLogits<Yes>(x, t, Classes, Temperature, GradientScale, losses, gradient)
                 : Kernel<TBlock, TCompute, T>.KLDivergenceFromLogits<No>(x, t, Classes, Temperature, GradientScale, losses, gradient);

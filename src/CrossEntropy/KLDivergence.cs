@@ -37,8 +37,4 @@ public static partial class KLDivergence
         ThrowHelper.CheckNoPartialOverlap(targets, written, name);
         return written;
     }
-
-    /// <summary>The part of an optional output from <paramref name="start"/> on, of <paramref name="length"/> elements: empty where it is empty.</summary>
-    private static Span<TValue> Part<TValue>(Span<TValue> values, int start, int length) =>
-        values.IsEmpty ? values : values.Slice(start, length);
 }
