@@ -217,14 +217,7 @@ public static partial class Activations
                 {
                     ReadOnlySpan<T> values = MemoryMarshal.CreateReadOnlySpan(in x.GetPinnableReference(), (int)x.FlattenedLength);
                     Span<T> results = MemoryMarshal.CreateSpan(ref destination.GetPinnableReference(), values.Length);
-                    if (TLog.IsSet)
-                    {
-                        LogSoftmax(values, results, (int)lengths[^1]);
-                    }
-                    else
-                    {
-                        Softmax(values, results, (int)lengths[^1]);
-                    }
+                    NormalizeRows<T, TLog>(values, results, (int)lengths[^1]);
                 }
 
                 return;
@@ -247,14 +240,7 @@ public static partial class Activations
             Span<T> results = TensorLayout.RowMajor(destination, ref output);
             if (layout.Inner == 1)
             {
-                if (TLog.IsSet)
-                {
-                    LogSoftmax(values, results, layout.Classes);
-                }
-                else
-                {
-                    Softmax(values, results, layout.Classes);
-                }
+                NormalizeRows<T, TLog>(values, results, layout.Classes);
             }
             else
             {
@@ -268,6 +254,21 @@ public static partial class Activations
         {
             TensorLayout.Return(input);
             TensorLayout.Return(output);
+        }
+    }
+
+    /// <summary>The span overload of softmax, or of log-softmax where <typeparamref name="TLog"/>, over rows of <paramref name="classes"/>.</summary>
+    private static void NormalizeRows<T, TLog>(ReadOnlySpan<T> x, Span<T> destination, int classes)
+        where T : IFloatingPointIeee754<T>
+        where TLog : struct, IOption
+    {
+        if (TLog.IsSet)
+        {
+            LogSoftmax(x, destination, classes);
+        }
+        else
+        {
+            Softmax(x, destination, classes);
         }
     }
 

@@ -121,6 +121,7 @@ public static partial class BinaryCrossEntropy
         ReadOnlySpan<T> weights, double normalizer, Span<T> losses, Span<T> gradient)
         where T : IFloatingPointIeee754<T>
     {
+        double divisor = Reductions.Divisor(reduction, logits.Length, normalizer);
         var kernel = new FocalKernel<T>
         {
             Logits = logits,
@@ -128,12 +129,12 @@ public static partial class BinaryCrossEntropy
             Weights = weights,
             Gamma = gamma,
             Alpha = alpha,
-            GradientScale = GradientScale(logits.Length, reduction, normalizer),
+            GradientScale = 1 / divisor,
             Losses = losses,
             Gradient = gradient,
         };
         double total = Simd.Run<FocalKernel<T>, T>(ref kernel, Simd.Groups(logits.Length), Simd.GroupSize);
-        return Reduce<T>(total, logits.Length, reduction, normalizer);
+        return Reductions.Reduce<T>(total, divisor);
     }
 
     private ref struct FocalKernel<T> : IKernel
@@ -156,7 +157,7 @@ public static partial class BinaryCrossEntropy
             int length = Simd.GroupStart(end, Logits.Length) - offset;
             return Kernel<TBlock, TCompute, T>.BinaryFocal(
                 Logits.Slice(offset, length), Targets.Slice(offset, length), offset, Weights, Gamma, Alpha, GradientScale,
-                Losses.IsEmpty ? Losses : Losses.Slice(offset, length), Gradient.IsEmpty ? Gradient : Gradient.Slice(offset, length));
+                Simd.Part(Losses, offset, length), Simd.Part(Gradient, offset, length));
         }
     }
 }
@@ -249,29 +250,20 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
 
             // A zero a_t (alpha 0 or 1) takes an infinite loss away too, as a zero weight does.
-            loss = TBlock.Select(TBlock.Equals(alphaT, zero) & TBlock.Equals(loss, loss), zero, loss * alphaT);
+            loss = Weighted(loss, alphaT);
             d *= alphaT;
             if (!weights.IsEmpty)
             {
                 TBlock weight = Cyclic(weights, offset + i);
 
-                // A zero weight makes any loss but NaN 0, an infinite one (from an infinite logit) included.
-                loss = TBlock.Select(TBlock.Equals(weight, zero) & TBlock.Equals(loss, loss), zero, loss * weight);
+                loss = Weighted(loss, weight);
                 d *= weight;
             }
 
             d *= scale;
             if (i <= length - Width)
             {
-                if (!losses.IsEmpty)
-                {
-                    Store(loss, losses, i);
-                }
-
-                if (!gradient.IsEmpty)
-                {
-                    Store(d, gradient, i);
-                }
+                StoreBlocks(loss, losses, d, gradient, i);
             }
             else
             {
@@ -285,16 +277,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         // Reduce before the calls below, so that no block is live across a call (every vector register is caller-saved).
         double total = double.CreateTruncating(sum.Total);
-        if (!losses.IsEmpty)
-        {
-            StoreTail(lastLoss, losses, length);
-        }
-
-        if (!gradient.IsEmpty)
-        {
-            StoreTail(lastGradient, gradient, length);
-        }
-
+        StoreTails(lastLoss, losses, lastGradient, gradient, length);
         return total;
     }
 }

@@ -48,24 +48,13 @@ public static partial class BinaryCrossEntropy
         return written;
     }
 
-    /// <summary>The factor the gradient of the reduced loss carries: 1 / normalizer where it is positive, else 1 / length for Mean, 1 for Sum.</summary>
-    private static double GradientScale(int length, Reduction reduction, double normalizer) =>
-        normalizer > 0 ? 1 / normalizer : reduction == Reduction.Mean ? 1.0 / length : 1;
-
-    /// <summary>
-    /// The reduced loss from the sum of the losses of <paramref name="length"/> elements, rounded once: the sum divided by
-    /// <paramref name="normalizer"/> where it is positive, else by the length for Mean (NaN for an empty input).
-    /// </summary>
-    private static T Reduce<T>(double total, int length, Reduction reduction, double normalizer)
-        where T : IFloatingPointIeee754<T> =>
-        T.CreateTruncating(normalizer > 0 ? total / normalizer : reduction == Reduction.Mean ? total / length : total);
-
-    /// <summary>Runs the kernel over every element and returns the reduced loss (see <see cref="Reduce{T}"/>).</summary>
+    /// <summary>Runs the kernel over every element and returns the reduced loss.</summary>
     private static T Run<TOperator, T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, Reduction reduction, ReadOnlySpan<T> weights,
         ReadOnlySpan<T> positiveWeights, double labelSmoothing, Span<T> losses, Span<T> gradient, double normalizer)
         where TOperator : IBinaryLossOperator
         where T : IFloatingPointIeee754<T>
     {
+        double divisor = Reductions.Divisor(reduction, input.Length, normalizer);
         var kernel = new BinaryKernel<TOperator, T>
         {
             Input = input,
@@ -73,12 +62,12 @@ public static partial class BinaryCrossEntropy
             Weights = weights,
             PositiveWeights = positiveWeights,
             LabelSmoothing = labelSmoothing,
-            GradientScale = GradientScale(input.Length, reduction, normalizer),
+            GradientScale = 1 / divisor,
             Losses = losses,
             Gradient = gradient,
         };
         double total = Simd.Run<BinaryKernel<TOperator, T>, T>(ref kernel, Simd.Groups(input.Length), Simd.GroupSize);
-        return Reduce<T>(total, input.Length, reduction, normalizer);
+        return Reductions.Reduce<T>(total, divisor);
     }
 
     private ref struct BinaryKernel<TOperator, T> : IKernel
@@ -102,7 +91,7 @@ public static partial class BinaryCrossEntropy
             int length = Simd.GroupStart(end, Input.Length) - offset;
             return Kernel<TBlock, TCompute, T>.BinaryCrossEntropy<TOperator>(
                 Input.Slice(offset, length), Targets.Slice(offset, length), offset, Weights, PositiveWeights, LabelSmoothing, GradientScale,
-                Losses.IsEmpty ? Losses : Losses.Slice(offset, length), Gradient.IsEmpty ? Gradient : Gradient.Slice(offset, length));
+                Simd.Part(Losses, offset, length), Simd.Part(Gradient, offset, length));
         }
     }
 }
@@ -170,23 +159,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
             {
                 TBlock weight = weights.IsEmpty ? one : Cyclic(weights, offset + i);
 
-                // A zero weight makes any loss but NaN 0, an infinite one (from an infinite logit) included.
-                loss = TBlock.Select(TBlock.Equals(weight, zero) & TBlock.Equals(loss, loss), zero, loss * weight);
+                loss = Weighted(loss, weight);
                 g *= weight;
             }
 
             g *= scale;
             if (i <= length - Width)
             {
-                if (!losses.IsEmpty)
-                {
-                    Store(loss, losses, i);
-                }
-
-                if (!gradient.IsEmpty)
-                {
-                    Store(g, gradient, i);
-                }
+                StoreBlocks(loss, losses, g, gradient, i);
             }
             else
             {
@@ -200,6 +180,37 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         // Reduce before the calls below, so that no block is live across a call (every vector register is caller-saved).
         double total = double.CreateTruncating(sum.Total);
+        StoreTails(lastLoss, losses, lastGradient, gradient, length);
+        return total;
+    }
+
+    /// <summary>
+    /// <paramref name="loss"/> times <paramref name="weight"/>, where a zero weight makes any loss but NaN 0, an infinite one (from
+    /// an infinite logit) included.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock Weighted(TBlock loss, TBlock weight) =>
+        TBlock.Select(TBlock.Equals(weight, BlockMath<TBlock, T>.Zero) & TBlock.Equals(loss, loss), BlockMath<TBlock, T>.Zero, loss * weight);
+
+    /// <summary>Stores a whole block of losses and one of the gradient at <paramref name="index"/>, each where its output is not empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreBlocks(TBlock loss, Span<TMemory> losses, TBlock g, Span<TMemory> gradient, int index)
+    {
+        if (!losses.IsEmpty)
+        {
+            Store(loss, losses, index);
+        }
+
+        if (!gradient.IsEmpty)
+        {
+            Store(g, gradient, index);
+        }
+    }
+
+    /// <summary>Stores the last, partial blocks of losses and of the gradient of <paramref name="length"/> elements, each where its output is not empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTails(TBlock lastLoss, Span<TMemory> losses, TBlock lastGradient, Span<TMemory> gradient, int length)
+    {
         if (!losses.IsEmpty)
         {
             StoreTail(lastLoss, losses, length);
@@ -209,8 +220,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             StoreTail(lastGradient, gradient, length);
         }
-
-        return total;
     }
 
     /// <summary>The block of <c>w[(index + lane) % w.Length]</c>.</summary>

@@ -113,7 +113,7 @@ public static partial class CategoricalCrossEntropy
         ThrowHelper.CheckSeparateOutput(sampleWeights, gradient, gradient.Length, nameof(gradientChunk));
 
         // The Mean denominator, or the normalizer; a Mean over a zero denominator makes the gradient the Sum's gradient / 0.
-        double divisor = normalizer > 0 ? normalizer : reduction == Reduction.Mean ? denominator : 1;
+        double divisor = Reductions.Divisor(reduction, denominator, normalizer);
 
         // The sum of the class weights over all classes, which smoothing spreads the target over: once per call.
         double weightSum = classes;
@@ -140,7 +140,7 @@ public static partial class CategoricalCrossEntropy
             Gradient = gradient,
         };
         double total = Simd.Run<ChunkKernel<T>, T>(ref kernel, rows, chunkClasses);
-        return T.CreateTruncating(total / divisor);
+        return Reductions.Reduce<T>(total, divisor);
     }
 
     private ref struct ChunkKernel<T> : IKernel

@@ -120,9 +120,9 @@ public static partial class CategoricalCrossEntropy
         ThrowHelper.CheckNonNegative(normalizer, nameof(normalizer));
         double denominator = CheckLabels(labels, rows, classes, classWeights, ignoreIndex);
         Span<T> gradientOutput = withGradient ? CheckGradient(logits, default, classWeights, default, gradient, classes) : default;
-        double divisor = normalizer > 0 ? normalizer : reduction == Reduction.Mean ? denominator : 1;
+        double divisor = Reductions.Divisor(reduction, denominator, normalizer);
         double total = RunFocal(logits, labels, classes, gamma, classWeights, ignoreIndex, 1 / divisor, default, gradientOutput);
-        return T.CreateTruncating(divisor == 1 ? total : total / divisor);
+        return Reductions.Reduce<T>(total, divisor);
     }
 
     private static double RunFocal<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes, double gamma, ReadOnlySpan<T> classWeights,
@@ -164,7 +164,7 @@ public static partial class CategoricalCrossEntropy
             int offset = start * Classes;
             int length = (end - start) * Classes;
             return Kernel<TBlock, TCompute, T>.FocalFromLogits(Logits.Slice(offset, length), Labels.Slice(start, end - start), Classes, ClassWeights,
-                IgnoreIndex, Gamma, GradientScale, Rows(Losses, start, end - start), Rows(Gradient, offset, length));
+                IgnoreIndex, Gamma, GradientScale, Simd.Part(Losses, start, end - start), Simd.Part(Gradient, offset, length));
         }
     }
 }

@@ -144,10 +144,10 @@ public static partial class CategoricalCrossEntropy
         try
         {
             ReadOnlySpan<int> labelValues = layout.Positions == 0 ? default : TensorLayout.RowMajor(labels, ref rentedLabels);
-            double denominator = TensorDenominator(labelValues, layout.Classes, classWeights, ignoreIndex);
+            double divisor = Reductions.Divisor(reduction, LabelDenominator(labelValues, layout.Classes, classWeights, ignoreIndex));
             if (layout.Positions == 0)
             {
-                return T.CreateTruncating(reduction == Reduction.Sum ? 0.0 : 0.0 / denominator);
+                return Reductions.Reduce<T>(0, divisor);
             }
 
             ReadOnlySpan<T> values = TensorLayout.RowMajor(logits, ref rentedLogits);
@@ -160,7 +160,7 @@ public static partial class CategoricalCrossEntropy
 
             T result = layout.Inner == 1
                 ? RowLoss(values, labelValues, written, output, layout.Classes, reduction, classWeights, ignoreIndex, labelSmoothing)
-                : InnerLoss(values, labelValues, written, output, layout, reduction, classWeights, ignoreIndex, labelSmoothing, denominator);
+                : InnerLoss(values, labelValues, written, output, layout, classWeights, ignoreIndex, labelSmoothing, divisor);
             if (output == TensorOutput.Losses)
             {
                 TensorLayout.CopyOut(written, rentedOutput, losses);
@@ -199,10 +199,10 @@ public static partial class CategoricalCrossEntropy
 
     /// <summary>The inner layout: one kernel, then the division of the gradient by a Mean's zero denominator, as the rows have it.</summary>
     private static T InnerLoss<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> written, TensorOutput output, ClassLayout layout,
-        Reduction reduction, ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing, double denominator)
+        ReadOnlySpan<T> classWeights, int ignoreIndex, double labelSmoothing, double divisor)
         where T : IFloatingPointIeee754<T>
     {
-        bool overZero = reduction == Reduction.Mean && denominator == 0;
+        bool overZero = divisor == 0;
         var kernel = new InnerCrossEntropyKernel<T>
         {
             Logits = logits,
@@ -211,7 +211,7 @@ public static partial class CategoricalCrossEntropy
             ClassWeights = classWeights,
             IgnoreIndex = ignoreIndex,
             LabelSmoothing = labelSmoothing,
-            GradientScale = reduction == Reduction.Mean && !overZero ? 1 / denominator : 1,
+            GradientScale = overZero ? 1 : 1 / divisor,
             Losses = output == TensorOutput.Losses ? written : default,
             Gradient = output == TensorOutput.Gradient ? written : default,
         };
@@ -219,47 +219,10 @@ public static partial class CategoricalCrossEntropy
         if (overZero && output == TensorOutput.Gradient)
         {
             // Class weights that sum to 0 make the Mean sum / 0, and its gradient the Sum's gradient / 0 entry by entry.
-            for (int p = 0; p < layout.Positions; p++)
-            {
-                if (labels[p] != ignoreIndex)
-                {
-                    int o = p / layout.Inner;
-                    int first = o * layout.Classes * layout.Inner + (p - o * layout.Inner);
-                    for (int c = 0; c < layout.Classes; c++)
-                    {
-                        written[first + c * layout.Inner] /= T.Zero;
-                    }
-                }
-            }
+            DivideByZero(Input.Logits, written, labels, layout.Classes, layout.Inner, ignoreIndex);
         }
 
-        return T.CreateTruncating(reduction == Reduction.Sum ? total : total / denominator);
-    }
-
-    /// <summary>
-    /// Checks each label, in <c>[0, classes)</c> or <paramref name="ignoreIndex"/>, and returns the Mean denominator: the summed
-    /// class weights of the non-ignored labels (their count without class weights).
-    /// </summary>
-    private static double TensorDenominator<T>(ReadOnlySpan<int> labels, int classes, ReadOnlySpan<T> classWeights, int ignoreIndex)
-        where T : IFloatingPointIeee754<T>
-    {
-        double denominator = 0;
-        foreach (int label in labels)
-        {
-            if (label == ignoreIndex)
-            {
-                continue;
-            }
-
-            if ((uint)label >= (uint)classes)
-            {
-                throw new ArgumentOutOfRangeException(nameof(labels), label, $"A label must be in [0, {classes}) or equal ignoreIndex ({ignoreIndex}).");
-            }
-
-            denominator += classWeights.IsEmpty ? 1 : double.CreateTruncating(classWeights[label]);
-        }
-
-        return denominator;
+        return Reductions.Reduce<T>(total, divisor);
     }
 
     private ref struct InnerCrossEntropyKernel<T> : IKernel

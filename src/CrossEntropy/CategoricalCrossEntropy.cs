@@ -65,10 +65,6 @@ public static partial class CategoricalCrossEntropy
                 ThrowHelper.CheckSeparateOutput<T, T>(written, LogSumExp, rows, name, classes);
             }
         }
-
-        /// <summary>The denominator of the reduced loss: the normalizer where there is one, else that of <paramref name="reduction"/>.</summary>
-        public double Denominator(Reduction reduction, double meanDenominator) =>
-            Normalizer > 0 ? Normalizer : reduction == Reduction.Mean ? meanDenominator : 1;
     }
 
     /// <summary>The reduced loss against labels, with its gradient where <paramref name="withGradient"/>: every check, then one kernel.</summary>
@@ -78,7 +74,7 @@ public static partial class CategoricalCrossEntropy
     {
         int rows = CheckInput(input, values, classes, classWeights, labelSmoothing);
         ThrowHelper.CheckReduction(reduction);
-        double denominator = options.Denominator(reduction, CheckLabels(labels, rows, classes, classWeights, ignoreIndex));
+        double denominator = Reductions.Divisor(reduction, CheckLabels(labels, rows, classes, classWeights, ignoreIndex), options.Normalizer);
         Span<T> gradientOutput = withGradient ? CheckGradient(values, default, classWeights, options.SampleWeights, gradient, classes) : default;
         options.Check(rows, classes, values, default, classWeights, gradientOutput);
 
@@ -86,35 +82,39 @@ public static partial class CategoricalCrossEntropy
         bool overZero = denominator == 0;
         double total = Run(input, values, labels, default, classes, classWeights, ignoreIndex, labelSmoothing,
             overZero ? 1 : 1 / denominator, options, default, gradientOutput);
-        if (overZero)
+        if (overZero && withGradient)
         {
-            DivideByZero(input, gradientOutput, labels, classes, ignoreIndex);
+            DivideByZero(input, gradientOutput, labels, classes, 1, ignoreIndex);
         }
 
-        return Reduce<T>(total, denominator);
+        return Reductions.Reduce<T>(total, denominator);
     }
 
     /// <summary>
-    /// Divides the gradient rows of the non-ignored rows by 0: ±infinity, or NaN where an entry is 0. From probabilities, as
-    /// PyTorch's autograd of nll_loss(log(p)), only the label's entry and the entries with a nonzero part are divided: the
-    /// others receive no gradient at all, so they stay 0.
+    /// Divides the gradient entries of the non-ignored positions by 0: ±infinity, or NaN where an entry is 0. The gradient holds
+    /// <c>labels.Length / inner</c> items of <paramref name="classes"/> by <paramref name="inner"/> entries (rows where
+    /// <paramref name="inner"/> is 1), a position's classes <paramref name="inner"/> apart. From probabilities, as PyTorch's
+    /// autograd of nll_loss(log(p)), only the label's entry and the entries with a nonzero part are divided: the others receive
+    /// no gradient at all, so they stay 0.
     /// </summary>
-    private static void DivideByZero<T>(Input input, Span<T> gradient, ReadOnlySpan<int> labels, int classes, int ignoreIndex)
+    private static void DivideByZero<T>(Input input, Span<T> gradient, ReadOnlySpan<int> labels, int classes, int inner, int ignoreIndex)
         where T : IFloatingPointIeee754<T>
     {
-        for (int row = 0; row * classes < gradient.Length; row++)
+        for (int p = 0; p < labels.Length; p++)
         {
-            if (labels[row] == ignoreIndex)
+            if (labels[p] == ignoreIndex)
             {
                 continue;
             }
 
-            Span<T> entries = gradient.Slice(row * classes, classes);
+            int o = p / inner;
+            int first = o * classes * inner + (p - o * inner);
             for (int c = 0; c < classes; c++)
             {
-                if (input == Input.Logits || c == labels[row] || entries[c] != T.Zero)
+                ref T entry = ref gradient[first + c * inner];
+                if (input == Input.Logits || c == labels[p] || entry != T.Zero)
                 {
-                    entries[c] /= T.Zero;
+                    entry /= T.Zero;
                 }
             }
         }
@@ -130,9 +130,9 @@ public static partial class CategoricalCrossEntropy
         ThrowHelper.CheckTargetCount(values.Length, targets.Length, classes);
         Span<T> gradientOutput = withGradient ? CheckGradient(values, targets, classWeights, options.SampleWeights, gradient, classes) : default;
         options.Check(rows, classes, values, targets, classWeights, gradientOutput);
-        double denominator = options.Denominator(reduction, rows);
+        double denominator = Reductions.Divisor(reduction, rows, options.Normalizer);
         double total = Run(input, values, default, targets, classes, classWeights, 0, labelSmoothing, 1 / denominator, options, default, gradientOutput);
-        return Reduce<T>(total, denominator);
+        return Reductions.Reduce<T>(total, denominator);
     }
 
     /// <summary>The loss of each row against its label.</summary>
@@ -222,14 +222,21 @@ public static partial class CategoricalCrossEntropy
         return rows;
     }
 
-    /// <summary>
-    /// Checks the labels and returns the Mean denominator: the summed class weights of the non-ignored labels
-    /// (their count without class weights).
-    /// </summary>
+    /// <summary>Checks the labels' count and each label, and returns the Mean denominator (see <see cref="LabelDenominator"/>).</summary>
     private static double CheckLabels<T>(ReadOnlySpan<int> labels, int rows, int classes, ReadOnlySpan<T> classWeights, int ignoreIndex)
         where T : IFloatingPointIeee754<T>
     {
         ThrowHelper.CheckLabelCount(labels.Length, rows, classes);
+        return LabelDenominator(labels, classes, classWeights, ignoreIndex);
+    }
+
+    /// <summary>
+    /// Checks each label, in <c>[0, classes)</c> or <paramref name="ignoreIndex"/>, and returns the Mean denominator: the summed
+    /// class weights of the non-ignored labels (their count without class weights).
+    /// </summary>
+    private static double LabelDenominator<T>(ReadOnlySpan<int> labels, int classes, ReadOnlySpan<T> classWeights, int ignoreIndex)
+        where T : IFloatingPointIeee754<T>
+    {
         double denominator = 0;
         foreach (int label in labels)
         {
@@ -248,23 +255,6 @@ public static partial class CategoricalCrossEntropy
 
         return denominator;
     }
-
-    /// <summary>
-    /// The reduced loss from the sum of the row losses, rounded once to <typeparamref name="T"/>: the sum itself for Sum (whose
-    /// denominator is 1). A Mean over a zero denominator is sum / 0, as in PyTorch: ±infinity, or NaN for 0 / 0 (an empty
-    /// batch, every row ignored).
-    /// </summary>
-    private static T Reduce<T>(double total, double denominator)
-        where T : IFloatingPointIeee754<T> =>
-        T.CreateTruncating(total / denominator);
-
-    /// <summary>The part of an optional span from <paramref name="start"/> on, of <paramref name="length"/> elements: empty where it is empty.</summary>
-    private static ReadOnlySpan<TValue> Rows<TValue>(ReadOnlySpan<TValue> values, int start, int length) =>
-        values.IsEmpty ? values : values.Slice(start, length);
-
-    /// <summary>The part of an optional output from <paramref name="start"/> on, of <paramref name="length"/> elements: empty where it is empty.</summary>
-    private static Span<TValue> Rows<TValue>(Span<TValue> values, int start, int length) =>
-        values.IsEmpty ? values : values.Slice(start, length);
 
     /// <summary>
     /// Checks a per-row losses output: room for every row, and the part written either starting at the input's or the targets'
@@ -317,15 +307,15 @@ public static partial class CategoricalCrossEntropy
             int offset = start * Classes;
             int length = (end - start) * Classes;
             ReadOnlySpan<T> values = Values.Slice(offset, length);
-            ReadOnlySpan<int> labels = Rows(Labels, start, end - start);
-            ReadOnlySpan<T> targets = Rows(Targets, offset, length);
-            Span<T> losses = Rows(Losses, start, end - start);
-            Span<T> gradient = Rows(Gradient, offset, length);
-            ReadOnlySpan<T> sampleWeights = Rows(SampleWeights, start, end - start);
+            ReadOnlySpan<int> labels = Simd.Part(Labels, start, end - start);
+            ReadOnlySpan<T> targets = Simd.Part(Targets, offset, length);
+            Span<T> losses = Simd.Part(Losses, start, end - start);
+            Span<T> gradient = Simd.Part(Gradient, offset, length);
+            ReadOnlySpan<T> sampleWeights = Simd.Part(SampleWeights, start, end - start);
             return Input switch
             {
                 Input.Logits => Kernel<TBlock, TCompute, T>.CrossEntropyFromLogits(values, labels, targets, Classes, ClassWeights, IgnoreIndex,
-                    LabelSmoothing, GradientScale, sampleWeights, SoftCap, ZLoss, losses, gradient, Rows(LogSumExp, start, end - start)),
+                    LabelSmoothing, GradientScale, sampleWeights, SoftCap, ZLoss, losses, gradient, Simd.Part(LogSumExp, start, end - start)),
                 Input.Probabilities => Kernel<TBlock, TCompute, T>.CrossEntropyFromProbabilities<Yes>(values, labels, targets, Classes,
                     ClassWeights, IgnoreIndex, LabelSmoothing, GradientScale, sampleWeights, losses, gradient),
                 _ => Kernel<TBlock, TCompute, T>.CrossEntropyFromProbabilities<No>(values, labels, targets, Classes,

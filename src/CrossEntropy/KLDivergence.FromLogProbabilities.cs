@@ -30,7 +30,7 @@ public static partial class KLDivergence
     {
         int rows = CheckShape(logProbabilities, nameof(logProbabilities), targets, classes);
         ThrowHelper.CheckReduction(reduction);
-        return Reduce<T>(RunLogProbabilities(logProbabilities, targets, classes, logTargets, 1, default, default), reduction, rows);
+        return Reductions.Reduce<T>(RunLogProbabilities(logProbabilities, targets, classes, logTargets, 1, default, default), Reductions.Divisor(reduction, rows));
     }
 
     /// <summary>Computes the KL divergence of each row of log-probabilities from its target distribution.</summary>
@@ -87,8 +87,9 @@ public static partial class KLDivergence
         int rows = CheckShape(logProbabilities, nameof(logProbabilities), targets, classes);
         ThrowHelper.CheckReduction(reduction);
         Span<T> output = CheckOutput(logProbabilities, targets, gradient, logProbabilities.Length, nameof(gradient), classes);
-        double total = RunLogProbabilities(logProbabilities, targets, classes, logTargets, GradientScale(reduction, rows), default, output);
-        return Reduce<T>(total, reduction, rows);
+        double divisor = Reductions.Divisor(reduction, rows);
+        double total = RunLogProbabilities(logProbabilities, targets, classes, logTargets, 1 / divisor, default, output);
+        return Reductions.Reduce<T>(total, divisor);
     }
 
     private static double RunLogProbabilities<T>(ReadOnlySpan<T> logProbabilities, ReadOnlySpan<T> targets, int classes, bool logTargets,
@@ -127,8 +128,8 @@ public static partial class KLDivergence
             int length = (end - start) * Classes;
             ReadOnlySpan<T> x = LogProbabilities.Slice(offset, length);
             ReadOnlySpan<T> t = Targets.Slice(offset, length);
-            Span<T> losses = Part(Losses, start, end - start);
-            Span<T> gradient = Part(Gradient, offset, length);
+            Span<T> losses = Simd.Part(Losses, start, end - start);
+            Span<T> gradient = Simd.Part(Gradient, offset, length);
             return LogTargets
                 ? Kernel<TBlock, TCompute, T>.KLDivergence<Yes>(x, t, Classes, GradientScale, losses, gradient)
                 : Kernel<TBlock, TCompute, T>.KLDivergence<No>(x, t, Classes, GradientScale, losses, gradient);

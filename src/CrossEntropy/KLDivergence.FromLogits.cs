@@ -34,7 +34,7 @@ public static partial class KLDivergence
         int rows = CheckShape(logits, nameof(logits), targets, classes);
         ThrowHelper.CheckReduction(reduction);
         CheckTemperature(temperature);
-        return Reduce<T>(RunLogits(logits, targets, classes, logTargets, temperature, 1, default, default), reduction, rows);
+        return Reductions.Reduce<T>(RunLogits(logits, targets, classes, logTargets, temperature, 1, default, default), Reductions.Divisor(reduction, rows));
     }
 
     /// <summary>Computes the KL divergence of the softmax of each row of logits, at a temperature, from its target distribution.</summary>
@@ -96,8 +96,9 @@ public static partial class KLDivergence
         ThrowHelper.CheckReduction(reduction);
         CheckTemperature(temperature);
         Span<T> output = CheckOutput(logits, targets, gradient, logits.Length, nameof(gradient), classes);
-        double total = RunLogits(logits, targets, classes, logTargets, temperature, temperature * GradientScale(reduction, rows), default, output);
-        return Reduce<T>(total, reduction, rows);
+        double divisor = Reductions.Divisor(reduction, rows);
+        double total = RunLogits(logits, targets, classes, logTargets, temperature, temperature * (1 / divisor), default, output);
+        return Reductions.Reduce<T>(total, divisor);
     }
 
     private static void CheckTemperature(double temperature)
@@ -146,8 +147,8 @@ public static partial class KLDivergence
             int length = (end - start) * Classes;
             ReadOnlySpan<T> x = Logits.Slice(offset, length);
             ReadOnlySpan<T> t = Targets.Slice(offset, length);
-            Span<T> losses = Part(Losses, start, end - start);
-            Span<T> gradient = Part(Gradient, offset, length);
+            Span<T> losses = Simd.Part(Losses, start, end - start);
+            Span<T> gradient = Simd.Part(Gradient, offset, length);
             return LogTargets
                 ? Kernel<TBlock, TCompute, T>.KLDivergenceFromLogits<Yes>(x, t, Classes, Temperature, GradientScale, losses, gradient)
                 : Kernel<TBlock, TCompute, T>.KLDivergenceFromLogits<No>(x, t, Classes, Temperature, GradientScale, losses, gradient);

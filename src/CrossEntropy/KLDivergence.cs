@@ -37,16 +37,4 @@ public static partial class KLDivergence
         ThrowHelper.CheckNoPartialOverlap(targets, written, name);
         return written;
     }
-
-    /// <summary>The reduced loss from the sum of the row losses, rounded once: the sum over the rows for Mean (NaN for no rows).</summary>
-    private static T Reduce<T>(double total, Reduction reduction, int rows)
-        where T : IFloatingPointIeee754<T> =>
-        T.CreateTruncating(reduction == Reduction.Mean ? total / rows : total);
-
-    /// <summary>The factor the gradient of the reduced loss carries: 1 / rows for Mean, 1 for Sum.</summary>
-    private static double GradientScale(Reduction reduction, int rows) => reduction == Reduction.Mean ? 1.0 / rows : 1;
-
-    /// <summary>The part of an optional output from <paramref name="start"/> on, of <paramref name="length"/> elements: empty where it is empty.</summary>
-    private static Span<TValue> Part<TValue>(Span<TValue> values, int start, int length) =>
-        values.IsEmpty ? values : values.Slice(start, length);
 }

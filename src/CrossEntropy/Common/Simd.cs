@@ -75,6 +75,17 @@ internal static class Simd
     public static int GroupStart(int group, int length) => (int)Math.Min((long)group * GroupSize, length);
 
     /// <summary>
+    /// The part of an optional span that a kernel's range of items covers: <paramref name="length"/> elements from
+    /// <paramref name="start"/> on, or the span itself where it is empty.
+    /// </summary>
+    public static ReadOnlySpan<TValue> Part<TValue>(ReadOnlySpan<TValue> values, int start, int length) =>
+        values.IsEmpty ? values : values.Slice(start, length);
+
+    /// <inheritdoc cref="Part{TValue}(ReadOnlySpan{TValue}, int, int)"/>
+    public static Span<TValue> Part<TValue>(Span<TValue> values, int start, int length) =>
+        values.IsEmpty ? values : values.Slice(start, length);
+
+    /// <summary>
     /// Runs <paramref name="kernel"/> over <paramref name="items"/> items of <paramref name="itemLength"/> elements on the path
     /// for <see cref="Current"/>, computing in double for <typeparamref name="TMemory"/> = double and in float for float and
     /// Half (other types compute in double), spread over threads by <see cref="Parallelism"/> unless <paramref name="inOrder"/>
