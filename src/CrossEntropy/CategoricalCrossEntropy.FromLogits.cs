@@ -275,14 +275,24 @@ internal static partial class Kernel<TBlock, T, TMemory>
         int classes, ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale,
         ReadOnlySpan<TMemory> sampleWeights, double softCap, double zLoss, Span<TMemory> losses, Span<TMemory> gradient, Span<TMemory> logSumExp)
     {
-        if (softCap > 0)
-        {
-            var capped = new CrossEntropyRow<Capped>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
+        return softCap > 0
+            ? CrossEntropyFromLogits<Capped>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
+                sampleWeights, softCap, zLoss, losses, gradient, logSumExp)
+            : CrossEntropyFromLogits<Uncapped>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
                 sampleWeights, softCap, zLoss, losses, gradient, logSumExp);
-            return Rows(ref capped, logits, gradient, classes);
-        }
+    }
 
-        var op = new CrossEntropyRow<Uncapped>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
+    /// <summary>
+    /// <see cref="CrossEntropyFromLogits(ReadOnlySpan{TMemory}, ReadOnlySpan{int}, ReadOnlySpan{TMemory}, int, ReadOnlySpan{TMemory}, int, double, double, ReadOnlySpan{TMemory}, double, double, Span{TMemory}, Span{TMemory}, Span{TMemory})"/>
+    /// with the cap or without. Not inline, so that the caller's frame holds (and clears) neither operator.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double CrossEntropyFromLogits<TCapped>(ReadOnlySpan<TMemory> logits, ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets,
+        int classes, ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale,
+        ReadOnlySpan<TMemory> sampleWeights, double softCap, double zLoss, Span<TMemory> losses, Span<TMemory> gradient, Span<TMemory> logSumExp)
+        where TCapped : struct, ISoftCap
+    {
+        var op = new CrossEntropyRow<TCapped>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
             sampleWeights, softCap, zLoss, losses, gradient, logSumExp);
         return Rows(ref op, logits, gradient, classes);
     }
@@ -398,6 +408,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             _cap = TBlock.Create(T.CreateTruncating(softCap));
             _weightsTail = TailOrOnes(classWeights, classes);
             _coefficientScale = TBlock.Create(-(_factor * _scale));
+            _sampleWeight = BlockMath<TBlock, T>.One;
             WritesRows = !gradient.IsEmpty;
 
             // exp(x - max) may go to the gradient between passes (which may be the logits' memory, but not the targets', which
@@ -459,15 +470,25 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return false;
         }
 
+        /// <summary>Reads what <see cref="StartRow"/> reads, where there is something to read.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Start(int row, ReadOnlySpan<TMemory> x)
+        {
+            _row = row;
+            _lanes = false;
+            if (_targets.IsEmpty || !_sampleWeights.IsEmpty)
+            {
+                StartRow(row, x);
+            }
+        }
+
         /// <summary>
         /// Reads the label's logit and weights and the row's sample weight, before the gradient may overwrite the logits. Once per
         /// row, and not inline, so that the drivers' loops keep the JIT's inlining budget.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        public void Start(int row, ReadOnlySpan<TMemory> x)
+        private void StartRow(int row, ReadOnlySpan<TMemory> x)
         {
-            _row = row;
-            _lanes = false;
             _sampleWeight = TBlock.Create(_sampleWeights.IsEmpty ? T.One : ToCompute(_sampleWeights[row]));
             if (_targets.IsEmpty)
             {
@@ -537,49 +558,34 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         /// <summary>
         /// The loss, with <c>-log_p[y] = logSum - (x[y] - max)</c> for the label's own part <c>(1 - s) w[y] (-log_p[y])</c>, and the
-        /// label's gradient entry: <c>softmax[y] - 1 = (e[y] - 1 - rest) / sum</c>, exact where e[y] = 1, unlike softmax[y] - 1.
-        /// The z-loss adds <c>zLoss lse^2</c> to the loss and <c>2 zLoss lse softmax</c> to the gradient. Writes the log-sum-exp.
-        /// Once per row (or group of rows), and not inline: inline, it would leave the JIT no room to inline the drivers' loops.
+        /// label's gradient entry (<see cref="LabelEntry"/>). The z-loss adds <c>zLoss lse^2</c> to the loss and
+        /// <c>2 zLoss lse softmax</c> to the gradient. Writes the log-sum-exp. Once per row (or group of rows), and not inline:
+        /// inline, it would leave the JIT no room to inline the drivers' loops. Its options and the label's entry are calls of
+        /// their own, so that it stays within the JIT's inlining budget on every width.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
         public TBlock Finish(in RowSums sums, out TBlock value)
         {
             TBlock zero = BlockMath<TBlock, T>.Zero;
-            TBlock one = BlockMath<TBlock, T>.One;
             TBlock logSum = BlockMath<TBlock, T>.Log1P(sums.Sum);
             TBlock lse = sums.Max + logSum;
             TBlock loss = WithCoefficients ? TBlock.Create(_factor) * (logSum * sums.CoefficientSum - sums.ShiftedSum) : zero;
             loss = TBlock.Select(TBlock.Equals(_labelWeight, zero), loss, loss + _labelWeight * (logSum - (_labelLogit - sums.Max)));
-            TBlock zLoss = TBlock.Create(_zLoss);
             TBlock weight = _labelWeight + TBlock.Create(_factor) * sums.CoefficientSum;
             if (_zLoss != T.Zero)
             {
-                loss = TBlock.FusedMultiplyAdd(zLoss * lse, lse, loss);
-                weight = TBlock.FusedMultiplyAdd(zLoss + zLoss, lse, weight);
+                AddZLoss(lse, ref loss, ref weight);
             }
 
             // The maximum keeps a NaN only where it comes last in its lane; the sum of exp(x - max) keeps every NaN.
             loss = TBlock.Select(TBlock.Equals(sums.Sum, sums.Sum), loss, TBlock.Create(T.NaN));
-            TBlock sum = one + sums.Sum;
             TBlock skipped = TBlock.Equals(_label, TBlock.Create(T.NegativeOne));
             TBlock scale = TBlock.Select(skipped, zero, TBlock.Create(_scale) * _sampleWeight);
             value = TBlock.Select(skipped, zero, loss * _sampleWeight);
             _coefficientScale = TBlock.Create(-_factor) * scale;
             if (WritesRows && _targets.IsEmpty)
             {
-                TBlock e = ExpDifference(_labelLogit, sums.Max);
-                TBlock entry = _labelWeight * (((e - one) - sums.Sum) / sum)
-                    + TBlock.Create(_perClass) * ((e * sums.CoefficientSum) / sum - _labelClassWeight);
-                if (_zLoss != T.Zero)
-                {
-                    entry = TBlock.FusedMultiplyAdd((zLoss + zLoss) * lse, e / sum, entry);
-                }
-
-                _labelEntry = scale * entry;
-                if (TCapped.IsSet)
-                {
-                    _labelEntry *= _labelSlope;
-                }
+                _labelEntry = LabelEntry(sums, lse, scale);
             }
 
             if (!_logSumExp.IsEmpty)
@@ -587,7 +593,38 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 WriteLogSumExp(lse);
             }
 
-            return weight / sum * scale;
+            return weight / (BlockMath<TBlock, T>.One + sums.Sum) * scale;
+        }
+
+        /// <summary>Adds the z-loss <c>zLoss lse^2</c> to the loss, and its part <c>2 zLoss lse</c> to the gradient's weight of the softmax.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private readonly void AddZLoss(TBlock lse, ref TBlock loss, ref TBlock weight)
+        {
+            TBlock zLoss = TBlock.Create(_zLoss);
+            loss = TBlock.FusedMultiplyAdd(zLoss * lse, lse, loss);
+            weight = TBlock.FusedMultiplyAdd(zLoss + zLoss, lse, weight);
+        }
+
+        /// <summary>
+        /// The label's gradient entry, times <paramref name="scale"/>: <c>softmax[y] - 1 = (e[y] - 1 - rest) / sum</c>, exact where
+        /// e[y] = 1, unlike softmax[y] - 1, plus the smoothing's and the z-loss's parts, through the cap's derivative.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private readonly TBlock LabelEntry(in RowSums sums, TBlock lse, TBlock scale)
+        {
+            TBlock one = BlockMath<TBlock, T>.One;
+            TBlock sum = one + sums.Sum;
+            TBlock e = ExpDifference(_labelLogit, sums.Max);
+            TBlock entry = _labelWeight * (((e - one) - sums.Sum) / sum)
+                + TBlock.Create(_perClass) * ((e * sums.CoefficientSum) / sum - _labelClassWeight);
+            if (_zLoss != T.Zero)
+            {
+                TBlock zLoss = TBlock.Create(_zLoss);
+                entry = TBlock.FusedMultiplyAdd((zLoss + zLoss) * lse, e / sum, entry);
+            }
+
+            entry = scale * entry;
+            return TCapped.IsSet ? entry * _labelSlope : entry;
         }
 
         /// <summary>Writes the log-sum-exp of the row, or of the Width rows across lanes.</summary>
