@@ -7,74 +7,96 @@ namespace CrossEntropy;
 /// <summary>
 /// The kernels on the inner layout <c>[outer, classes, inner]</c> with inner above 1 (see <see cref="ClassLayout"/>): the
 /// classes of a position lie <c>inner</c> elements apart, and consecutive positions side by side. A block holds Width
-/// consecutive positions, one per lane, and a kernel walks the classes in order, block by block: the maximum, the sum of
-/// exp(x - max) and the last pass are the same scalar operations in every lane, whatever the block's width, so every
-/// position gets the same bits on every hardware path; no lane's result depends on another's, so neither do the threads.
-/// Work items are the groups of <see cref="Simd.GroupSize"/> positions of one outer index (<see cref="ClassLayout.Items"/>);
-/// a position's losses are added in position order.
+/// consecutive positions, one per lane, and a kernel walks the classes in order: the maximum, the sum of exp(x - max) and
+/// the last pass are the same scalar operations in every lane, whatever the block's width, so every position gets the same
+/// bits on every hardware path; no lane's result depends on another's, so neither do the threads. Work items are the groups
+/// of <see cref="Simd.GroupSize"/> positions of one outer index (<see cref="ClassLayout.Items"/>); a position's losses are
+/// added in position order.
+/// <para>A kernel takes up to <see cref="ChunkBlocks"/> consecutive blocks of positions at once, and each of its passes
+/// walks the classes with every block of them before the next class. Each class is then a contiguous run the hardware
+/// prefetches; block by block, the classes of a block would fall in the same set of the L1 cache, <c>inner</c> apart, and be
+/// read from memory again in every pass.</para>
 /// </summary>
 internal static partial class Kernel<TBlock, T, TMemory>
 {
+    /// <summary>The most blocks of positions a kernel of the inner layout runs at once.</summary>
+    private const int ChunkBlocks = Lanes<float>.Length;
+
     /// <summary>
-    /// Runs <paramref name="group"/> over the blocks of positions of items <paramref name="start"/> to <paramref name="end"/>:
-    /// each call takes the offset of the block's class 0, the position of its first lane and its number of lanes.
+    /// Runs <paramref name="group"/> over the positions of items <paramref name="start"/> to <paramref name="end"/>, in runs of
+    /// consecutive positions of one outer index, at most <see cref="ChunkBlocks"/> blocks long: each call takes the offset of
+    /// the run's class 0, the position of its first lane and its number of positions.
     /// </summary>
     private static double InnerItems<TGroup>(ref TGroup group, ClassLayout layout, int start, int end)
         where TGroup : struct, IInnerGroup, allows ref struct
     {
         int groups = Simd.Groups(layout.Inner);
         int slab = layout.Classes * layout.Inner;
+        int perRun = ChunkBlocks * Width / Simd.GroupSize;
         double total = 0;
-        for (int item = start; item < end; item++)
+        for (int item = start; item < end;)
         {
             int o = item / groups;
             int g = item - o * groups;
-            int last = Simd.GroupStart(g + 1, layout.Inner);
-            for (int j = Simd.GroupStart(g, layout.Inner); j < last; j += Width)
-            {
-                group.Run(o * slab + j, o * layout.Inner + j, Math.Min(Width, last - j), ref total);
-            }
+            int items = Math.Min(perRun, Math.Min(end - item, groups - g));
+            int j = Simd.GroupStart(g, layout.Inner);
+            group.Run(o * slab + j, o * layout.Inner + j, Simd.GroupStart(g + items, layout.Inner) - j, ref total);
+            item += items;
         }
 
         return total;
     }
 
-    /// <summary>One block of positions of the inner layout; a loss adds its positions' losses to <c>total</c> one by one, in order.</summary>
+    /// <summary>
+    /// A run of consecutive positions of the inner layout, <see cref="Blocks"/> of them; a loss adds its positions' losses to
+    /// <c>total</c> one by one, in order.
+    /// </summary>
     internal interface IInnerGroup
     {
         void Run(int first, int position, int count, ref double total);
     }
 
-    /// <summary>The <paramref name="count"/> lanes at <paramref name="index"/>, the others 0.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock LoadLanes(ReadOnlySpan<TMemory> source, int index, int count) =>
-        count == Width ? Load(source, index) : Tail(source.Slice(index, count), T.Zero);
+    /// <summary>The number of blocks that hold <paramref name="count"/> positions.</summary>
+    private static int Blocks(int count) => (count + Width - 1) / Width;
 
-    /// <summary>Stores the first <paramref name="count"/> lanes at <paramref name="index"/>.</summary>
+    /// <summary>The lanes at <paramref name="index"/>, <paramref name="left"/> of them where that is below Width, the others 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreLanes(TBlock value, Span<TMemory> destination, int index, int count)
+    private static TBlock LoadLanes(ReadOnlySpan<TMemory> source, int index, int left) =>
+        left >= Width ? Load(source, index) : Tail(source.Slice(index, left), T.Zero);
+
+    /// <summary>Stores the lanes at <paramref name="index"/>, the first <paramref name="left"/> where that is below Width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreLanes(TBlock value, Span<TMemory> destination, int index, int left)
     {
-        if (count == Width)
+        if (left >= Width)
         {
             Store(value, destination, index);
         }
         else
         {
-            StoreTail(value, destination.Slice(index, count), count);
+            StoreTail(value, destination.Slice(index, left), left);
         }
     }
 
-    /// <summary>Each lane's maximum over the classes by <c>a &gt; b ? a : b</c> in class order: NaN only where class 0 is NaN.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock LaneMaximum(ReadOnlySpan<TMemory> x, int first, int count, int classes, int inner)
+    /// <summary>
+    /// Each lane's maximum over the classes by <c>a &gt; b ? a : b</c> in class order, for the blocks of
+    /// <paramref name="count"/> positions at <paramref name="first"/>: NaN only where class 0 is NaN.
+    /// </summary>
+    private static void LaneMaxima(ReadOnlySpan<TMemory> x, int first, int count, int classes, int inner, ref LaneBlocks<TBlock> m)
     {
-        TBlock m = LoadLanes(x, first, count);
-        for (int c = 1, i = first + inner; c < classes; c++, i += inner)
+        int blocks = Blocks(count);
+        for (int b = 0; b < blocks; b++)
         {
-            m = TBlock.Max(LoadLanes(x, i, count), m);
+            m[b] = LoadLanes(x, first + b * Width, count - b * Width);
         }
 
-        return m;
+        for (int c = 1, i = first + inner; c < classes; c++, i += inner)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                m[b] = TBlock.Max(LoadLanes(x, i + b * Width, count - b * Width), m[b]);
+            }
+        }
     }
 
     /// <summary>All bits set in the lanes where <paramref name="m"/> is finite.</summary>
@@ -82,45 +104,49 @@ internal static partial class Kernel<TBlock, T, TMemory>
     private static TBlock IsFinite(TBlock m) => TBlock.Equals(m - m, BlockMath<TBlock, T>.Zero);
 
     /// <summary>
-    /// A sum per lane that loses no precision to many classes: eight terms are added plainly, then their partial sum is added
-    /// to the total with Kahan compensation (as the rows' sum does across blocks).
+    /// A sum per lane of each block that loses no precision to many classes: eight terms are added plainly, then their partial
+    /// sum is added to the total with Kahan compensation (as the rows' sum does across blocks). Starts at zero.
     /// </summary>
-    private struct LaneSum
+    private struct ChunkSums
     {
-        private TBlock _partial;
-        private TBlock _sum;
-        private TBlock _compensation;
+        private LaneBlocks<TBlock> _partial;
+        private LaneBlocks<TBlock> _sum;
+        private LaneBlocks<TBlock> _compensation;
 
-        /// <summary>Adds the term of class <paramref name="c"/>, the classes added in order from 0.</summary>
+        /// <summary>Adds a term to block <paramref name="b"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(TBlock value, int c)
+        public void Add(int b, TBlock value) => _partial[b] += value;
+
+        /// <summary>Ends class <paramref name="c"/>, once its term has been added to each of the first <paramref name="blocks"/>, the classes in order from 0.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void EndClass(int c, int blocks)
         {
-            _partial += value;
             if ((c & 7) == 7)
             {
-                Flush();
+                for (int b = 0; b < blocks; b++)
+                {
+                    Flush(b);
+                }
             }
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Flush()
+        private void Flush(int b)
         {
-            TBlock term = _partial - _compensation;
-            TBlock next = _sum + term;
-            TBlock compensation = (next - _sum) - term;
-            _compensation = TBlock.Select(TBlock.Equals(compensation, compensation), compensation, default);
-            _sum = next;
-            _partial = default;
+            TBlock term = _partial[b] - _compensation[b];
+            TBlock next = _sum[b] + term;
+            TBlock compensation = (next - _sum[b]) - term;
+            _compensation[b] = TBlock.Select(TBlock.Equals(compensation, compensation), compensation, default);
+            _sum[b] = next;
+            _partial[b] = default;
         }
 
-        public TBlock Total
+        /// <summary>Block <paramref name="b"/>'s sum, once every class has been added.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TBlock Total(int b)
         {
-            [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            get
-            {
-                Flush();
-                return TBlock.Select(IsFinite(_sum), _sum - _compensation, _sum);
-            }
+            Flush(b);
+            return TBlock.Select(IsFinite(_sum[b]), _sum[b] - _compensation[b], _sum[b]);
         }
     }
 
@@ -146,54 +172,75 @@ internal static partial class Kernel<TBlock, T, TMemory>
         public void Run(int first, int position, int count, ref double total)
         {
             bool keeps = !TLog.IsSet && KeepsInOutput;
-            TBlock m = LaneMaximum(_x, first, count, classes, inner);
-            TBlock sum = SumPass(first, count, m, keeps);
-
-            // A maximum of +infinity leaves the other terms 0; the position is NaN, as a row's (softmax gets NaN from exp(inf - inf)).
-            TBlock factor = TLog.IsSet
-                ? TBlock.Select(IsFinite(m), BlockMath<TBlock, T>.Log1P(sum), TBlock.Create(T.NaN))
-                : BlockMath<TBlock, T>.One / sum;
-            FinalPass(first, count, m, factor, keeps);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> m);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> factor);
+            LaneMaxima(_x, first, count, classes, inner, ref m);
+            SumPass(first, count, ref m, keeps, ref factor);
+            FinalPass(first, count, ref m, ref factor, keeps);
         }
 
-        /// <summary>The sum of exp(x - max), beside each lane's first maximum for log-softmax; kept in the output where <paramref name="keeps"/>.</summary>
+        /// <summary>
+        /// The sum of exp(x - max), beside each lane's first maximum for log-softmax, kept in the output where
+        /// <paramref name="keeps"/>; sets each block's factor of the last pass: the log of the sum, or 1 / sum.
+        /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private TBlock SumPass(int first, int count, TBlock m, bool keeps)
+        private void SumPass(int first, int count, ref LaneBlocks<TBlock> m, bool keeps, ref LaneBlocks<TBlock> factor)
         {
             TBlock zero = BlockMath<TBlock, T>.Zero;
-            LaneSum sum = default;
-            TBlock found = zero;
+            int blocks = Blocks(count);
+            ChunkSums sums = default;
+            LaneBlocks<TBlock> found = default;
             for (int c = 0, i = first; c < classes; c++, i += inner)
             {
-                TBlock xc = LoadLanes(_x, i, count);
-                TBlock e = ExpDifference(xc, m);
-                if (keeps)
+                for (int b = 0; b < blocks; b++)
                 {
-                    StoreLanes(e, _destination, i, count);
+                    int at = i + b * Width;
+                    int left = count - b * Width;
+                    TBlock xc = LoadLanes(_x, at, left);
+                    TBlock e = ExpDifference(xc, m[b]);
+                    if (keeps)
+                    {
+                        StoreLanes(e, _destination, at, left);
+                    }
+
+                    if (TLog.IsSet)
+                    {
+                        TBlock firstEqual = TBlock.Select(found[b], zero, TBlock.Equals(xc, m[b]));
+                        e = TBlock.Select(firstEqual, zero, e);
+                        found[b] |= firstEqual;
+                    }
+
+                    sums.Add(b, e);
                 }
 
-                if (TLog.IsSet)
-                {
-                    TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, m));
-                    e = TBlock.Select(firstEqual, zero, e);
-                    found |= firstEqual;
-                }
-
-                sum.Add(e, c);
+                sums.EndClass(c, blocks);
             }
 
-            return sum.Total;
+            // A maximum of +infinity leaves the other terms 0; the position is NaN, as a row's (softmax gets NaN from exp(inf - inf)).
+            for (int b = 0; b < blocks; b++)
+            {
+                TBlock sum = sums.Total(b);
+                factor[b] = TLog.IsSet
+                    ? TBlock.Select(IsFinite(m[b]), BlockMath<TBlock, T>.Log1P(sum), TBlock.Create(T.NaN))
+                    : BlockMath<TBlock, T>.One / sum;
+            }
         }
 
         /// <summary>Writes each class: (x - max) - log of the sum, or exp(x - max) / sum.</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private void FinalPass(int first, int count, TBlock m, TBlock factor, bool keeps)
+        private void FinalPass(int first, int count, ref LaneBlocks<TBlock> m, ref LaneBlocks<TBlock> factor, bool keeps)
         {
+            int blocks = Blocks(count);
             for (int c = 0, i = first; c < classes; c++, i += inner)
             {
-                TBlock o = TLog.IsSet ? (LoadLanes(_x, i, count) - m) - factor
-                    : (keeps ? LoadLanes(_destination, i, count) : ExpDifference(LoadLanes(_x, i, count), m)) * factor;
-                StoreLanes(o, _destination, i, count);
+                for (int b = 0; b < blocks; b++)
+                {
+                    int at = i + b * Width;
+                    int left = count - b * Width;
+                    TBlock o = TLog.IsSet ? (LoadLanes(_x, at, left) - m[b]) - factor[b]
+                        : (keeps ? LoadLanes(_destination, at, left) : ExpDifference(LoadLanes(_x, at, left), m[b])) * factor[b];
+                    StoreLanes(o, _destination, at, left);
+                }
             }
         }
     }
@@ -218,22 +265,37 @@ internal static partial class Kernel<TBlock, T, TMemory>
         public void Run(int first, int position, int count, ref double total)
         {
             TBlock zero = BlockMath<TBlock, T>.Zero;
-            TBlock m = LaneMaximum(_x, first, count, classes, inner);
-            LaneSum sum = default;
-            TBlock found = zero;
-            TBlock notNaN = TBlock.Equals(zero, zero);
-            for (int c = 0, i = first; c < classes; c++, i += inner)
+            int blocks = Blocks(count);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> m);
+            LaneMaxima(_x, first, count, classes, inner, ref m);
+            ChunkSums sums = default;
+            LaneBlocks<TBlock> found = default;
+            Unsafe.SkipInit(out LaneBlocks<TBlock> notNaN);
+            for (int b = 0; b < blocks; b++)
             {
-                TBlock xc = LoadLanes(_x, i, count);
-                notNaN &= TBlock.Equals(xc, xc);
-                TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, m));
-                found |= firstEqual;
-                sum.Add(TBlock.Select(firstEqual, zero, ExpDifference(xc, m)), c);
+                notNaN[b] = TBlock.Equals(zero, zero);
             }
 
-            TBlock value = m + BlockMath<TBlock, T>.Log1P(sum.Total);
-            value = TBlock.Select(IsFinite(m), value, TBlock.Select(notNaN, m, TBlock.Create(T.NaN)));
-            StoreLanes(value, _destination, position, count);
+            for (int c = 0, i = first; c < classes; c++, i += inner)
+            {
+                for (int b = 0; b < blocks; b++)
+                {
+                    TBlock xc = LoadLanes(_x, i + b * Width, count - b * Width);
+                    notNaN[b] &= TBlock.Equals(xc, xc);
+                    TBlock firstEqual = TBlock.Select(found[b], zero, TBlock.Equals(xc, m[b]));
+                    found[b] |= firstEqual;
+                    sums.Add(b, TBlock.Select(firstEqual, zero, ExpDifference(xc, m[b])));
+                }
+
+                sums.EndClass(c, blocks);
+            }
+
+            for (int b = 0; b < blocks; b++)
+            {
+                TBlock value = m[b] + BlockMath<TBlock, T>.Log1P(sums.Total(b));
+                value = TBlock.Select(IsFinite(m[b]), value, TBlock.Select(notNaN[b], m[b], TBlock.Create(T.NaN)));
+                StoreLanes(value, _destination, position + b * Width, count - b * Width);
+            }
         }
     }
 
@@ -256,23 +318,38 @@ internal static partial class Kernel<TBlock, T, TMemory>
         public void Run(int first, int position, int count, ref double total)
         {
             TBlock zero = BlockMath<TBlock, T>.Zero;
-            TBlock best = LoadLanes(_x, first, count);
-            TBlock index = zero;
+            int blocks = Blocks(count);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> best);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> index);
+            for (int b = 0; b < blocks; b++)
+            {
+                best[b] = LoadLanes(_x, first + b * Width, count - b * Width);
+                index[b] = zero;
+            }
+
             for (int c = 1, i = first + inner; c < classes; c++, i += inner)
             {
-                TBlock xc = LoadLanes(_x, i, count);
+                TBlock cc = TBlock.Create(T.CreateTruncating(c));
+                for (int b = 0; b < blocks; b++)
+                {
+                    TBlock xc = LoadLanes(_x, i + b * Width, count - b * Width);
 
-                // Greater, or the first NaN where the best so far is not NaN.
-                TBlock take = TBlock.GreaterThan(xc, best) | TBlock.Select(TBlock.Equals(xc, xc), zero, TBlock.Equals(best, best));
-                best = TBlock.Select(take, xc, best);
-                index = TBlock.Select(take, TBlock.Create(T.CreateTruncating(c)), index);
+                    // Greater, or the first NaN where the best so far is not NaN.
+                    TBlock take = TBlock.GreaterThan(xc, best[b]) | TBlock.Select(TBlock.Equals(xc, xc), zero, TBlock.Equals(best[b], best[b]));
+                    best[b] = TBlock.Select(take, xc, best[b]);
+                    index[b] = TBlock.Select(take, cc, index[b]);
+                }
             }
 
             Unsafe.SkipInit(out Lanes<T> lanes);
-            TBlock.Store(index, ref lanes[0]);
-            for (int r = 0; r < count; r++)
+            for (int b = 0; b < blocks; b++)
             {
-                _destination[position + r] = int.CreateTruncating(lanes[r]);
+                TBlock.Store(index[b], ref lanes[0]);
+                int lanesUsed = Math.Min(Width, count - b * Width);
+                for (int r = 0; r < lanesUsed; r++)
+                {
+                    _destination[position + b * Width + r] = int.CreateTruncating(lanes[r]);
+                }
             }
         }
     }
@@ -330,60 +407,94 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         /// <summary>
         /// The sum of exp(x - max) beside each lane's first maximum, keeping exp(x - max) in the gradient where <paramref name="keeps"/>;
-        /// with label smoothing also the sums of the class weights and of w[c] (x[c] - max). A method of its own, so that the JIT
-        /// keeps the loop's blocks in registers.
+        /// with label smoothing also the sums of the class weights and of w[c] (x[c] - max), into <paramref name="coefficientSum"/>
+        /// and <paramref name="shiftedSum"/>. Picks each lane's label logit on the way, before the gradient may overwrite it.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private TBlock SumPass(int first, int count, TBlock m, bool keeps, bool smooths, out TBlock coefficientSum, out TBlock shiftedSum)
+        private void SumPass(int first, int count, ref LaneBlocks<TBlock> m, bool keeps, bool smooths, ref LaneBlocks<TBlock> label,
+            ref LaneBlocks<TBlock> labelLogit, ref LaneBlocks<TBlock> rest, ref LaneBlocks<TBlock> coefficientSum, ref LaneBlocks<TBlock> shiftedSum)
         {
             TBlock zero = BlockMath<TBlock, T>.Zero;
-            LaneSum sum = default;
-            LaneSum coefficients = default;
-            LaneSum shifted = default;
-            TBlock found = zero;
-            for (int c = 0, i = first; c < _classes; c++, i += _inner)
+            int blocks = Blocks(count);
+            ChunkSums sums = default;
+            ChunkSums coefficients = default;
+            ChunkSums shifted = default;
+            LaneBlocks<TBlock> found = default;
+            for (int b = 0; b < blocks; b++)
             {
-                TBlock xc = LoadLanes(_x, i, count);
-                TBlock e = ExpDifference(xc, m);
-                if (keeps)
-                {
-                    StoreLanes(e, _gradient, i, count);
-                }
-
-                if (smooths)
-                {
-                    TBlock a = Weight(c);
-                    coefficients.Add(a, c);
-                    shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - m)), c);
-                }
-
-                TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, m));
-                found |= firstEqual;
-                sum.Add(TBlock.Select(firstEqual, zero, e), c);
+                labelLogit[b] = m[b];
             }
 
-            coefficientSum = smooths ? coefficients.Total : zero;
-            shiftedSum = smooths ? shifted.Total : zero;
-            return sum.Total;
+            for (int c = 0, i = first; c < _classes; c++, i += _inner)
+            {
+                TBlock a = Weight(c);
+                TBlock cc = TBlock.Create(T.CreateTruncating(c));
+                for (int b = 0; b < blocks; b++)
+                {
+                    int at = i + b * Width;
+                    int left = count - b * Width;
+                    TBlock xc = LoadLanes(_x, at, left);
+                    labelLogit[b] = TBlock.Select(TBlock.Equals(label[b], cc), xc, labelLogit[b]);
+                    TBlock e = ExpDifference(xc, m[b]);
+                    if (keeps)
+                    {
+                        StoreLanes(e, _gradient, at, left);
+                    }
+
+                    if (smooths)
+                    {
+                        coefficients.Add(b, a);
+                        shifted.Add(b, TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - m[b])));
+                    }
+
+                    TBlock firstEqual = TBlock.Select(found[b], zero, TBlock.Equals(xc, m[b]));
+                    found[b] |= firstEqual;
+                    sums.Add(b, TBlock.Select(firstEqual, zero, e));
+                }
+
+                sums.EndClass(c, blocks);
+                if (smooths)
+                {
+                    coefficients.EndClass(c, blocks);
+                    shifted.EndClass(c, blocks);
+                }
+            }
+
+            for (int b = 0; b < blocks; b++)
+            {
+                coefficientSum[b] = smooths ? coefficients.Total(b) : zero;
+                shiftedSum[b] = smooths ? shifted.Total(b) : zero;
+                rest[b] = sums.Total(b);
+            }
         }
 
         /// <summary>Writes the gradient of each class: the label's entry in its lane, 0 in lanes skipped.</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private void GradientPass(int first, int count, TBlock m, bool keeps, bool smooths, TBlock label, TBlock skip, TBlock labelEntry, TBlock probabilityFactor)
+        private void GradientPass(int first, int count, ref LaneBlocks<TBlock> m, bool keeps, bool smooths, ref LaneBlocks<TBlock> label,
+            ref LaneBlocks<TBlock> labelEntry, ref LaneBlocks<TBlock> probabilityFactor)
         {
             TBlock zero = BlockMath<TBlock, T>.Zero;
+            TBlock skipped = TBlock.Create(T.NegativeOne);
             TBlock coefficientScale = TBlock.Create(-(_perClass * _scale));
+            int blocks = Blocks(count);
             for (int c = 0, i = first; c < _classes; c++, i += _inner)
             {
-                TBlock v = keeps ? LoadLanes(_gradient, i, count) : ExpDifference(LoadLanes(_x, i, count), m);
-                TBlock g = v * probabilityFactor;
-                if (smooths)
+                TBlock part = smooths ? Weight(c) * coefficientScale : zero;
+                TBlock cc = TBlock.Create(T.CreateTruncating(c));
+                for (int b = 0; b < blocks; b++)
                 {
-                    g = TBlock.FusedMultiplyAdd(Weight(c), coefficientScale, g);
-                }
+                    int at = i + b * Width;
+                    int left = count - b * Width;
+                    TBlock v = keeps ? LoadLanes(_gradient, at, left) : ExpDifference(LoadLanes(_x, at, left), m[b]);
+                    TBlock g = v * probabilityFactor[b];
+                    if (smooths)
+                    {
+                        g = TBlock.FusedMultiplyAdd(Weight(c), coefficientScale, g);
+                    }
 
-                g = TBlock.Select(TBlock.Equals(label, TBlock.Create(T.CreateTruncating(c))), labelEntry, g);
-                StoreLanes(TBlock.Select(skip, zero, g), _gradient, i, count);
+                    g = TBlock.Select(TBlock.Equals(label[b], cc), labelEntry[b], g);
+                    StoreLanes(TBlock.Select(TBlock.Equals(label[b], skipped), zero, g), _gradient, at, left);
+                }
             }
         }
 
@@ -395,58 +506,78 @@ internal static partial class Kernel<TBlock, T, TMemory>
             bool smooths = _perClass != T.Zero;
             bool writes = !_gradient.IsEmpty;
             bool keeps = writes && KeepsInOutput;
+            int blocks = Blocks(count);
 
-            // Each lane's label (-1 where the position is ignored, or past the last), its logit and weight, read before the
-            // gradient may overwrite the logits.
+            // Each lane's label (-1 where the position is ignored, or past the last) and weight; the sum pass picks the label's logit.
+            Unsafe.SkipInit(out LaneBlocks<TBlock> label);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> labelClassWeight);
             Unsafe.SkipInit(out Lanes<T> lanes);
-            Unsafe.SkipInit(out Lanes<T> logits);
             Unsafe.SkipInit(out Lanes<T> weights);
-            for (int r = 0; r < Width; r++)
+            for (int b = 0; b < blocks; b++)
             {
-                int y = r < count ? _labels[position + r] : _ignoreIndex;
-                bool skipped = y == _ignoreIndex;
-                lanes[r] = skipped ? T.NegativeOne : T.CreateTruncating(y);
-                logits[r] = skipped ? T.Zero : ToCompute(_x[first + y * _inner + r]);
-                weights[r] = skipped || _weights.IsEmpty ? T.One : ToCompute(_weights[y]);
+                for (int r = 0; r < Width; r++)
+                {
+                    int p = b * Width + r;
+                    int y = p < count ? _labels[position + p] : _ignoreIndex;
+                    bool skipped = y == _ignoreIndex;
+                    lanes[r] = skipped ? T.NegativeOne : T.CreateTruncating(y);
+                    weights[r] = skipped || _weights.IsEmpty ? T.One : ToCompute(_weights[y]);
+                }
+
+                label[b] = TBlock.Load(in lanes[0]);
+                labelClassWeight[b] = TBlock.Load(in weights[0]);
             }
 
-            TBlock label = TBlock.Load(in lanes[0]);
-            TBlock skip = TBlock.Equals(label, TBlock.Create(T.NegativeOne));
-            TBlock labelClassWeight = TBlock.Load(in weights[0]);
-            TBlock labelWeight = TBlock.Create(_keep) * labelClassWeight;
+            Unsafe.SkipInit(out LaneBlocks<TBlock> m);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> labelLogit);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> rest);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> coefficientSum);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> shiftedSum);
+            LaneMaxima(_x, first, count, _classes, _inner, ref m);
+            SumPass(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum);
 
-            TBlock m = LaneMaximum(_x, first, count, _classes, _inner);
-            TBlock labelLogit = TBlock.Select(skip, m, TBlock.Load(in logits[0]));
-            TBlock rest = SumPass(first, count, m, keeps, smooths, out TBlock coefficientSum, out TBlock shiftedSum);
-
-            // A maximum that is NaN or infinite makes the position NaN, as a row's.
-            rest = TBlock.Select(IsFinite(m), rest, TBlock.Create(T.NaN));
+            Unsafe.SkipInit(out LaneBlocks<TBlock> labelEntry);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> probabilityFactor);
             TBlock factor = TBlock.Create(_perClass);
-            TBlock logSum = BlockMath<TBlock, T>.Log1P(rest);
-            TBlock loss = smooths ? factor * (logSum * coefficientSum - shiftedSum) : zero;
-            loss = TBlock.Select(TBlock.Equals(labelWeight, zero), loss, loss + labelWeight * (logSum - (labelLogit - m)));
-            loss = TBlock.Select(TBlock.Equals(rest, rest), loss, TBlock.Create(T.NaN));
-            loss = TBlock.Select(skip, zero, loss);
+            for (int b = 0; b < blocks; b++)
+            {
+                TBlock skip = TBlock.Equals(label[b], TBlock.Create(T.NegativeOne));
+                TBlock labelWeight = TBlock.Create(_keep) * labelClassWeight[b];
+                TBlock logit = labelLogit[b];
+
+                // A maximum that is NaN or infinite makes the position NaN, as a row's.
+                TBlock r = TBlock.Select(IsFinite(m[b]), rest[b], TBlock.Create(T.NaN));
+                TBlock logSum = BlockMath<TBlock, T>.Log1P(r);
+                TBlock loss = smooths ? factor * (logSum * coefficientSum[b] - shiftedSum[b]) : zero;
+                loss = TBlock.Select(TBlock.Equals(labelWeight, zero), loss, loss + labelWeight * (logSum - (logit - m[b])));
+                loss = TBlock.Select(TBlock.Equals(r, r), loss, TBlock.Create(T.NaN));
+                loss = TBlock.Select(skip, zero, loss);
+
+                if (writes)
+                {
+                    TBlock all = one + r;
+                    TBlock scale = TBlock.Create(_scale);
+                    TBlock e = ExpDifference(logit, m[b]);
+                    labelEntry[b] = scale * (labelWeight * (((e - one) - r) / all) + factor * ((e * coefficientSum[b]) / all - labelClassWeight[b]));
+                    probabilityFactor[b] = (labelWeight + factor * coefficientSum[b]) / all * scale;
+                }
+
+                int left = count - b * Width;
+                if (!_losses.IsEmpty)
+                {
+                    StoreLanes(loss, _losses, position + b * Width, left);
+                }
+
+                TBlock.Store(loss, ref lanes[0]);
+                for (int k = 0; k < Math.Min(Width, left); k++)
+                {
+                    total += double.CreateTruncating(lanes[k]);
+                }
+            }
 
             if (writes)
             {
-                TBlock all = one + rest;
-                TBlock scale = TBlock.Create(_scale);
-                TBlock e = ExpDifference(labelLogit, m);
-                TBlock labelEntry = scale * (labelWeight * (((e - one) - rest) / all) + factor * ((e * coefficientSum) / all - labelClassWeight));
-                TBlock probabilityFactor = (labelWeight + factor * coefficientSum) / all * scale;
-                GradientPass(first, count, m, keeps, smooths, label, skip, labelEntry, probabilityFactor);
-            }
-
-            if (!_losses.IsEmpty)
-            {
-                StoreLanes(loss, _losses, position, count);
-            }
-
-            TBlock.Store(loss, ref lanes[0]);
-            for (int r = 0; r < count; r++)
-            {
-                total += double.CreateTruncating(lanes[r]);
+                GradientPass(first, count, ref m, keeps, smooths, ref label, ref labelEntry, ref probabilityFactor);
             }
         }
     }

@@ -21,11 +21,15 @@ public abstract class TensorTests<T>
 
     private static readonly T Sentinel = T.CreateTruncating(42.125);
 
-    /// <summary>Shapes and class dimensions: rank 1 to 5, negative dimensions, inner lengths around the 8- and 16-lane blocks.</summary>
+    /// <summary>
+    /// Shapes and class dimensions: rank 1 to 5, negative dimensions, inner lengths around the 8- and 16-lane blocks, and
+    /// beyond the runs of 128 and 256 positions the inner kernels take at once, the last run ending in a partial block.
+    /// </summary>
     private static readonly (int[] Lengths, int Dimension)[] Shapes =
     [
         ([37], 0), ([3, 20], 0), ([3, 20], 1), ([3, 20], -1), ([2, 7, 5, 19], 0), ([2, 7, 5, 19], 1), ([2, 7, 5, 19], 2),
         ([2, 7, 5, 19], -1), ([2, 7, 5, 19], -3), ([2, 3, 2, 3, 5], 2), ([2, 3, 2, 3, 5], -1), ([1, 33, 17], 1), ([2, 9, 16], 1),
+        ([2, 3, 300], 1), ([1, 4, 5, 130], 1),
     ];
 
     private delegate void Activation(in ReadOnlyTensorSpan<T> x, in TensorSpan<T> destination, int dimension);
