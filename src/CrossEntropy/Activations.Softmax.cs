@@ -320,12 +320,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
         return live || TBlock.LessThanAny(infinite & one, one);
     }
 
-    /// <summary>A block with all bits set in the lanes whose entry of <paramref name="mask"/>, from <paramref name="index"/> on, is true.</summary>
+    /// <summary>
+    /// A block with all bits set in the lanes whose entry of <paramref name="mask"/>, from <paramref name="index"/> on, is true.
+    /// The lanes go to the stack in one 64-byte store, which every block width then loads whole or in parts of it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock MaskLanes(ReadOnlySpan<bool> mask, int index)
     {
         ref byte flags = ref Unsafe.As<bool, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(mask), index));
-        Lanes<T> lanes = default;
+        Unsafe.SkipInit(out Lanes<T> lanes);
         if (typeof(T) == typeof(float))
         {
             ref int destination = ref Unsafe.As<T, int>(ref lanes[0]);
@@ -333,10 +336,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             (Vector128<short> low, Vector128<short> high) = Vector128.Widen(set);
             (Vector128<int> first, Vector128<int> second) = Vector128.Widen(low);
             (Vector128<int> third, Vector128<int> fourth) = Vector128.Widen(high);
-            first.StoreUnsafe(ref destination);
-            second.StoreUnsafe(ref destination, 4);
-            third.StoreUnsafe(ref destination, 8);
-            fourth.StoreUnsafe(ref destination, 12);
+            Vector512.Create(Vector256.Create(first, second), Vector256.Create(third, fourth)).StoreUnsafe(ref destination);
         }
         else
         {
@@ -346,10 +346,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             (Vector128<int> low, Vector128<int> high) = Vector128.Widen(set);
             (Vector128<long> first, Vector128<long> second) = Vector128.Widen(low);
             (Vector128<long> third, Vector128<long> fourth) = Vector128.Widen(high);
-            first.StoreUnsafe(ref destination);
-            second.StoreUnsafe(ref destination, 2);
-            third.StoreUnsafe(ref destination, 4);
-            fourth.StoreUnsafe(ref destination, 6);
+            Vector512.Create(Vector256.Create(first, second), Vector256.Create(third, fourth)).StoreUnsafe(ref destination);
         }
 
         return TBlock.Load(in lanes[0]);
