@@ -292,7 +292,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         ReadOnlySpan<TMemory> sampleWeights, double softCap, double zLoss, Span<TMemory> losses, Span<TMemory> gradient, Span<TMemory> logSumExp)
         where TCapped : struct, ISoftCap
     {
-        var op = new CrossEntropyRow<TCapped>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
+        var op = new CrossEntropyRow<TCapped>(labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
             sampleWeights, softCap, zLoss, losses, gradient, logSumExp);
         return Rows(ref op, logits, gradient, classes);
     }
@@ -308,13 +308,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         /// <summary>The logits the loss computes on.</summary>
         static abstract TBlock Input(TBlock x, TBlock cap);
-
-        /// <summary>
-        /// <paramref name="gradient"/>, the block at <paramref name="index"/> of the gradient with respect to the capped logits of
-        /// the row of <paramref name="classes"/> at <paramref name="start"/> in <paramref name="logits"/>, made the gradient with
-        /// respect to its raw logits.
-        /// </summary>
-        static abstract TBlock Slope(TBlock gradient, ReadOnlySpan<TMemory> logits, int start, int index, int classes, TBlock cap);
     }
 
     private readonly struct Uncapped : ISoftCap
@@ -323,9 +316,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TBlock Input(TBlock x, TBlock cap) => x;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock Slope(TBlock gradient, ReadOnlySpan<TMemory> logits, int start, int index, int classes, TBlock cap) => gradient;
     }
 
     private readonly struct Capped : ISoftCap
@@ -334,12 +324,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TBlock Input(TBlock x, TBlock cap) => cap * BlockMath<TBlock, T>.Tanh(x / cap);
-
-        /// <summary>Times the derivative <c>1 - tanh^2(x / cap)</c>, read before the last pass writes the block, which may be over the logits.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock Slope(TBlock gradient, ReadOnlySpan<TMemory> logits, int start, int index, int classes, TBlock cap) =>
-            gradient * BlockMath<TBlock, T>.TanhDerivative(
-                (index <= classes - Width ? Load(logits, start + index) : Tail(logits.Slice(start, classes), T.Zero)) / cap);
     }
 
     /// <summary>
@@ -347,15 +331,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// scaled by the gradient scale and the sample weight where there is a gradient. With a label,
     /// <c>a = (1 - s) w[label] one_hot + (s / C) w</c>; with targets, <c>a = w (t keep + perClass)</c>. The part over all classes,
     /// <c>factor * sum_c a[c] (-log_p[c])</c>, is summed in the sum pass where factor is not 0. Where <typeparamref name="TCapped"/>
-    /// is set, x is <c>cap tanh(x / cap)</c> throughout (<see cref="Input"/>) and each gradient entry carries the derivative
-    /// <c>1 - tanh^2(x / cap)</c> of the raw logit. Rows with labels may run across lanes; the label's logit, its weight w[y],
+    /// is set, x is <c>cap tanh(x / cap)</c> throughout (<see cref="Input"/>, monotone, so the maximum is the cap of the raw
+    /// maximum), the sum pass keeps x - max, and each gradient entry carries the derivative <c>1 - tanh^2(x / cap)</c> of the
+    /// raw logit, with <c>tanh(x / cap) = (x - max + max) / cap</c>. Rows with labels may run across lanes; the label's logit, its weight w[y],
     /// (1 - s) w[y] and the sample weight are then read per lane. Ignored rows run (rather than being skipped) where the rows'
     /// log-sum-exp is written, with a value of 0 and a gradient row of zeros.
     /// </summary>
     private ref struct CrossEntropyRow<TCapped> : IRowOperator
         where TCapped : struct, ISoftCap
     {
-        private readonly ReadOnlySpan<TMemory> _logits;
         private readonly ReadOnlySpan<int> _labels;
         private readonly ReadOnlySpan<TMemory> _targets;
         private readonly ReadOnlySpan<TMemory> _weights;
@@ -383,15 +367,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
         private TBlock _labelSlope;
         private TBlock _labelEntry;
         private TBlock _coefficientScale;
+        private TBlock _max;
         private int _row;
         private bool _lanes;
 
-        public CrossEntropyRow(ReadOnlySpan<TMemory> logits, ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets, int classes,
+        public CrossEntropyRow(ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets, int classes,
             ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale, ReadOnlySpan<TMemory> sampleWeights,
             double softCap, double zLoss, Span<TMemory> losses, Span<TMemory> gradient, Span<TMemory> logSumExp)
         {
             T smoothing = T.CreateTruncating(labelSmoothing);
-            _logits = logits;
             _labels = labels;
             _targets = targets;
             _weights = classWeights;
@@ -411,9 +395,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
             _sampleWeight = BlockMath<TBlock, T>.One;
             WritesRows = !gradient.IsEmpty;
 
-            // exp(x - max) may go to the gradient between passes (which may be the logits' memory, but not the targets', which
-            // the last pass reads again, nor the capped logits', whose derivative the last pass takes from them).
-            KeepsInOutput = !gradient.Overlaps(targets) && !(TCapped.IsSet && gradient.Overlaps(logits));
+            // exp(x - max), or x - max where capped, may go to the gradient between passes (which may be the logits' memory, but
+            // not the targets', which the last pass reads again).
+            KeepsInOutput = !gradient.Overlaps(targets);
 
             // The derivative of the cap is taken per class in the last pass, which runs row by row.
             AcrossLanes = targets.IsEmpty && !(TCapped.IsSet && WritesRows);
@@ -421,7 +405,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public static bool BesideMax => true;
 
-        public static bool Differences => false;
+        public static bool Differences => TCapped.IsSet;
+
+        public static bool MonotoneInput => TCapped.IsSet;
 
         public static bool Reduces => true;
 
@@ -583,6 +569,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock scale = TBlock.Select(skipped, zero, TBlock.Create(_scale) * _sampleWeight);
             value = TBlock.Select(skipped, zero, loss * _sampleWeight);
             _coefficientScale = TBlock.Create(-_factor) * scale;
+            _max = sums.Max;
             if (WritesRows && _targets.IsEmpty)
             {
                 _labelEntry = LabelEntry(sums, lse, scale);
@@ -644,16 +631,39 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
         }
 
+        /// <summary>A block of the gradient from exp(x - max), or, where capped, from x - max (<see cref="CappedFinal"/>).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail)
         {
+            if (TCapped.IsSet)
+            {
+                return CappedFinal(value, factor, start, index, coefficientsTail);
+            }
+
             TBlock g = value * factor;
             if (WithCoefficients)
             {
                 g = TBlock.FusedMultiplyAdd(Coefficients(start, index, coefficientsTail), _coefficientScale, g);
             }
 
-            return TCapped.Slope(g, _logits, start, index, _classes, _cap);
+            return g;
+        }
+
+        /// <summary>
+        /// A block of the gradient from the capped logits' x - max, through the cap's derivative <c>1 - tanh^2(x / cap)</c>. Not
+        /// inline, so that the last pass keeps the JIT's inlining budget for its loop.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private readonly TBlock CappedFinal(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail)
+        {
+            TBlock g = ExpDifference(value, BlockMath<TBlock, T>.Zero) * factor;
+            if (WithCoefficients)
+            {
+                g = TBlock.FusedMultiplyAdd(Coefficients(start, index, coefficientsTail), _coefficientScale, g);
+            }
+
+            TBlock t = (value + _max) / _cap;
+            return g * (BlockMath<TBlock, T>.One - t * t);
         }
 
         /// <summary>The gradient of class <paramref name="c"/> across lanes: the label's entry where c is the label, 0 in rows skipped.</summary>

@@ -232,10 +232,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
         var range = new RowRange(RangeTail(ref op, row));
         for (int i = 0; i <= row.Length - Width; i += Width)
         {
-            range.Add(op.Input(Load(row, i)));
+            range.Add(RangeInput(ref op, Load(row, i)));
         }
 
-        return range.Max(out spread);
+        return range.Max(ref op, out spread);
     }
 
     /// <summary>
@@ -245,7 +245,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock RangeTail<TOp>(ref TOp op, ReadOnlySpan<TMemory> row)
         where TOp : struct, IRowOperator, allows ref struct =>
-        op.Input(Tail(row, row.IsEmpty ? T.NegativeInfinity : ToCompute(row[0])));
+        RangeInput(ref op, Tail(row, row.IsEmpty ? T.NegativeInfinity : ToCompute(row[0])));
+
+    /// <summary>A block of x as <see cref="RowRange"/> takes it: transformed, unless the transform is monotone (see <see cref="RowRange.Max{TOp}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock RangeInput<TOp>(ref TOp op, TBlock x)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        TOp.MonotoneInput ? x : op.Input(x);
 
     /// <summary>
     /// Whether a row kernel finds the next row's maximum in its last pass over a row: where a row and its output stay in the
@@ -284,17 +290,30 @@ internal static partial class Kernel<TBlock, T, TMemory>
             _min = TBlock.Min(_min, x);
         }
 
-        /// <summary>The row's maximum, as <see cref="Kernel{TBlock, T, TMemory}.Max{TOp}(ref TOp, ReadOnlySpan{TMemory}, out Spread)"/> returns it.</summary>
+        /// <summary>
+        /// The row's maximum after the operator's input transform, as <see cref="Kernel{TBlock, T, TMemory}.Max{TOp}(ref TOp, ReadOnlySpan{TMemory}, out Spread)"/>
+        /// returns it: where the transform is monotone, the blocks were added as stored, and the transform of their lane maxima
+        /// and minima gives those of the transformed row.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly T Max(out Spread spread)
+        public readonly T Max<TOp>(ref TOp op, out Spread spread)
+            where TOp : struct, IRowOperator, allows ref struct
         {
-            T result = TBlock.Max(_max);
-            bool deep = TBlock.LessThanAny(_min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit));
+            TBlock max = TOp.MonotoneInput ? Transformed(ref op, _max) : _max;
+            TBlock min = TOp.MonotoneInput ? Transformed(ref op, _min) : _min;
+            T result = TBlock.Max(max);
+            bool deep = TBlock.LessThanAny(min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit));
             TBlock bound = TBlock.Create(-T.ScaleB(T.One, T.ILogB(result) + 1));
-            bool narrow = result > T.Zero && !TBlock.LessThanAny(_min, bound) && !TBlock.EqualsAny(_min, bound);
+            bool narrow = result > T.Zero && !TBlock.LessThanAny(min, bound) && !TBlock.EqualsAny(min, bound);
             spread = new Spread(deep, narrow);
             return result;
         }
+
+        /// <summary>The operator's input transform, once per row and not inline, so that it takes none of the inlining budget of the loop that reads ahead.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static TBlock Transformed<TOp>(ref TOp op, TBlock x)
+            where TOp : struct, IRowOperator, allows ref struct =>
+            op.Input(x);
     }
 
     /// <summary>
@@ -343,7 +362,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock KeptTail<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, T max)
         where TOp : struct, IRowOperator, allows ref struct =>
-        kept.IsEmpty ? InputTail(ref op, row, max) : Tail(kept, T.Zero);
+        kept.IsEmpty ? InputTailAgain(ref op, row, max) : Tail(kept, T.Zero);
+
+    /// <summary><see cref="InputTail"/> where nothing was kept; not inline, as <see cref="InputDifference"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TBlock InputTailAgain<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, T fill)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        InputTail(ref op, row, fill);
 
     /// <summary>
     /// The block of exp(x - max) at <paramref name="index"/>, x after the operator's input transform: read from
@@ -358,7 +383,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Differences<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m)
         where TOp : struct, IRowOperator, allows ref struct =>
-        kept.IsEmpty ? LoadInput(ref op, row, index, tail) - m : Load(kept, index, tail);
+        kept.IsEmpty ? InputDifference(ref op, row, index, tail, m) : Load(kept, index, tail);
+
+    /// <summary>
+    /// x - max computed again from the row, where nothing was kept. Not inline: an input transform such as the soft cap's
+    /// would otherwise spend the JIT's inlining budget of the last pass, which the kept path needs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TBlock InputDifference<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, int index, TBlock tail, TBlock m)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        LoadInput(ref op, row, index, tail) - m;
 
     /// <summary>
     /// A sum of blocks that loses no precision to long rows: eight blocks are added plainly, then their partial sum is added

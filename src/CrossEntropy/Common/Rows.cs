@@ -45,6 +45,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
         /// </summary>
         TBlock Input(TBlock x);
 
+        /// <summary>
+        /// Whether <see cref="Input"/> never decreases: the pass that finds a row's maximum then takes x as stored, and applies
+        /// the transform only to the lanes' maxima and minima, the row's maximum being the transform of x's.
+        /// </summary>
+        static virtual bool MonotoneInput => false;
+
         /// <summary>Whether a row takes no part: its value is 0 and its output row zeros.</summary>
         bool Skips(int row);
 
@@ -186,7 +192,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                                 Store(o, outRow, i);
                                 if (TAhead.IsSet)
                                 {
-                                    ahead.Add(op.Input(Load(next, i)));
+                                    ahead.Add(RangeInput(ref op, Load(next, i)));
                                 }
                             }
                             else
@@ -197,7 +203,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
                         if (TAhead.IsSet)
                         {
-                            max = ahead.Max(out spread);
+                            max = ahead.Max(ref op, out spread);
                         }
 
                         StoreTail(last, outRow, classes);
