@@ -167,18 +167,25 @@ internal static partial class Kernel<TBlock, T, TMemory>
         double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
         where TLogTargets : struct, IOption
     {
-        var op = new DivergenceRow<TLogTargets>(targets, classes, temperature, gradientScale, losses, gradient);
+        if (temperature != 1)
+        {
+            var scaled = new DivergenceRow<TLogTargets, Yes>(targets, classes, temperature, gradientScale, losses, gradient);
+            return Rows(ref scaled, logits, gradient, classes);
+        }
+
+        var op = new DivergenceRow<TLogTargets, No>(targets, classes, temperature, gradientScale, losses, gradient);
         return Rows(ref op, logits, gradient, classes);
     }
 
     /// <summary>
     /// One row's <c>T^2 sum_c p[c] (log p[c] - log_softmax(x / T)[c])</c> with p the target probabilities (exp of the targets where
     /// <typeparamref name="TLogTargets"/>): the soft-target cross-entropy from the driver's sums of p and p (x / T - max), less the
-    /// sum of p log p, which <see cref="Coefficients"/> adds up as the sum pass reads the targets. The gradient is
+    /// sum of p log p, which <see cref="Start"/> adds up over the row's targets. The gradient is
     /// <c>T (softmax(x / T) sum p - p)</c> times the gradient scale.
     /// </summary>
-    private ref struct DivergenceRow<TLogTargets> : IRowOperator
+    private ref struct DivergenceRow<TLogTargets, TTemperature> : IRowOperator
         where TLogTargets : struct, IOption
+        where TTemperature : struct, IOption
     {
         private readonly ReadOnlySpan<TMemory> _targets;
         private readonly Span<TMemory> _losses;
@@ -188,8 +195,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
         private readonly T _scale;
         private readonly TBlock _coefficientScale;
 
-        // The sum of p log p of the row in hand, added up by Coefficients in the sum pass.
-        private CompensatedSum _entropy;
+        // The sum of p log p of the row in hand.
+        private T _entropy;
 
         public DivergenceRow(ReadOnlySpan<TMemory> targets, int classes, double temperature, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
         {
@@ -220,8 +227,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public readonly bool AcrossLanes => false;
 
+        /// <summary>x / temperature where <typeparamref name="TTemperature"/> is set (a type argument, so that the plain divergence's loops hold no division); x itself otherwise.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly TBlock Input(TBlock x) => _temperature == T.One ? x : x / TBlock.Create(_temperature);
+        public readonly TBlock Input(TBlock x) => TTemperature.IsSet ? x / TBlock.Create(_temperature) : x;
 
         public readonly bool Skips(int row) => false;
 
@@ -231,7 +239,28 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return T.NaN;
         }
 
-        public void Start(int row, ReadOnlySpan<TMemory> x) => _entropy = default;
+        public void Start(int row, ReadOnlySpan<TMemory> x) => _entropy = Entropy(_targets.Slice(row * _classes, _classes));
+
+        /// <summary>
+        /// The sum of p log p (0 where p is 0) over a row's targets, block by block in the order and with the compensation of the
+        /// sum pass's sums. A loop of its own, so that the log takes none of the sum pass's inlining budget.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static T Entropy(ReadOnlySpan<TMemory> targets)
+        {
+            TBlock zero = BlockMath<TBlock, T>.Zero;
+            TBlock tail = Tail(targets, TLogTargets.IsSet ? T.NegativeInfinity : T.Zero);
+            CompensatedSum sum = default;
+            for (int i = 0; (uint)i < (uint)targets.Length; i += Width)
+            {
+                TBlock t = i <= targets.Length - Width ? Load(targets, i) : tail;
+                TBlock p = TLogTargets.IsSet ? Probabilities(t) : t;
+                TBlock logP = TLogTargets.IsSet ? t : BlockMath<TBlock, T>.Log(t);
+                sum.Add(TBlock.Select(TBlock.Equals(p, zero), zero, p * logP), i);
+            }
+
+            return sum.Total;
+        }
 
         public readonly void StartLanes(int row, ReadOnlySpan<TMemory> x, int classes)
         {
@@ -241,16 +270,20 @@ internal static partial class Kernel<TBlock, T, TMemory>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly TBlock CoefficientsTail(int start) => Tail(_targets.Slice(start, _classes), TLogTargets.IsSet ? T.NegativeInfinity : T.Zero);
 
-        /// <summary>The target probabilities p of the block at <paramref name="index"/>, adding their p log p (0 where p = 0) to the row's sum.</summary>
+        /// <summary>The target probabilities p of the block at <paramref name="index"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public TBlock Coefficients(int start, int index, TBlock tail)
+        public readonly TBlock Coefficients(int start, int index, TBlock tail)
         {
             TBlock t = index <= _classes - Width ? Load(_targets, start + index) : tail;
-            TBlock p = TLogTargets.IsSet ? Exp(t) : t;
-            TBlock logP = TLogTargets.IsSet ? t : BlockMath<TBlock, T>.Log(t);
-            _entropy.Add(TBlock.Select(TBlock.Equals(p, BlockMath<TBlock, T>.Zero), BlockMath<TBlock, T>.Zero, p * logP), index);
-            return p;
+            return TLogTargets.IsSet ? Probabilities(t) : t;
         }
+
+        /// <summary>
+        /// exp of a block of log-targets. Not inline: in the drivers' loops it would spend the JIT's inlining budget that their
+        /// block operations need on Vector128, even where the targets are probabilities.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static TBlock Probabilities(TBlock logTargets) => Exp(logTargets);
 
         public readonly TBlock LaneCoefficients(int c) => BlockMath<TBlock, T>.Zero;
 
@@ -263,7 +296,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             TBlock logSum = BlockMath<TBlock, T>.Log1P(sums.Sum);
             TBlock crossEntropy = logSum * sums.CoefficientSum - sums.ShiftedSum;
-            TBlock loss = TBlock.Create(_squared) * (crossEntropy + TBlock.Create(_entropy.Total));
+            TBlock loss = TBlock.Create(_squared) * (crossEntropy + TBlock.Create(_entropy));
 
             // The maximum keeps a NaN only where it comes last in its lane; the sum of exp(x - max) keeps every NaN.
             value = TBlock.Select(TBlock.Equals(sums.Sum, sums.Sum), loss, TBlock.Create(T.NaN));
@@ -274,7 +307,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         public readonly TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail)
         {
             TBlock t = index <= _classes - Width ? Load(_targets, start + index) : coefficientsTail;
-            return TBlock.FusedMultiplyAdd(TLogTargets.IsSet ? Exp(t) : t, _coefficientScale, value * factor);
+            return TBlock.FusedMultiplyAdd(TLogTargets.IsSet ? Probabilities(t) : t, _coefficientScale, value * factor);
         }
 
         public readonly TBlock LaneFinal(TBlock value, TBlock factor, int c) => value * factor;
