@@ -172,24 +172,29 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// </summary>
     public static double BinaryFocal(ReadOnlySpan<TMemory> logits, ReadOnlySpan<TMemory> targets, int offset, ReadOnlySpan<TMemory> weights,
         double gamma, double alpha, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient) =>
-        gamma == 0
-            ? BinaryFocal<No>(logits, targets, offset, weights, gamma, alpha, gradientScale, losses, gradient)
-            : BinaryFocal<Yes>(logits, targets, offset, weights, gamma, alpha, gradientScale, losses, gradient);
+        gamma switch
+        {
+            0 => BinaryFocal<No, No>(logits, targets, offset, weights, gamma, alpha, gradientScale, losses, gradient),
+            2 => BinaryFocal<Yes, Yes>(logits, targets, offset, weights, gamma, alpha, gradientScale, losses, gradient),
+            _ => BinaryFocal<Yes, No>(logits, targets, offset, weights, gamma, alpha, gradientScale, losses, gradient),
+        };
 
     /// <summary>
     /// The pass of <see cref="BinaryFocal(ReadOnlySpan{TMemory}, ReadOnlySpan{TMemory}, int, ReadOnlySpan{TMemory}, double, double, double, Span{TMemory}, Span{TMemory})"/>;
-    /// without <typeparamref name="TModulated"/> (gamma = 0) the loss is the cross-entropy's, times a_t, bit for bit.
+    /// without <typeparamref name="TModulated"/> (gamma = 0) the loss is the cross-entropy's, times a_t, bit for bit;
+    /// <typeparamref name="TSquare"/> is gamma = 2, whose modulation is q squared. Type arguments, so that each loop holds only
+    /// the operations of its gamma (within the JIT's inlining budget on Vector128).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double BinaryFocal<TModulated>(ReadOnlySpan<TMemory> logits, ReadOnlySpan<TMemory> targets, int offset, ReadOnlySpan<TMemory> weights,
+    private static double BinaryFocal<TModulated, TSquare>(ReadOnlySpan<TMemory> logits, ReadOnlySpan<TMemory> targets, int offset, ReadOnlySpan<TMemory> weights,
         double gamma, double alpha, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
         where TModulated : struct, IOption
+        where TSquare : struct, IOption
     {
         // a_t = alpha y + (1 - alpha)(1 - y) = (1 - alpha) + (2 alpha - 1) y; 1 where alpha is negative.
         TBlock alphaBase = TBlock.Create(alpha >= 0 ? T.CreateTruncating(1 - alpha) : T.One);
         TBlock alphaSlope = TBlock.Create(alpha >= 0 ? T.CreateTruncating(2 * alpha - 1) : T.Zero);
         TBlock g = TBlock.Create(T.CreateTruncating(gamma));
-        bool square = gamma == 2;
         TBlock scale = TBlock.Create(T.CreateTruncating(gradientScale));
         TBlock zero = BlockMath<TBlock, T>.Zero;
         TBlock one = BlockMath<TBlock, T>.One;
@@ -211,9 +216,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock negativeTarget = one - y;
             TBlock onePlusZ = one + z;
             TBlock small = z / onePlusZ;
+            TBlock reciprocal = one / onePlusZ;
             TBlock d = TBlock.Select(negative, small - y, negativeTarget - small);
             TBlock linear = TBlock.Select(negative, y, negativeTarget);
-            TBlock log1PZ = BlockMath<TBlock, T>.Log1PUnit(z, one / onePlusZ);
+            TBlock log1PZ = BlockMath<TBlock, T>.Log1PUnit(z, reciprocal);
             TBlock magnitude = TBlock.Select(TBlock.Equals(linear, zero), zero, BlockMath<TBlock, T>.Abs(x));
             TBlock loss = TBlock.FusedMultiplyAdd(linear, magnitude, log1PZ);
             TBlock alphaT = TBlock.FusedMultiplyAdd(y, alphaSlope, alphaBase);
@@ -226,10 +232,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 TBlock agrees = TBlock.Equals(u, zero);
                 TBlock s = TBlock.Select(agrees, v, TBlock.FusedMultiplyAdd(v, z, u));
                 TBlock modulation;
-                if (square)
+                if (TSquare.IsSet)
                 {
                     // The default gamma, 2: q itself, z = e^-|x| carrying the small q of an agreeing target.
-                    TBlock q = TBlock.Select(agrees, v * z, s) / onePlusZ;
+                    TBlock q = TBlock.Select(agrees, v * z, s) * reciprocal;
                     modulation = q * q;
                 }
                 else
@@ -243,7 +249,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
                 // d(q^gamma)/dx = gamma q^gamma (1 - 2y) r with r = sigmoid(x) sigmoid(-x) / q = (agrees ? 1 : z) / ((1 + z) s), finite
                 // where q goes to 0; r ce is 0 where r is (an infinite logit, whose ce may be infinite).
-                TBlock r = TBlock.Select(agrees, one, z) / (onePlusZ * s);
+                TBlock r = TBlock.Select(agrees, one, z) * reciprocal / s;
                 TBlock slope = TBlock.Select(TBlock.Equals(r, zero), zero, g * (negativeTarget - y) * r * loss);
                 d = modulation * (d + slope);
                 loss *= modulation;
