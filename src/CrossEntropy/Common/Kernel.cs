@@ -235,7 +235,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             range.Add(RangeInput(ref op, Load(row, i)));
         }
 
-        return range.Max(ref op, out spread);
+        return range.Through(ref op).Max(out spread);
     }
 
     /// <summary>
@@ -247,7 +247,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         where TOp : struct, IRowOperator, allows ref struct =>
         RangeInput(ref op, Tail(row, row.IsEmpty ? T.NegativeInfinity : ToCompute(row[0])));
 
-    /// <summary>A block of x as <see cref="RowRange"/> takes it: transformed, unless the transform is monotone (see <see cref="RowRange.Max{TOp}"/>).</summary>
+    /// <summary>A block of x as <see cref="RowRange"/> takes it: transformed, unless the transform is monotone (see <see cref="RowRange.Through{TOp}"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock RangeInput<TOp>(ref TOp op, TBlock x)
         where TOp : struct, IRowOperator, allows ref struct =>
@@ -290,17 +290,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
             _min = TBlock.Min(_min, x);
         }
 
-        /// <summary>
-        /// The row's maximum after the operator's input transform, as <see cref="Kernel{TBlock, T, TMemory}.Max{TOp}(ref TOp, ReadOnlySpan{TMemory}, out Spread)"/>
-        /// returns it: where the transform is monotone, the blocks were added as stored, and the transform of their lane maxima
-        /// and minima gives those of the transformed row.
-        /// </summary>
+        /// <summary>The row's maximum, as <see cref="Kernel{TBlock, T, TMemory}.Max{TOp}(ref TOp, ReadOnlySpan{TMemory}, out Spread)"/> returns it.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly T Max<TOp>(ref TOp op, out Spread spread)
-            where TOp : struct, IRowOperator, allows ref struct
+        public readonly T Max(out Spread spread)
         {
-            TBlock max = TOp.MonotoneInput ? Transformed(ref op, _max) : _max;
-            TBlock min = TOp.MonotoneInput ? Transformed(ref op, _min) : _min;
+            TBlock max = _max;
+            TBlock min = _min;
             T result = TBlock.Max(max);
             bool deep = TBlock.LessThanAny(min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit));
             TBlock bound = TBlock.Create(-T.ScaleB(T.One, T.ILogB(result) + 1));
@@ -309,11 +304,23 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return result;
         }
 
-        /// <summary>The operator's input transform, once per row and not inline, so that it takes none of the inlining budget of the loop that reads ahead.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private static TBlock Transformed<TOp>(ref TOp op, TBlock x)
+        /// <summary>
+        /// The range after the operator's input transform, where the blocks were added as stored (see <see cref="RangeInput"/>):
+        /// the transform of the lane maxima and minima gives those of the transformed row, the transform being monotone.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly RowRange Through<TOp>(ref TOp op)
             where TOp : struct, IRowOperator, allows ref struct =>
-            op.Input(x);
+            TOp.MonotoneInput ? Transformed(ref op, _max, _min) : this;
+
+        /// <summary>
+        /// The range of the transformed maxima and minima: once per row, and not inline, so that it takes none of the inlining
+        /// budget of the loop that reads ahead; both blocks are its arguments, so that neither is live across the call.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static RowRange Transformed<TOp>(ref TOp op, TBlock max, TBlock min)
+            where TOp : struct, IRowOperator, allows ref struct =>
+            new() { _max = op.Input(max), _min = op.Input(min) };
     }
 
     /// <summary>

@@ -203,7 +203,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
                         if (TAhead.IsSet)
                         {
-                            max = ahead.Max(ref op, out spread);
+                            max = ahead.Through(ref op).Max(out spread);
                         }
 
                         StoreTail(last, outRow, classes);
