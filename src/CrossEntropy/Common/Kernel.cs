@@ -257,6 +257,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     private const int ReadAheadBytes = 8 * 1024;
 
     /// <summary>The row after the one at <paramref name="start"/>, or that row itself where it is the last (its maximum is then found again, unused).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ReadOnlySpan<TMemory> NextRow(ReadOnlySpan<TMemory> x, int start, int classes) =>
         start + classes < x.Length ? x.Slice(start + classes, classes) : x.Slice(start, classes);
 
@@ -319,7 +320,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// Whether a row's exp(x - max) or x - max values are kept in the output between passes, rather than computed again.
     /// Only where the output holds the computation type: a Half output would round them twice.
     /// </summary>
-    private static bool KeepsInOutput => typeof(TMemory) == typeof(T);
+    private static bool KeepsInOutput
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => typeof(TMemory) == typeof(T);
+    }
 
     /// <summary>
     /// The last, partial block of a row after the operator's input transform, its lanes past the end set to <paramref name="fill"/>
