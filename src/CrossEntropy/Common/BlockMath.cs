@@ -22,11 +22,24 @@ internal static unsafe class BlockMath<TBlock, T>
     /// </summary>
     private static bool IsFloat => sizeof(T) == sizeof(float);
 
-    public static readonly TBlock Zero = TBlock.Create(K.Zero);
-    public static readonly TBlock One = TBlock.Create(K.One);
+    /// <summary>0 in every lane, by <see cref="IBlock{TSelf, T}.Constant"/>.</summary>
+    public static TBlock Zero
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TBlock.Constant(K.Zero, in ZeroBlock);
+    }
+
+    /// <summary>1 in every lane, by <see cref="IBlock{TSelf, T}.Constant"/>.</summary>
+    public static TBlock One
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TBlock.Constant(K.One, in OneBlock);
+    }
 
     /// <summary>Lane i holds i.</summary>
     public static readonly TBlock Indices = CreateIndices();
+    private static readonly TBlock ZeroBlock = TBlock.Create(K.Zero);
+    private static readonly TBlock OneBlock = TBlock.Create(K.One);
     private static readonly TBlock Half = TBlock.Create(K.Half);
     private static readonly TBlock Two = TBlock.Create(K.Two);
     private static readonly TBlock NegativeInfinity = TBlock.Create(K.NegativeInfinity);
@@ -260,7 +273,7 @@ internal static unsafe class BlockMath<TBlock, T>
     /// from the bits of the rounded n; results below the normal range are built from their own bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock ExpNonPositive(TBlock x) => Exp(x, TBlock.Constant(K.Zero, in Zero), withLow: false);
+    public static TBlock ExpNonPositive(TBlock x) => Exp(x, TBlock.Constant(K.Zero, in ZeroBlock), withLow: false);
 
     /// <summary>
     /// e^x for any x: <see cref="ExpNonPositive"/> (the same bits for x &lt;= 0), and for x above 87 (708 for double), where 2^n
@@ -272,7 +285,7 @@ internal static unsafe class BlockMath<TBlock, T>
     {
         // Min(clamp, x) keeps a NaN x, as the Max in Exp does; past the clamp e^x overflows whatever the polynomial says.
         TBlock clamped = TBlock.Min(TBlock.Constant(K.HighClamp, in HighClamp), x);
-        TBlock result = Exp(clamped, TBlock.Constant(K.Zero, in Zero), withLow: false);
+        TBlock result = Exp(clamped, TBlock.Constant(K.Zero, in ZeroBlock), withLow: false);
         if (TBlock.LessThanAny(TBlock.Constant(K.HighThreshold, in HighThreshold), clamped))
         {
             TBlock p = Polynomial(Reduce(clamped, out TBlock j));
@@ -331,7 +344,7 @@ internal static unsafe class BlockMath<TBlock, T>
         TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.ZeroClamp, in ZeroClamp), x), out TBlock j);
         if (withLow)
         {
-            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.ZeroClamp, in ZeroClamp)), TBlock.Constant(K.Zero, in Zero), low);
+            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.ZeroClamp, in ZeroClamp)), TBlock.Constant(K.Zero, in ZeroBlock), low);
         }
 
         TBlock result = Polynomial(r) * Pow2(j);
@@ -351,7 +364,7 @@ internal static unsafe class BlockMath<TBlock, T>
         TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.DeepClamp, in DeepClamp), x), out TBlock j);
         if (withLow)
         {
-            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.DeepClamp, in DeepClamp)), TBlock.Constant(K.Zero, in Zero), low);
+            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.DeepClamp, in DeepClamp)), TBlock.Constant(K.Zero, in ZeroBlock), low);
         }
 
         // p 2^(n + 149) below 2^23 is a result below 2^-126; at or above it, n is -126 and Exp's p 2^n is normal and exact.
@@ -395,8 +408,8 @@ internal static unsafe class BlockMath<TBlock, T>
         }
 
         p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial2, in Factorial2));
-        p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.One, in One));
-        return TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.One, in One));
+        p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.One, in OneBlock));
+        return TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.One, in OneBlock));
     }
 
     /// <summary>2^n from a j that holds bias + n in its low mantissa bits.</summary>
@@ -414,8 +427,8 @@ internal static unsafe class BlockMath<TBlock, T>
         TBlock result = LogNormal(TBlock.Select(tiny, x * TBlock.Constant(K.SubnormalScale, in SubnormalScale), x), tiny & TBlock.Constant(K.SubnormalExponent, in SubnormalExponent));
 
         // 0 -> -inf, +inf -> +inf, NaN or negative -> NaN.
-        TBlock positiveFinite = TBlock.GreaterThan(x, TBlock.Constant(K.Zero, in Zero)) & TBlock.LessThan(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity));
-        TBlock special = TBlock.Select(TBlock.Equals(x, TBlock.Constant(K.Zero, in Zero)), TBlock.Constant(K.NegativeInfinity, in NegativeInfinity), TBlock.Select(TBlock.Equals(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity)), x, TBlock.Constant(K.NaN, in NaN)));
+        TBlock positiveFinite = TBlock.GreaterThan(x, TBlock.Constant(K.Zero, in ZeroBlock)) & TBlock.LessThan(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity));
+        TBlock special = TBlock.Select(TBlock.Equals(x, TBlock.Constant(K.Zero, in ZeroBlock)), TBlock.Constant(K.NegativeInfinity, in NegativeInfinity), TBlock.Select(TBlock.Equals(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity)), x, TBlock.Constant(K.NaN, in NaN)));
         return TBlock.Select(positiveFinite, result, special);
     }
 
@@ -427,12 +440,12 @@ internal static unsafe class BlockMath<TBlock, T>
     private static TBlock LogNormal(TBlock x, TBlock exponent)
     {
         TBlock e = (TBlock.ShiftRightBits(x, sizeof(T) == sizeof(float) ? 23 : 52) | TBlock.Constant(K.TwoToMantissa, in TwoToMantissa)) - TBlock.Constant(K.TwoToMantissa, in TwoToMantissa) - TBlock.Constant(K.ExponentBias, in ExponentBias) + exponent;
-        TBlock m = (x & TBlock.Constant(K.MantissaMask, in MantissaMask)) | TBlock.Constant(K.One, in One);
+        TBlock m = (x & TBlock.Constant(K.MantissaMask, in MantissaMask)) | TBlock.Constant(K.One, in OneBlock);
         TBlock big = TBlock.GreaterThan(m, TBlock.Constant(K.Sqrt2, in Sqrt2));
         m = TBlock.Select(big, m * TBlock.Constant(K.Half, in Half), m);
-        e += big & TBlock.Constant(K.One, in One);
+        e += big & TBlock.Constant(K.One, in OneBlock);
 
-        TBlock f = m - TBlock.Constant(K.One, in One);
+        TBlock f = m - TBlock.Constant(K.One, in OneBlock);
         TBlock s = f / (TBlock.Constant(K.Two, in Two) + f);
         TBlock z = s * s;
         TBlock poly;
@@ -478,8 +491,8 @@ internal static unsafe class BlockMath<TBlock, T>
             return TBlock.FusedMultiplyAdd(twice * t, q, twice);
         }
 
-        TBlock u = TBlock.Constant(K.One, in One) + z;
-        return LogNormal(u, TBlock.Constant(K.Zero, in Zero)) + (z - (u - TBlock.Constant(K.One, in One))) * reciprocal;
+        TBlock u = TBlock.Constant(K.One, in OneBlock) + z;
+        return LogNormal(u, TBlock.Constant(K.Zero, in ZeroBlock)) + (z - (u - TBlock.Constant(K.One, in OneBlock))) * reciprocal;
     }
 
     /// <summary>ln(1 + x) for x &gt;= -1 or NaN, accurate also where |x| is far below 1 ulp of 1; -1 gives -infinity.</summary>
@@ -487,8 +500,8 @@ internal static unsafe class BlockMath<TBlock, T>
     public static TBlock Log1P(TBlock x)
     {
         // u = 1 + x rounds; (x - (u - 1)) / u restores what the rounding lost (0 where u = 0, which only x = -1 gives).
-        TBlock u = TBlock.Constant(K.One, in One) + x;
-        return Log(u) + (x - (u - TBlock.Constant(K.One, in One))) / TBlock.Max(u, TBlock.Constant(K.MinNormal, in MinNormal));
+        TBlock u = TBlock.Constant(K.One, in OneBlock) + x;
+        return Log(u) + (x - (u - TBlock.Constant(K.One, in OneBlock))) / TBlock.Max(u, TBlock.Constant(K.MinNormal, in MinNormal));
     }
 
     /// <summary>
@@ -501,7 +514,7 @@ internal static unsafe class BlockMath<TBlock, T>
     {
         TBlock n = NegativeAbs(x);
         TBlock small = TBlock.LessThan(TBlock.Constant(K.TanhSeriesLimit, in TanhSeriesLimit), n);
-        TBlock result = TBlock.EqualsAny(small, TBlock.Constant(K.Zero, in Zero)) ? TanhLarge(x, n) : TBlock.Constant(K.Zero, in Zero);
+        TBlock result = TBlock.EqualsAny(small, TBlock.Constant(K.Zero, in ZeroBlock)) ? TanhLarge(x, n) : TBlock.Constant(K.Zero, in ZeroBlock);
         return TBlock.LessThanAny(TBlock.Constant(K.TanhSeriesLimit, in TanhSeriesLimit), n) ? TBlock.Select(small, TanhSmall(x), result) : result;
     }
 
@@ -510,7 +523,7 @@ internal static unsafe class BlockMath<TBlock, T>
     private static TBlock TanhLarge(TBlock x, TBlock n)
     {
         TBlock t = ExpNonPositive(n + n);
-        return ((TBlock.Constant(K.One, in One) - t) / (TBlock.Constant(K.One, in One) + t)) | (x & TBlock.Constant(K.SignBit, in SignBit));
+        return ((TBlock.Constant(K.One, in OneBlock) - t) / (TBlock.Constant(K.One, in OneBlock) + t)) | (x & TBlock.Constant(K.SignBit, in SignBit));
     }
 
     /// <summary>tanh x by its Taylor series, for |x| below 1/4.</summary>
@@ -549,7 +562,7 @@ internal static unsafe class BlockMath<TBlock, T>
     {
         TBlock n = NegativeAbs(x);
         TBlock t = ExpNonPositive(n + n);
-        TBlock u = TBlock.Constant(K.One, in One) + t;
+        TBlock u = TBlock.Constant(K.One, in OneBlock) + t;
         return TBlock.Constant(K.Four, in Four) * t / (u * u);
     }
 }
