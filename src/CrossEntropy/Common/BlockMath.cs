@@ -22,11 +22,11 @@ internal static unsafe class BlockMath<TBlock, T>
     /// </summary>
     private static bool IsFloat => sizeof(T) == sizeof(float);
 
-    /// <summary>0 in every lane, by <see cref="IBlock{TSelf, T}.Constant"/>.</summary>
+    /// <summary>0 in every lane: the default block, whose bits are all clear.</summary>
     public static TBlock Zero
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => TBlock.Constant(K.Zero, in ZeroBlock);
+        get => default;
     }
 
     /// <summary>1 in every lane, by <see cref="IBlock{TSelf, T}.Constant"/>.</summary>
@@ -38,7 +38,6 @@ internal static unsafe class BlockMath<TBlock, T>
 
     /// <summary>Lane i holds i.</summary>
     public static readonly TBlock Indices = CreateIndices();
-    private static readonly TBlock ZeroBlock = TBlock.Create(K.Zero);
     private static readonly TBlock OneBlock = TBlock.Create(K.One);
     private static readonly TBlock Half = TBlock.Create(K.Half);
     private static readonly TBlock Two = TBlock.Create(K.Two);
@@ -121,7 +120,6 @@ internal static unsafe class BlockMath<TBlock, T>
     /// </summary>
     private static class K
     {
-        public static readonly T Zero = C(0);
         public static readonly T One = C(1);
         public static readonly T Half = C(0.5);
         public static readonly T Two = C(2);
@@ -248,6 +246,13 @@ internal static unsafe class BlockMath<TBlock, T>
         }
     }
 
+    /// <summary>
+    /// Reads a static field, for a loop to call before it starts: NativeAOT code checks that the fields are set up where it
+    /// first reads one, which would otherwise be in every iteration of the loop. The JIT compiles code only after they are.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void BeforeLoop() => _ = OneBlock;
+
     private static TBlock CreateIndices()
     {
         Lanes<T> lanes = default;
@@ -273,7 +278,7 @@ internal static unsafe class BlockMath<TBlock, T>
     /// from the bits of the rounded n; results below the normal range are built from their own bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock ExpNonPositive(TBlock x) => Exp(x, TBlock.Constant(K.Zero, in ZeroBlock), withLow: false);
+    public static TBlock ExpNonPositive(TBlock x) => Exp(x, Zero, withLow: false);
 
     /// <summary>
     /// e^x for any x: <see cref="ExpNonPositive"/> (the same bits for x &lt;= 0), and for x above 87 (708 for double), where 2^n
@@ -285,7 +290,7 @@ internal static unsafe class BlockMath<TBlock, T>
     {
         // Min(clamp, x) keeps a NaN x, as the Max in Exp does; past the clamp e^x overflows whatever the polynomial says.
         TBlock clamped = TBlock.Min(TBlock.Constant(K.HighClamp, in HighClamp), x);
-        TBlock result = Exp(clamped, TBlock.Constant(K.Zero, in ZeroBlock), withLow: false);
+        TBlock result = Exp(clamped, Zero, withLow: false);
         if (TBlock.LessThanAny(TBlock.Constant(K.HighThreshold, in HighThreshold), clamped))
         {
             TBlock p = Polynomial(Reduce(clamped, out TBlock j));
@@ -344,7 +349,7 @@ internal static unsafe class BlockMath<TBlock, T>
         TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.ZeroClamp, in ZeroClamp), x), out TBlock j);
         if (withLow)
         {
-            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.ZeroClamp, in ZeroClamp)), TBlock.Constant(K.Zero, in ZeroBlock), low);
+            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.ZeroClamp, in ZeroClamp)), Zero, low);
         }
 
         TBlock result = Polynomial(r) * Pow2(j);
@@ -364,7 +369,7 @@ internal static unsafe class BlockMath<TBlock, T>
         TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.DeepClamp, in DeepClamp), x), out TBlock j);
         if (withLow)
         {
-            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.DeepClamp, in DeepClamp)), TBlock.Constant(K.Zero, in ZeroBlock), low);
+            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.DeepClamp, in DeepClamp)), Zero, low);
         }
 
         // p 2^(n + 149) below 2^23 is a result below 2^-126; at or above it, n is -126 and Exp's p 2^n is normal and exact.
@@ -427,8 +432,8 @@ internal static unsafe class BlockMath<TBlock, T>
         TBlock result = LogNormal(TBlock.Select(tiny, x * TBlock.Constant(K.SubnormalScale, in SubnormalScale), x), tiny & TBlock.Constant(K.SubnormalExponent, in SubnormalExponent));
 
         // 0 -> -inf, +inf -> +inf, NaN or negative -> NaN.
-        TBlock positiveFinite = TBlock.GreaterThan(x, TBlock.Constant(K.Zero, in ZeroBlock)) & TBlock.LessThan(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity));
-        TBlock special = TBlock.Select(TBlock.Equals(x, TBlock.Constant(K.Zero, in ZeroBlock)), TBlock.Constant(K.NegativeInfinity, in NegativeInfinity), TBlock.Select(TBlock.Equals(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity)), x, TBlock.Constant(K.NaN, in NaN)));
+        TBlock positiveFinite = TBlock.GreaterThan(x, Zero) & TBlock.LessThan(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity));
+        TBlock special = TBlock.Select(TBlock.Equals(x, Zero), TBlock.Constant(K.NegativeInfinity, in NegativeInfinity), TBlock.Select(TBlock.Equals(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity)), x, TBlock.Constant(K.NaN, in NaN)));
         return TBlock.Select(positiveFinite, result, special);
     }
 
@@ -492,7 +497,7 @@ internal static unsafe class BlockMath<TBlock, T>
         }
 
         TBlock u = TBlock.Constant(K.One, in OneBlock) + z;
-        return LogNormal(u, TBlock.Constant(K.Zero, in ZeroBlock)) + (z - (u - TBlock.Constant(K.One, in OneBlock))) * reciprocal;
+        return LogNormal(u, Zero) + (z - (u - TBlock.Constant(K.One, in OneBlock))) * reciprocal;
     }
 
     /// <summary>ln(1 + x) for x &gt;= -1 or NaN, accurate also where |x| is far below 1 ulp of 1; -1 gives -infinity.</summary>
@@ -514,7 +519,7 @@ internal static unsafe class BlockMath<TBlock, T>
     {
         TBlock n = NegativeAbs(x);
         TBlock small = TBlock.LessThan(TBlock.Constant(K.TanhSeriesLimit, in TanhSeriesLimit), n);
-        TBlock result = TBlock.EqualsAny(small, TBlock.Constant(K.Zero, in ZeroBlock)) ? TanhLarge(x, n) : TBlock.Constant(K.Zero, in ZeroBlock);
+        TBlock result = TBlock.EqualsAny(small, Zero) ? TanhLarge(x, n) : Zero;
         return TBlock.LessThanAny(TBlock.Constant(K.TanhSeriesLimit, in TanhSeriesLimit), n) ? TBlock.Select(small, TanhSmall(x), result) : result;
     }
 

@@ -202,9 +202,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
         where TOperator : IUnaryBlockOperator
     {
         TBlock tail = Tail(x, T.Zero);
-
-        // Read from BlockMath before the loop, so that NativeAOT code checks that its statics are set up once, not in every iteration.
-        TBlock last = BlockMath<TBlock, T>.Zero;
+        TBlock last = tail;
+        BlockMath<TBlock, T>.BeforeLoop();
         for (int i = 0; (uint)i < (uint)x.Length; i += Width)
         {
             TBlock y = TOperator.Invoke<TBlock, T>(Load(x, i, tail));
@@ -443,9 +442,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
         Debug.Assert(x.Length == y.Length, "Both inputs must have the same length.");
         TBlock xTail = Tail(x, T.Zero);
         TBlock yTail = Tail(y, T.Zero);
-
-        // As in the unary Map: BlockMath is read before the loop.
-        TBlock last = BlockMath<TBlock, T>.Zero;
+        TBlock last = xTail;
+        BlockMath<TBlock, T>.BeforeLoop();
         for (int i = 0; (uint)i < (uint)x.Length; i += Width)
         {
             TBlock result = TOperator.Invoke<TBlock, T>(Load(x, i, xTail), Load(y, i, yTail));
