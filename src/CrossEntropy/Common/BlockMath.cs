@@ -22,22 +22,20 @@ internal static unsafe class BlockMath<TBlock, T>
     /// </summary>
     private static bool IsFloat => sizeof(T) == sizeof(float);
 
-    /// <summary>0 in every lane: the default block, whose bits are all clear.</summary>
-    public static TBlock Zero
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => default;
-    }
+    /// <summary>0 in every lane. BlockMath itself takes <c>default</c>, the same bits.</summary>
+    public static readonly TBlock Zero = TBlock.Create(K.Zero);
 
-    /// <summary>1 in every lane, by <see cref="IBlock{TSelf, T}.Constant"/>.</summary>
-    public static TBlock One
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => TBlock.Constant(K.One, in OneBlock);
-    }
+    /// <summary>
+    /// 1 in every lane. BlockMath itself takes its own copy through <see cref="IBlock{TSelf, T}.Constant"/>: a field that a
+    /// method reads both by value and by reference is not folded by the JIT.
+    /// </summary>
+    public static readonly TBlock One = TBlock.Create(K.One);
 
     /// <summary>Lane i holds i.</summary>
     public static readonly TBlock Indices = CreateIndices();
+
+    /// <summary>True once the static fields are set up: what <see cref="BeforeLoop"/> reads, a value rather than a block.</summary>
+    private static readonly bool Ready = true;
     private static readonly TBlock OneBlock = TBlock.Create(K.One);
     private static readonly TBlock Half = TBlock.Create(K.Half);
     private static readonly TBlock Two = TBlock.Create(K.Two);
@@ -120,6 +118,7 @@ internal static unsafe class BlockMath<TBlock, T>
     /// </summary>
     private static class K
     {
+        public static readonly T Zero = C(0);
         public static readonly T One = C(1);
         public static readonly T Half = C(0.5);
         public static readonly T Two = C(2);
@@ -247,11 +246,12 @@ internal static unsafe class BlockMath<TBlock, T>
     }
 
     /// <summary>
-    /// Reads a static field, for a loop to call before it starts: NativeAOT code checks that the fields are set up where it
-    /// first reads one, which would otherwise be in every iteration of the loop. The JIT compiles code only after they are.
+    /// Reads <see cref="Ready"/>, for a loop to call before it starts: NativeAOT code checks that the static fields are set up
+    /// where it first reads one, which would otherwise be in every iteration of the loop. The JIT compiles code only after they
+    /// are, and folds the read away.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void BeforeLoop() => _ = OneBlock;
+    public static void BeforeLoop() => _ = Ready;
 
     private static TBlock CreateIndices()
     {
@@ -278,7 +278,7 @@ internal static unsafe class BlockMath<TBlock, T>
     /// from the bits of the rounded n; results below the normal range are built from their own bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock ExpNonPositive(TBlock x) => Exp(x, Zero, withLow: false);
+    public static TBlock ExpNonPositive(TBlock x) => Exp(x, default, withLow: false);
 
     /// <summary>
     /// e^x for any x: <see cref="ExpNonPositive"/> (the same bits for x &lt;= 0), and for x above 87 (708 for double), where 2^n
@@ -290,7 +290,7 @@ internal static unsafe class BlockMath<TBlock, T>
     {
         // Min(clamp, x) keeps a NaN x, as the Max in Exp does; past the clamp e^x overflows whatever the polynomial says.
         TBlock clamped = TBlock.Min(TBlock.Constant(K.HighClamp, in HighClamp), x);
-        TBlock result = Exp(clamped, Zero, withLow: false);
+        TBlock result = Exp(clamped, default, withLow: false);
         if (TBlock.LessThanAny(TBlock.Constant(K.HighThreshold, in HighThreshold), clamped))
         {
             TBlock p = Polynomial(Reduce(clamped, out TBlock j));
@@ -346,10 +346,11 @@ internal static unsafe class BlockMath<TBlock, T>
     private static TBlock Exp(TBlock x, TBlock low, bool withLow)
     {
         // Max(clamp, x) keeps a NaN x; low, NaN where x is -infinity, is dropped below the clamp.
-        TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.ZeroClamp, in ZeroClamp), x), out TBlock j);
+        TBlock clamp = TBlock.Constant(K.ZeroClamp, in ZeroClamp);
+        TBlock r = Reduce(TBlock.Max(clamp, x), out TBlock j);
         if (withLow)
         {
-            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.ZeroClamp, in ZeroClamp)), Zero, low);
+            r += TBlock.Select(TBlock.LessThan(x, clamp), default, low);
         }
 
         TBlock result = Polynomial(r) * Pow2(j);
@@ -369,7 +370,7 @@ internal static unsafe class BlockMath<TBlock, T>
         TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.DeepClamp, in DeepClamp), x), out TBlock j);
         if (withLow)
         {
-            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.DeepClamp, in DeepClamp)), Zero, low);
+            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.DeepClamp, in DeepClamp)), default, low);
         }
 
         // p 2^(n + 149) below 2^23 is a result below 2^-126; at or above it, n is -126 and Exp's p 2^n is normal and exact.
@@ -382,8 +383,9 @@ internal static unsafe class BlockMath<TBlock, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Reduce(TBlock x, out TBlock j)
     {
-        j = TBlock.FusedMultiplyAdd(x, TBlock.Constant(K.Log2E, in Log2E), TBlock.Constant(K.Shifter, in Shifter));
-        TBlock n = j - TBlock.Constant(K.Shifter, in Shifter);
+        TBlock shifter = TBlock.Constant(K.Shifter, in Shifter);
+        j = TBlock.FusedMultiplyAdd(x, TBlock.Constant(K.Log2E, in Log2E), shifter);
+        TBlock n = j - shifter;
         return TBlock.FusedMultiplyAdd(n, TBlock.Constant(K.MinusLn2Low, in MinusLn2Low), TBlock.FusedMultiplyAdd(n, TBlock.Constant(K.MinusLn2High, in MinusLn2High), x));
     }
 
@@ -412,9 +414,10 @@ internal static unsafe class BlockMath<TBlock, T>
             p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial3, in Factorial3));
         }
 
+        TBlock one = TBlock.Constant(K.One, in OneBlock);
         p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial2, in Factorial2));
-        p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.One, in OneBlock));
-        return TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.One, in OneBlock));
+        p = TBlock.FusedMultiplyAdd(p, r, one);
+        return TBlock.FusedMultiplyAdd(p, r, one);
     }
 
     /// <summary>2^n from a j that holds bias + n in its low mantissa bits.</summary>
@@ -432,8 +435,8 @@ internal static unsafe class BlockMath<TBlock, T>
         TBlock result = LogNormal(TBlock.Select(tiny, x * TBlock.Constant(K.SubnormalScale, in SubnormalScale), x), tiny & TBlock.Constant(K.SubnormalExponent, in SubnormalExponent));
 
         // 0 -> -inf, +inf -> +inf, NaN or negative -> NaN.
-        TBlock positiveFinite = TBlock.GreaterThan(x, Zero) & TBlock.LessThan(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity));
-        TBlock special = TBlock.Select(TBlock.Equals(x, Zero), TBlock.Constant(K.NegativeInfinity, in NegativeInfinity), TBlock.Select(TBlock.Equals(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity)), x, TBlock.Constant(K.NaN, in NaN)));
+        TBlock positiveFinite = TBlock.GreaterThan(x, default) & TBlock.LessThan(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity));
+        TBlock special = TBlock.Select(TBlock.Equals(x, default), TBlock.Constant(K.NegativeInfinity, in NegativeInfinity), TBlock.Select(TBlock.Equals(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity)), x, TBlock.Constant(K.NaN, in NaN)));
         return TBlock.Select(positiveFinite, result, special);
     }
 
@@ -497,7 +500,7 @@ internal static unsafe class BlockMath<TBlock, T>
         }
 
         TBlock u = TBlock.Constant(K.One, in OneBlock) + z;
-        return LogNormal(u, Zero) + (z - (u - TBlock.Constant(K.One, in OneBlock))) * reciprocal;
+        return LogNormal(u, default) + (z - (u - TBlock.Constant(K.One, in OneBlock))) * reciprocal;
     }
 
     /// <summary>ln(1 + x) for x &gt;= -1 or NaN, accurate also where |x| is far below 1 ulp of 1; -1 gives -infinity.</summary>
@@ -519,7 +522,7 @@ internal static unsafe class BlockMath<TBlock, T>
     {
         TBlock n = NegativeAbs(x);
         TBlock small = TBlock.LessThan(TBlock.Constant(K.TanhSeriesLimit, in TanhSeriesLimit), n);
-        TBlock result = TBlock.EqualsAny(small, Zero) ? TanhLarge(x, n) : Zero;
+        TBlock result = TBlock.EqualsAny(small, default) ? TanhLarge(x, n) : default;
         return TBlock.LessThanAny(TBlock.Constant(K.TanhSeriesLimit, in TanhSeriesLimit), n) ? TBlock.Select(small, TanhSmall(x), result) : result;
     }
 
