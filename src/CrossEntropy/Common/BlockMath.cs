@@ -346,11 +346,10 @@ internal static unsafe class BlockMath<TBlock, T>
     private static TBlock Exp(TBlock x, TBlock low, bool withLow)
     {
         // Max(clamp, x) keeps a NaN x; low, NaN where x is -infinity, is dropped below the clamp.
-        TBlock clamp = TBlock.Constant(K.ZeroClamp, in ZeroClamp);
-        TBlock r = Reduce(TBlock.Max(clamp, x), out TBlock j);
+        TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.ZeroClamp, in ZeroClamp), x), out TBlock j);
         if (withLow)
         {
-            r += TBlock.Select(TBlock.LessThan(x, clamp), default, low);
+            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.ZeroClamp, in ZeroClamp)), default, low);
         }
 
         TBlock result = Polynomial(r) * Pow2(j);
@@ -383,9 +382,8 @@ internal static unsafe class BlockMath<TBlock, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Reduce(TBlock x, out TBlock j)
     {
-        TBlock shifter = TBlock.Constant(K.Shifter, in Shifter);
-        j = TBlock.FusedMultiplyAdd(x, TBlock.Constant(K.Log2E, in Log2E), shifter);
-        TBlock n = j - shifter;
+        j = TBlock.FusedMultiplyAdd(x, TBlock.Constant(K.Log2E, in Log2E), TBlock.Constant(K.Shifter, in Shifter));
+        TBlock n = j - TBlock.Constant(K.Shifter, in Shifter);
         return TBlock.FusedMultiplyAdd(n, TBlock.Constant(K.MinusLn2Low, in MinusLn2Low), TBlock.FusedMultiplyAdd(n, TBlock.Constant(K.MinusLn2High, in MinusLn2High), x));
     }
 
@@ -414,10 +412,9 @@ internal static unsafe class BlockMath<TBlock, T>
             p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial3, in Factorial3));
         }
 
-        TBlock one = TBlock.Constant(K.One, in OneBlock);
         p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial2, in Factorial2));
-        p = TBlock.FusedMultiplyAdd(p, r, one);
-        return TBlock.FusedMultiplyAdd(p, r, one);
+        p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.One, in OneBlock));
+        return TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.One, in OneBlock));
     }
 
     /// <summary>2^n from a j that holds bias + n in its low mantissa bits.</summary>
