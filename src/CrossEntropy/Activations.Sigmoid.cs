@@ -54,9 +54,10 @@ public static partial class Activations
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            TBlock one = BlockMath<TBlock, T>.One;
+            // Made here rather than read from BlockMath's fields, which NativeAOT code reads whole in every iteration.
+            TBlock one = TBlock.Create(T.One);
             TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x));
-            TBlock numerator = TBlock.Select(TBlock.LessThan(x, BlockMath<TBlock, T>.Zero), z, one);
+            TBlock numerator = TBlock.Select(TBlock.LessThan(x, default), z, one);
             return numerator / (one + z);
         }
     }

@@ -415,7 +415,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public bool KeepsInOutput { get; }
 
-        public readonly bool WithCoefficients => _factor != T.Zero;
+        public readonly bool WithCoefficients
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => _factor != T.Zero;
+        }
 
         public bool AcrossLanes { get; }
 

@@ -44,6 +44,9 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> Constant(T value, in Block128<T> block) => block;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block128<T> CreateBits(long bits)
     {
         Vector128<T> v = typeof(T) == typeof(float)

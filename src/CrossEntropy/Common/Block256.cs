@@ -25,6 +25,9 @@ internal readonly struct Block256<T> : IBlock<Block256<T>, T>
     public static Block256<T> Create(T value) => new(Vector256.Create(value), Vector256.Create(value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> Constant(T value, in Block256<T> block) => Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block256<T> CreateBits(long bits)
     {
         Vector256<T> v = typeof(T) == typeof(float)

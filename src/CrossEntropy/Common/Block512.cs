@@ -20,6 +20,9 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
     public static Block512<T> Create(T value) => new(Vector512.Create(value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> Constant(T value, in Block512<T> block) => Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block512<T> CreateBits(long bits) => new(typeof(T) == typeof(float)
         ? Vector512.Create((int)bits).As<int, T>()
         : Vector512.Create(bits).As<long, T>());

@@ -6,8 +6,10 @@ namespace CrossEntropy;
 /// <summary>
 /// Elementary functions on blocks, written once in terms of the block operations so that every hardware
 /// path evaluates the same sequence of correctly rounded IEEE operations and returns the same bits.
-/// Constants are broadcast once into static fields: the kernels inline all of this into one loop, and the JIT
-/// inlines only so much per method.
+/// Each constant is a value of T in <see cref="K"/> and that value broadcast into a block field, and the methods take it by
+/// <see cref="IBlock{TSelf, T}.Constant"/>: the kernels inline all of this into one loop, and the JIT inlines only so much
+/// per method, where a field costs it nothing; the wide blocks broadcast the value instead, which the NativeAOT compiler
+/// folds as the JIT does.
 /// </summary>
 internal static unsafe class BlockMath<TBlock, T>
     where TBlock : struct, IBlock<TBlock, T>
@@ -20,122 +22,236 @@ internal static unsafe class BlockMath<TBlock, T>
     /// </summary>
     private static bool IsFloat => sizeof(T) == sizeof(float);
 
-    public static readonly TBlock Zero = C(0);
-    public static readonly TBlock One = C(1);
+    /// <summary>0 in every lane. BlockMath itself takes <c>default</c>, the same bits.</summary>
+    public static readonly TBlock Zero = TBlock.Create(K.Zero);
+
+    /// <summary>
+    /// 1 in every lane. BlockMath itself takes its own copy through <see cref="IBlock{TSelf, T}.Constant"/>: a field that a
+    /// method reads both by value and by reference is not folded by the JIT.
+    /// </summary>
+    public static readonly TBlock One = TBlock.Create(K.One);
 
     /// <summary>Lane i holds i.</summary>
     public static readonly TBlock Indices = CreateIndices();
-    private static readonly TBlock Half = C(0.5);
-    private static readonly TBlock Two = C(2);
-    private static readonly TBlock NegativeInfinity = C(double.NegativeInfinity);
-    private static readonly TBlock PositiveInfinity = C(double.PositiveInfinity);
-    private static readonly TBlock NaN = C(double.NaN);
-    private static readonly TBlock SignBit = TBlock.CreateBits(IsFloat ? int.MinValue : long.MinValue);
-    private static readonly TBlock MagnitudeBits = TBlock.CreateBits(IsFloat ? int.MaxValue : long.MaxValue);
 
-    /// <summary>The smallest positive normal value, 2^-126 for float and 2^-1022 for double.</summary>
-    private static readonly TBlock MinNormal = C(IsFloat ? 1.17549435082228750796873653722224568e-38 : 2.2250738585072014e-308);
+    /// <summary>True once the static fields are set up: what <see cref="BeforeLoop"/> reads, a value rather than a block.</summary>
+    private static readonly bool Ready = true;
+    private static readonly TBlock OneBlock = TBlock.Create(K.One);
+    private static readonly TBlock Half = TBlock.Create(K.Half);
+    private static readonly TBlock Two = TBlock.Create(K.Two);
+    private static readonly TBlock NegativeInfinity = TBlock.Create(K.NegativeInfinity);
+    private static readonly TBlock PositiveInfinity = TBlock.Create(K.PositiveInfinity);
+    private static readonly TBlock NaN = TBlock.Create(K.NaN);
+    private static readonly TBlock SignBit = TBlock.Create(K.SignBit);
+    private static readonly TBlock MagnitudeBits = TBlock.Create(K.MagnitudeBits);
+    private static readonly TBlock MinNormal = TBlock.Create(K.MinNormal);
+    private static readonly TBlock Log2E = TBlock.Create(K.Log2E);
+    private static readonly TBlock Shifter = TBlock.Create(K.Shifter);
+    private static readonly TBlock MinusLn2High = TBlock.Create(K.MinusLn2High);
+    private static readonly TBlock MinusLn2Low = TBlock.Create(K.MinusLn2Low);
+    private static readonly TBlock DeepThreshold = TBlock.Create(K.DeepThreshold);
+    private static readonly TBlock DeepClamp = TBlock.Create(K.DeepClamp);
+    private static readonly TBlock ZeroClamp = TBlock.Create(K.ZeroClamp);
+    private static readonly TBlock SubnormalCentre = TBlock.Create(K.SubnormalCentre);
+    private static readonly TBlock SubnormalHalfWidth = TBlock.Create(K.SubnormalHalfWidth);
+    private static readonly TBlock DeepBias = TBlock.Create(K.DeepBias);
+    private static readonly TBlock SubnormalBias = TBlock.Create(K.SubnormalBias);
+    private static readonly TBlock HighThreshold = TBlock.Create(K.HighThreshold);
+    private static readonly TBlock HighClamp = TBlock.Create(K.HighClamp);
+    private static readonly TBlock HighScale = TBlock.Create(K.HighScale);
+    private static readonly TBlock FloatCoefficient3 = TBlock.Create(K.FloatCoefficient3);
+    private static readonly TBlock FloatCoefficient4 = TBlock.Create(K.FloatCoefficient4);
+    private static readonly TBlock FloatCoefficient5 = TBlock.Create(K.FloatCoefficient5);
+    private static readonly TBlock FloatCoefficient6 = TBlock.Create(K.FloatCoefficient6);
+    private static readonly TBlock Factorial2 = TBlock.Create(K.Factorial2);
+    private static readonly TBlock Factorial3 = TBlock.Create(K.Factorial3);
+    private static readonly TBlock Factorial4 = TBlock.Create(K.Factorial4);
+    private static readonly TBlock Factorial5 = TBlock.Create(K.Factorial5);
+    private static readonly TBlock Factorial6 = TBlock.Create(K.Factorial6);
+    private static readonly TBlock Factorial7 = TBlock.Create(K.Factorial7);
+    private static readonly TBlock Factorial8 = TBlock.Create(K.Factorial8);
+    private static readonly TBlock Factorial9 = TBlock.Create(K.Factorial9);
+    private static readonly TBlock Factorial10 = TBlock.Create(K.Factorial10);
+    private static readonly TBlock Factorial11 = TBlock.Create(K.Factorial11);
+    private static readonly TBlock Factorial12 = TBlock.Create(K.Factorial12);
+    private static readonly TBlock Factorial13 = TBlock.Create(K.Factorial13);
+    private static readonly TBlock SubnormalScale = TBlock.Create(K.SubnormalScale);
+    private static readonly TBlock SubnormalExponent = TBlock.Create(K.SubnormalExponent);
+    private static readonly TBlock TwoToMantissa = TBlock.Create(K.TwoToMantissa);
+    private static readonly TBlock ExponentBias = TBlock.Create(K.ExponentBias);
+    private static readonly TBlock MantissaMask = TBlock.Create(K.MantissaMask);
+    private static readonly TBlock Sqrt2 = TBlock.Create(K.Sqrt2);
+    private static readonly TBlock Ln2High = TBlock.Create(K.Ln2High);
+    private static readonly TBlock Ln2Low = TBlock.Create(K.Ln2Low);
+    private static readonly TBlock AtanhFit0 = TBlock.Create(K.AtanhFit0);
+    private static readonly TBlock AtanhFit1 = TBlock.Create(K.AtanhFit1);
+    private static readonly TBlock AtanhFit2 = TBlock.Create(K.AtanhFit2);
+    private static readonly TBlock AtanhFit3 = TBlock.Create(K.AtanhFit3);
+    private static readonly TBlock TanhSeriesLimit = TBlock.Create(K.TanhSeriesLimit);
+    private static readonly TBlock Tanh3 = TBlock.Create(K.Tanh3);
+    private static readonly TBlock Tanh5 = TBlock.Create(K.Tanh5);
+    private static readonly TBlock Tanh7 = TBlock.Create(K.Tanh7);
+    private static readonly TBlock Tanh9 = TBlock.Create(K.Tanh9);
+    private static readonly TBlock Tanh11 = TBlock.Create(K.Tanh11);
+    private static readonly TBlock Tanh13 = TBlock.Create(K.Tanh13);
+    private static readonly TBlock Tanh15 = TBlock.Create(K.Tanh15);
+    private static readonly TBlock Tanh17 = TBlock.Create(K.Tanh17);
+    private static readonly TBlock Tanh19 = TBlock.Create(K.Tanh19);
+    private static readonly TBlock Tanh21 = TBlock.Create(K.Tanh21);
+    private static readonly TBlock Tanh23 = TBlock.Create(K.Tanh23);
+    private static readonly TBlock Four = TBlock.Create(K.Four);
+    private static readonly TBlock Atanh3 = TBlock.Create(K.Atanh3);
+    private static readonly TBlock Atanh5 = TBlock.Create(K.Atanh5);
+    private static readonly TBlock Atanh7 = TBlock.Create(K.Atanh7);
+    private static readonly TBlock Atanh9 = TBlock.Create(K.Atanh9);
+    private static readonly TBlock Atanh11 = TBlock.Create(K.Atanh11);
+    private static readonly TBlock Atanh13 = TBlock.Create(K.Atanh13);
+    private static readonly TBlock Atanh15 = TBlock.Create(K.Atanh15);
+    private static readonly TBlock Atanh17 = TBlock.Create(K.Atanh17);
+    private static readonly TBlock Atanh19 = TBlock.Create(K.Atanh19);
+    private static readonly TBlock Atanh21 = TBlock.Create(K.Atanh21);
 
-    // e^x: x = n ln2 + r. Adding the shifter, 1.5 * 2^23 (2^52) plus the exponent bias, rounds x/ln2 to n and
-    // leaves bias + n in the low mantissa bits; ln2 is split in a short high part and the rest (Cody-Waite).
-    private static readonly TBlock Log2E = C(1.4426950408889634);
-    private static readonly TBlock Shifter = C(IsFloat ? 12582912.0 + 127.0 : 6755399441055744.0 + 1023.0);
-    private static readonly TBlock MinusLn2High = C(IsFloat ? -0.693359375 : -6.93145751953125e-1);
-    private static readonly TBlock MinusLn2Low = C(IsFloat ? 2.12194440e-4 : -1.42860682030941723212e-6);
-    private static readonly TBlock DeepThreshold = C(IsFloat ? -87.0 : -708.0);
-    private static readonly TBlock DeepClamp = C(IsFloat ? -110.0 : -760.0);
-
-    /// <summary>An argument whose n is -127 (-1023 for double), where the bits of 2^n are those of 0.</summary>
-    private static readonly TBlock ZeroClamp = C(IsFloat ? -88.0 : -709.0);
-
-    // The x whose e^x is below 2^-126 (2^-1022) but not 0 lie within (-104, -87), (-746, -708) for double: its centre and half width.
-    private static readonly TBlock SubnormalCentre = C(IsFloat ? -95.5 : -727.0);
-    private static readonly TBlock SubnormalHalfWidth = C(IsFloat ? 8.5 : 19.0);
-    private static readonly TBlock DeepBias = C(IsFloat ? 64.0 : 128.0);
-
-    /// <summary>149 for float (1074 for double): 2^-149 is the smallest subnormal, the spacing of every value below 2^-125.</summary>
-    private static readonly TBlock SubnormalBias = C(IsFloat ? 149.0 : 1074.0);
-    private static readonly TBlock HighThreshold = C(IsFloat ? 87.0 : 708.0);
-    private static readonly TBlock HighClamp = C(IsFloat ? 110.0 : 760.0);
-    private static readonly TBlock HighScale = C(IsFloat ? 18446744073709551616.0 : 340282366920938463463374607431768211456.0);
-
-    // e^r for float: 1 + r + r^2 (1/2 + c3 r + ... + c6 r^4), the coefficients fitted to e^r on [-ln2/2, ln2/2] by
-    // Chebyshev interpolation and rounded to float (relative error under 1e-8, a sixth of an ulp).
-    private static readonly TBlock FloatCoefficient3 = C(0.16666577756404877);
-    private static readonly TBlock FloatCoefficient4 = C(0.041666556149721146);
-    private static readonly TBlock FloatCoefficient5 = C(0.008363173343241215);
-    private static readonly TBlock FloatCoefficient6 = C(0.0013926175888627768);
-
-    // 1 / k! for the Taylor polynomial of e^r for double, k up to 13.
-    private static readonly TBlock Factorial2 = C(1.0 / 2);
-    private static readonly TBlock Factorial3 = C(1.0 / 6);
-    private static readonly TBlock Factorial4 = C(1.0 / 24);
-    private static readonly TBlock Factorial5 = C(1.0 / 120);
-    private static readonly TBlock Factorial6 = C(1.0 / 720);
-    private static readonly TBlock Factorial7 = C(1.0 / 5040);
-    private static readonly TBlock Factorial8 = C(1.0 / 40320);
-    private static readonly TBlock Factorial9 = C(1.0 / 362880);
-    private static readonly TBlock Factorial10 = C(1.0 / 3628800);
-    private static readonly TBlock Factorial11 = C(1.0 / 39916800);
-    private static readonly TBlock Factorial12 = C(1.0 / 479001600);
-    private static readonly TBlock Factorial13 = C(1.0 / 6227020800);
-
-    // ln x: x = m 2^e, the exponent field read as a number by placing it under the mantissa of 2^23 (2^52).
-    private static readonly TBlock SubnormalScale = C(IsFloat ? 16777216.0 : 18014398509481984.0);
-    private static readonly TBlock SubnormalExponent = C(IsFloat ? -24.0 : -54.0);
-    private static readonly TBlock TwoToMantissa = C(IsFloat ? 8388608.0 : 4503599627370496.0);
-    private static readonly TBlock ExponentBias = C(IsFloat ? 127.0 : 1023.0);
-    private static readonly TBlock MantissaMask = TBlock.CreateBits(IsFloat ? 0x007F_FFFF : 0x000F_FFFF_FFFF_FFFF);
-    private static readonly TBlock Sqrt2 = C(1.4142135623730951);
-    private static readonly TBlock Ln2High = C(IsFloat ? 0.693359375 : 6.93145751953125e-1);
-    private static readonly TBlock Ln2Low = C(IsFloat ? -2.12194440e-4 : 1.42860682030941723212e-6);
-
-    // atanh(s) = s + s t (a0 + a1 t + a2 t^2 + a3 t^3) with t = s^2, for float and s in [0, 1/3]: the coefficients fitted by
-    // Chebyshev interpolation and rounded to float (relative error under 2e-8).
-    private static readonly TBlock AtanhFit0 = C(0.33333319425582886);
-    private static readonly TBlock AtanhFit1 = C(0.20003780722618103);
-    private static readonly TBlock AtanhFit2 = C(0.14118309319019318);
-    private static readonly TBlock AtanhFit3 = C(0.1342574954032898);
-
-    // tanh x = x + x z (c3 + c5 z + ...) with z = x^2 for -|x| above TanhSeriesLimit: the Taylor coefficients
-    // 2^2n (2^2n - 1) B_2n / (2n)!, float up to x^11, double up to x^23 (the terms fall by a factor of about 40 each).
-    private static readonly TBlock TanhSeriesLimit = C(-0.25);
-    private static readonly TBlock Tanh3 = C(-0.3333333333333333);
-    private static readonly TBlock Tanh5 = C(0.13333333333333333);
-    private static readonly TBlock Tanh7 = C(-0.05396825396825397);
-    private static readonly TBlock Tanh9 = C(0.021869488536155203);
-    private static readonly TBlock Tanh11 = C(-0.008863235529902197);
-    private static readonly TBlock Tanh13 = C(0.003592128036572481);
-    private static readonly TBlock Tanh15 = C(-0.0014558343870513183);
-    private static readonly TBlock Tanh17 = C(0.000590027440945586);
-    private static readonly TBlock Tanh19 = C(-0.00023912911424355248);
-    private static readonly TBlock Tanh21 = C(9.691537956929451e-05);
-    private static readonly TBlock Tanh23 = C(-3.927832388331683e-05);
-    private static readonly TBlock Four = C(4);
-
-    // 2 / (2k + 1) for the series of 2 atanh(s): float uses k up to 4, double up to 10.
-    private static readonly TBlock Atanh3 = C(2.0 / 3);
-    private static readonly TBlock Atanh5 = C(2.0 / 5);
-    private static readonly TBlock Atanh7 = C(2.0 / 7);
-    private static readonly TBlock Atanh9 = C(2.0 / 9);
-    private static readonly TBlock Atanh11 = C(2.0 / 11);
-    private static readonly TBlock Atanh13 = C(2.0 / 13);
-    private static readonly TBlock Atanh15 = C(2.0 / 15);
-    private static readonly TBlock Atanh17 = C(2.0 / 17);
-    private static readonly TBlock Atanh19 = C(2.0 / 19);
-    private static readonly TBlock Atanh21 = C(2.0 / 21);
-
-    /// <summary>A block with every lane <paramref name="value"/>, rounded to T.</summary>
-    public static TBlock C(double value)
+    /// <summary>
+    /// The constants as values of T. Nothing but these values is set up here, so the NativeAOT compiler runs this class's
+    /// static constructor at compile time and reads its fields as constants, as the JIT does: it cannot run that of
+    /// <see cref="BlockMath{TBlock, T}"/>, whose blocks are made by static abstract calls.
+    /// </summary>
+    private static class K
     {
-        if (typeof(T) == typeof(float))
+        public static readonly T Zero = C(0);
+        public static readonly T One = C(1);
+        public static readonly T Half = C(0.5);
+        public static readonly T Two = C(2);
+        public static readonly T NegativeInfinity = C(double.NegativeInfinity);
+        public static readonly T PositiveInfinity = C(double.PositiveInfinity);
+        public static readonly T NaN = C(double.NaN);
+        public static readonly T SignBit = Bits(IsFloat ? int.MinValue : long.MinValue);
+        public static readonly T MagnitudeBits = Bits(IsFloat ? int.MaxValue : long.MaxValue);
+
+        /// <summary>The smallest positive normal value, 2^-126 for float and 2^-1022 for double.</summary>
+        public static readonly T MinNormal = C(IsFloat ? 1.17549435082228750796873653722224568e-38 : 2.2250738585072014e-308);
+
+        // e^x: x = n ln2 + r. Adding the shifter, 1.5 * 2^23 (2^52) plus the exponent bias, rounds x/ln2 to n and
+        // leaves bias + n in the low mantissa bits; ln2 is split in a short high part and the rest (Cody-Waite).
+        public static readonly T Log2E = C(1.4426950408889634);
+        public static readonly T Shifter = C(IsFloat ? 12582912.0 + 127.0 : 6755399441055744.0 + 1023.0);
+        public static readonly T MinusLn2High = C(IsFloat ? -0.693359375 : -6.93145751953125e-1);
+        public static readonly T MinusLn2Low = C(IsFloat ? 2.12194440e-4 : -1.42860682030941723212e-6);
+        public static readonly T DeepThreshold = C(IsFloat ? -87.0 : -708.0);
+        public static readonly T DeepClamp = C(IsFloat ? -110.0 : -760.0);
+
+        /// <summary>An argument whose n is -127 (-1023 for double), where the bits of 2^n are those of 0.</summary>
+        public static readonly T ZeroClamp = C(IsFloat ? -88.0 : -709.0);
+
+        // The x whose e^x is below 2^-126 (2^-1022) but not 0 lie within (-104, -87), (-746, -708) for double: its centre and half width.
+        public static readonly T SubnormalCentre = C(IsFloat ? -95.5 : -727.0);
+        public static readonly T SubnormalHalfWidth = C(IsFloat ? 8.5 : 19.0);
+        public static readonly T DeepBias = C(IsFloat ? 64.0 : 128.0);
+
+        /// <summary>149 for float (1074 for double): 2^-149 is the smallest subnormal, the spacing of every value below 2^-125.</summary>
+        public static readonly T SubnormalBias = C(IsFloat ? 149.0 : 1074.0);
+        public static readonly T HighThreshold = C(IsFloat ? 87.0 : 708.0);
+        public static readonly T HighClamp = C(IsFloat ? 110.0 : 760.0);
+        public static readonly T HighScale = C(IsFloat ? 18446744073709551616.0 : 340282366920938463463374607431768211456.0);
+
+        // e^r for float: 1 + r + r^2 (1/2 + c3 r + ... + c6 r^4), the coefficients fitted to e^r on [-ln2/2, ln2/2] by
+        // Chebyshev interpolation and rounded to float (relative error under 1e-8, a sixth of an ulp).
+        public static readonly T FloatCoefficient3 = C(0.16666577756404877);
+        public static readonly T FloatCoefficient4 = C(0.041666556149721146);
+        public static readonly T FloatCoefficient5 = C(0.008363173343241215);
+        public static readonly T FloatCoefficient6 = C(0.0013926175888627768);
+
+        // 1 / k! for the Taylor polynomial of e^r for double, k up to 13.
+        public static readonly T Factorial2 = C(1.0 / 2);
+        public static readonly T Factorial3 = C(1.0 / 6);
+        public static readonly T Factorial4 = C(1.0 / 24);
+        public static readonly T Factorial5 = C(1.0 / 120);
+        public static readonly T Factorial6 = C(1.0 / 720);
+        public static readonly T Factorial7 = C(1.0 / 5040);
+        public static readonly T Factorial8 = C(1.0 / 40320);
+        public static readonly T Factorial9 = C(1.0 / 362880);
+        public static readonly T Factorial10 = C(1.0 / 3628800);
+        public static readonly T Factorial11 = C(1.0 / 39916800);
+        public static readonly T Factorial12 = C(1.0 / 479001600);
+        public static readonly T Factorial13 = C(1.0 / 6227020800);
+
+        // ln x: x = m 2^e, the exponent field read as a number by placing it under the mantissa of 2^23 (2^52).
+        public static readonly T SubnormalScale = C(IsFloat ? 16777216.0 : 18014398509481984.0);
+        public static readonly T SubnormalExponent = C(IsFloat ? -24.0 : -54.0);
+        public static readonly T TwoToMantissa = C(IsFloat ? 8388608.0 : 4503599627370496.0);
+        public static readonly T ExponentBias = C(IsFloat ? 127.0 : 1023.0);
+        public static readonly T MantissaMask = Bits(IsFloat ? 0x007F_FFFF : 0x000F_FFFF_FFFF_FFFF);
+        public static readonly T Sqrt2 = C(1.4142135623730951);
+        public static readonly T Ln2High = C(IsFloat ? 0.693359375 : 6.93145751953125e-1);
+        public static readonly T Ln2Low = C(IsFloat ? -2.12194440e-4 : 1.42860682030941723212e-6);
+
+        // atanh(s) = s + s t (a0 + a1 t + a2 t^2 + a3 t^3) with t = s^2, for float and s in [0, 1/3]: the coefficients fitted by
+        // Chebyshev interpolation and rounded to float (relative error under 2e-8).
+        public static readonly T AtanhFit0 = C(0.33333319425582886);
+        public static readonly T AtanhFit1 = C(0.20003780722618103);
+        public static readonly T AtanhFit2 = C(0.14118309319019318);
+        public static readonly T AtanhFit3 = C(0.1342574954032898);
+
+        // tanh x = x + x z (c3 + c5 z + ...) with z = x^2 for -|x| above TanhSeriesLimit: the Taylor coefficients
+        // 2^2n (2^2n - 1) B_2n / (2n)!, float up to x^11, double up to x^23 (the terms fall by a factor of about 40 each).
+        public static readonly T TanhSeriesLimit = C(-0.25);
+        public static readonly T Tanh3 = C(-0.3333333333333333);
+        public static readonly T Tanh5 = C(0.13333333333333333);
+        public static readonly T Tanh7 = C(-0.05396825396825397);
+        public static readonly T Tanh9 = C(0.021869488536155203);
+        public static readonly T Tanh11 = C(-0.008863235529902197);
+        public static readonly T Tanh13 = C(0.003592128036572481);
+        public static readonly T Tanh15 = C(-0.0014558343870513183);
+        public static readonly T Tanh17 = C(0.000590027440945586);
+        public static readonly T Tanh19 = C(-0.00023912911424355248);
+        public static readonly T Tanh21 = C(9.691537956929451e-05);
+        public static readonly T Tanh23 = C(-3.927832388331683e-05);
+        public static readonly T Four = C(4);
+
+        // 2 / (2k + 1) for the series of 2 atanh(s): float uses k up to 4, double up to 10.
+        public static readonly T Atanh3 = C(2.0 / 3);
+        public static readonly T Atanh5 = C(2.0 / 5);
+        public static readonly T Atanh7 = C(2.0 / 7);
+        public static readonly T Atanh9 = C(2.0 / 9);
+        public static readonly T Atanh11 = C(2.0 / 11);
+        public static readonly T Atanh13 = C(2.0 / 13);
+        public static readonly T Atanh15 = C(2.0 / 15);
+        public static readonly T Atanh17 = C(2.0 / 17);
+        public static readonly T Atanh19 = C(2.0 / 19);
+        public static readonly T Atanh21 = C(2.0 / 21);
+
+        /// <summary><paramref name="value"/> rounded to T.</summary>
+        private static T C(double value)
         {
-            float single = (float)value;
-            return TBlock.Create(Unsafe.As<float, T>(ref single));
+            if (typeof(T) == typeof(float))
+            {
+                float single = (float)value;
+                return Unsafe.As<float, T>(ref single);
+            }
+
+            return Unsafe.As<double, T>(ref value);
         }
 
-        return TBlock.Create(Unsafe.As<double, T>(ref value));
+        /// <summary>The value whose bits are <paramref name="bits"/> (a 32-bit pattern for float, 64-bit for double).</summary>
+        private static T Bits(long bits)
+        {
+            if (typeof(T) == typeof(float))
+            {
+                int single = (int)bits;
+                return Unsafe.As<int, T>(ref single);
+            }
+
+            return Unsafe.As<long, T>(ref bits);
+        }
     }
+
+    /// <summary>
+    /// Reads <see cref="Ready"/>, for a loop to call before it starts: NativeAOT code checks that the static fields are set up
+    /// where it first reads one, which would otherwise be in every iteration of the loop. The JIT compiles code only after they
+    /// are, and folds the read away.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void BeforeLoop() => _ = Ready;
 
     private static TBlock CreateIndices()
     {
@@ -150,11 +266,11 @@ internal static unsafe class BlockMath<TBlock, T>
 
     /// <summary>|x|: the lanes with their sign bit clear.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock Abs(TBlock x) => x & MagnitudeBits;
+    public static TBlock Abs(TBlock x) => x & TBlock.Constant(K.MagnitudeBits, in MagnitudeBits);
 
     /// <summary>-|x|: the lanes with their sign bit set.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock NegativeAbs(TBlock x) => x | SignBit;
+    public static TBlock NegativeAbs(TBlock x) => x | TBlock.Constant(K.SignBit, in SignBit);
 
     /// <summary>
     /// e^x for x &lt;= 0, -infinity (0) and NaN (NaN), to about 1 ulp, subnormal results included.
@@ -162,7 +278,7 @@ internal static unsafe class BlockMath<TBlock, T>
     /// from the bits of the rounded n; results below the normal range are built from their own bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock ExpNonPositive(TBlock x) => Exp(x, Zero, withLow: false);
+    public static TBlock ExpNonPositive(TBlock x) => Exp(x, default, withLow: false);
 
     /// <summary>
     /// e^x for any x: <see cref="ExpNonPositive"/> (the same bits for x &lt;= 0), and for x above 87 (708 for double), where 2^n
@@ -173,12 +289,12 @@ internal static unsafe class BlockMath<TBlock, T>
     public static TBlock ExpAny(TBlock x)
     {
         // Min(clamp, x) keeps a NaN x, as the Max in Exp does; past the clamp e^x overflows whatever the polynomial says.
-        TBlock clamped = TBlock.Min(HighClamp, x);
-        TBlock result = Exp(clamped, Zero, withLow: false);
-        if (TBlock.LessThanAny(HighThreshold, clamped))
+        TBlock clamped = TBlock.Min(TBlock.Constant(K.HighClamp, in HighClamp), x);
+        TBlock result = Exp(clamped, default, withLow: false);
+        if (TBlock.LessThanAny(TBlock.Constant(K.HighThreshold, in HighThreshold), clamped))
         {
             TBlock p = Polynomial(Reduce(clamped, out TBlock j));
-            result = TBlock.Select(TBlock.LessThan(HighThreshold, clamped), p * Pow2(j - DeepBias) * HighScale, result);
+            result = TBlock.Select(TBlock.LessThan(TBlock.Constant(K.HighThreshold, in HighThreshold), clamped), p * Pow2(j - TBlock.Constant(K.DeepBias, in DeepBias)) * TBlock.Constant(K.HighScale, in HighScale), result);
         }
 
         return result;
@@ -188,7 +304,11 @@ internal static unsafe class BlockMath<TBlock, T>
     /// The argument below which e^x needs the care of a subnormal result: -87 for float, -708 for double. Where every
     /// argument is at least this, <see cref="ExpDifference"/> can skip that care (<c>deep: false</c>) and returns the same bits.
     /// </summary>
-    public static T DeepLimit => typeof(T) == typeof(float) ? T.CreateTruncating(-87.0) : T.CreateTruncating(-708.0);
+    public static T DeepLimit
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => typeof(T) == typeof(float) ? T.CreateTruncating(-87.0) : T.CreateTruncating(-708.0);
+    }
 
     /// <summary>
     /// e^(x - m) for x &lt;= m, with x - m taken exactly (as a rounded difference plus its rounding error), so the
@@ -226,14 +346,14 @@ internal static unsafe class BlockMath<TBlock, T>
     private static TBlock Exp(TBlock x, TBlock low, bool withLow)
     {
         // Max(clamp, x) keeps a NaN x; low, NaN where x is -infinity, is dropped below the clamp.
-        TBlock r = Reduce(TBlock.Max(ZeroClamp, x), out TBlock j);
+        TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.ZeroClamp, in ZeroClamp), x), out TBlock j);
         if (withLow)
         {
-            r += TBlock.Select(TBlock.LessThan(x, ZeroClamp), Zero, low);
+            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.ZeroClamp, in ZeroClamp)), default, low);
         }
 
         TBlock result = Polynomial(r) * Pow2(j);
-        return TBlock.LessThanAny(Abs(x - SubnormalCentre), SubnormalHalfWidth) ? Subnormal(x, low, withLow, result) : result;
+        return TBlock.LessThanAny(Abs(x - TBlock.Constant(K.SubnormalCentre, in SubnormalCentre)), TBlock.Constant(K.SubnormalHalfWidth, in SubnormalHalfWidth)) ? Subnormal(x, low, withLow, result) : result;
     }
 
     /// <summary>
@@ -246,25 +366,25 @@ internal static unsafe class BlockMath<TBlock, T>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static TBlock Subnormal(TBlock x, TBlock low, bool withLow, TBlock result)
     {
-        TBlock r = Reduce(TBlock.Max(DeepClamp, x), out TBlock j);
+        TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.DeepClamp, in DeepClamp), x), out TBlock j);
         if (withLow)
         {
-            r += TBlock.Select(TBlock.LessThan(x, DeepClamp), Zero, low);
+            r += TBlock.Select(TBlock.LessThan(x, TBlock.Constant(K.DeepClamp, in DeepClamp)), default, low);
         }
 
         // p 2^(n + 149) below 2^23 is a result below 2^-126; at or above it, n is -126 and Exp's p 2^n is normal and exact.
-        TBlock scaled = Polynomial(r) * Pow2(j + SubnormalBias);
-        TBlock subnormal = TBlock.LessThan(x, DeepThreshold) & TBlock.LessThan(scaled, TwoToMantissa);
-        return TBlock.Select(subnormal, TBlock.SubtractBits(scaled + TwoToMantissa, TwoToMantissa), result);
+        TBlock scaled = Polynomial(r) * Pow2(j + TBlock.Constant(K.SubnormalBias, in SubnormalBias));
+        TBlock subnormal = TBlock.LessThan(x, TBlock.Constant(K.DeepThreshold, in DeepThreshold)) & TBlock.LessThan(scaled, TBlock.Constant(K.TwoToMantissa, in TwoToMantissa));
+        return TBlock.Select(subnormal, TBlock.SubtractBits(scaled + TBlock.Constant(K.TwoToMantissa, in TwoToMantissa), TBlock.Constant(K.TwoToMantissa, in TwoToMantissa)), result);
     }
 
     /// <summary>r = x - n ln2 with |r| &lt;= ln2/2 (Cody-Waite), with <paramref name="j"/> holding bias + n in its low mantissa bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Reduce(TBlock x, out TBlock j)
     {
-        j = TBlock.FusedMultiplyAdd(x, Log2E, Shifter);
-        TBlock n = j - Shifter;
-        return TBlock.FusedMultiplyAdd(n, MinusLn2Low, TBlock.FusedMultiplyAdd(n, MinusLn2High, x));
+        j = TBlock.FusedMultiplyAdd(x, TBlock.Constant(K.Log2E, in Log2E), TBlock.Constant(K.Shifter, in Shifter));
+        TBlock n = j - TBlock.Constant(K.Shifter, in Shifter);
+        return TBlock.FusedMultiplyAdd(n, TBlock.Constant(K.MinusLn2Low, in MinusLn2Low), TBlock.FusedMultiplyAdd(n, TBlock.Constant(K.MinusLn2High, in MinusLn2High), x));
     }
 
     /// <summary>e^r for |r| &lt;= ln2/2: a fitted polynomial of degree 6 for float, the Taylor polynomial of degree 13 for double.</summary>
@@ -274,27 +394,27 @@ internal static unsafe class BlockMath<TBlock, T>
         TBlock p;
         if (sizeof(T) == sizeof(float))
         {
-            p = TBlock.FusedMultiplyAdd(FloatCoefficient6, r, FloatCoefficient5);
-            p = TBlock.FusedMultiplyAdd(p, r, FloatCoefficient4);
-            p = TBlock.FusedMultiplyAdd(p, r, FloatCoefficient3);
+            p = TBlock.FusedMultiplyAdd(TBlock.Constant(K.FloatCoefficient6, in FloatCoefficient6), r, TBlock.Constant(K.FloatCoefficient5, in FloatCoefficient5));
+            p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.FloatCoefficient4, in FloatCoefficient4));
+            p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.FloatCoefficient3, in FloatCoefficient3));
         }
         else
         {
-            p = TBlock.FusedMultiplyAdd(Factorial13, r, Factorial12);
-            p = TBlock.FusedMultiplyAdd(p, r, Factorial11);
-            p = TBlock.FusedMultiplyAdd(p, r, Factorial10);
-            p = TBlock.FusedMultiplyAdd(p, r, Factorial9);
-            p = TBlock.FusedMultiplyAdd(p, r, Factorial8);
-            p = TBlock.FusedMultiplyAdd(p, r, Factorial7);
-            p = TBlock.FusedMultiplyAdd(p, r, Factorial6);
-            p = TBlock.FusedMultiplyAdd(p, r, Factorial5);
-            p = TBlock.FusedMultiplyAdd(p, r, Factorial4);
-            p = TBlock.FusedMultiplyAdd(p, r, Factorial3);
+            p = TBlock.FusedMultiplyAdd(TBlock.Constant(K.Factorial13, in Factorial13), r, TBlock.Constant(K.Factorial12, in Factorial12));
+            p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial11, in Factorial11));
+            p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial10, in Factorial10));
+            p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial9, in Factorial9));
+            p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial8, in Factorial8));
+            p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial7, in Factorial7));
+            p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial6, in Factorial6));
+            p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial5, in Factorial5));
+            p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial4, in Factorial4));
+            p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial3, in Factorial3));
         }
 
-        p = TBlock.FusedMultiplyAdd(p, r, Factorial2);
-        p = TBlock.FusedMultiplyAdd(p, r, One);
-        return TBlock.FusedMultiplyAdd(p, r, One);
+        p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.Factorial2, in Factorial2));
+        p = TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.One, in OneBlock));
+        return TBlock.FusedMultiplyAdd(p, r, TBlock.Constant(K.One, in OneBlock));
     }
 
     /// <summary>2^n from a j that holds bias + n in its low mantissa bits.</summary>
@@ -308,12 +428,12 @@ internal static unsafe class BlockMath<TBlock, T>
     public static TBlock Log(TBlock x)
     {
         // Subnormals: scale into the normal range first.
-        TBlock tiny = TBlock.LessThan(x, MinNormal);
-        TBlock result = LogNormal(TBlock.Select(tiny, x * SubnormalScale, x), tiny & SubnormalExponent);
+        TBlock tiny = TBlock.LessThan(x, TBlock.Constant(K.MinNormal, in MinNormal));
+        TBlock result = LogNormal(TBlock.Select(tiny, x * TBlock.Constant(K.SubnormalScale, in SubnormalScale), x), tiny & TBlock.Constant(K.SubnormalExponent, in SubnormalExponent));
 
         // 0 -> -inf, +inf -> +inf, NaN or negative -> NaN.
-        TBlock positiveFinite = TBlock.GreaterThan(x, Zero) & TBlock.LessThan(x, PositiveInfinity);
-        TBlock special = TBlock.Select(TBlock.Equals(x, Zero), NegativeInfinity, TBlock.Select(TBlock.Equals(x, PositiveInfinity), x, NaN));
+        TBlock positiveFinite = TBlock.GreaterThan(x, default) & TBlock.LessThan(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity));
+        TBlock special = TBlock.Select(TBlock.Equals(x, default), TBlock.Constant(K.NegativeInfinity, in NegativeInfinity), TBlock.Select(TBlock.Equals(x, TBlock.Constant(K.PositiveInfinity, in PositiveInfinity)), x, TBlock.Constant(K.NaN, in NaN)));
         return TBlock.Select(positiveFinite, result, special);
     }
 
@@ -324,38 +444,38 @@ internal static unsafe class BlockMath<TBlock, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock LogNormal(TBlock x, TBlock exponent)
     {
-        TBlock e = (TBlock.ShiftRightBits(x, sizeof(T) == sizeof(float) ? 23 : 52) | TwoToMantissa) - TwoToMantissa - ExponentBias + exponent;
-        TBlock m = (x & MantissaMask) | One;
-        TBlock big = TBlock.GreaterThan(m, Sqrt2);
-        m = TBlock.Select(big, m * Half, m);
-        e += big & One;
+        TBlock e = (TBlock.ShiftRightBits(x, sizeof(T) == sizeof(float) ? 23 : 52) | TBlock.Constant(K.TwoToMantissa, in TwoToMantissa)) - TBlock.Constant(K.TwoToMantissa, in TwoToMantissa) - TBlock.Constant(K.ExponentBias, in ExponentBias) + exponent;
+        TBlock m = (x & TBlock.Constant(K.MantissaMask, in MantissaMask)) | TBlock.Constant(K.One, in OneBlock);
+        TBlock big = TBlock.GreaterThan(m, TBlock.Constant(K.Sqrt2, in Sqrt2));
+        m = TBlock.Select(big, m * TBlock.Constant(K.Half, in Half), m);
+        e += big & TBlock.Constant(K.One, in OneBlock);
 
-        TBlock f = m - One;
-        TBlock s = f / (Two + f);
+        TBlock f = m - TBlock.Constant(K.One, in OneBlock);
+        TBlock s = f / (TBlock.Constant(K.Two, in Two) + f);
         TBlock z = s * s;
         TBlock poly;
         if (sizeof(T) == sizeof(float))
         {
-            poly = TBlock.FusedMultiplyAdd(Atanh9, z, Atanh7);
+            poly = TBlock.FusedMultiplyAdd(TBlock.Constant(K.Atanh9, in Atanh9), z, TBlock.Constant(K.Atanh7, in Atanh7));
         }
         else
         {
-            poly = TBlock.FusedMultiplyAdd(Atanh21, z, Atanh19);
-            poly = TBlock.FusedMultiplyAdd(poly, z, Atanh17);
-            poly = TBlock.FusedMultiplyAdd(poly, z, Atanh15);
-            poly = TBlock.FusedMultiplyAdd(poly, z, Atanh13);
-            poly = TBlock.FusedMultiplyAdd(poly, z, Atanh11);
-            poly = TBlock.FusedMultiplyAdd(poly, z, Atanh9);
-            poly = TBlock.FusedMultiplyAdd(poly, z, Atanh7);
+            poly = TBlock.FusedMultiplyAdd(TBlock.Constant(K.Atanh21, in Atanh21), z, TBlock.Constant(K.Atanh19, in Atanh19));
+            poly = TBlock.FusedMultiplyAdd(poly, z, TBlock.Constant(K.Atanh17, in Atanh17));
+            poly = TBlock.FusedMultiplyAdd(poly, z, TBlock.Constant(K.Atanh15, in Atanh15));
+            poly = TBlock.FusedMultiplyAdd(poly, z, TBlock.Constant(K.Atanh13, in Atanh13));
+            poly = TBlock.FusedMultiplyAdd(poly, z, TBlock.Constant(K.Atanh11, in Atanh11));
+            poly = TBlock.FusedMultiplyAdd(poly, z, TBlock.Constant(K.Atanh9, in Atanh9));
+            poly = TBlock.FusedMultiplyAdd(poly, z, TBlock.Constant(K.Atanh7, in Atanh7));
         }
 
-        poly = TBlock.FusedMultiplyAdd(poly, z, Atanh5);
-        poly = TBlock.FusedMultiplyAdd(poly, z, Atanh3);
+        poly = TBlock.FusedMultiplyAdd(poly, z, TBlock.Constant(K.Atanh5, in Atanh5));
+        poly = TBlock.FusedMultiplyAdd(poly, z, TBlock.Constant(K.Atanh3, in Atanh3));
 
         // ln(1 + f) = f - (f^2/2 - s (f^2/2 + R)), with R = z * poly.
-        TBlock halfSquare = Half * f * f;
+        TBlock halfSquare = TBlock.Constant(K.Half, in Half) * f * f;
         TBlock lnM = f - (halfSquare - s * TBlock.FusedMultiplyAdd(z, poly, halfSquare));
-        return TBlock.FusedMultiplyAdd(e, Ln2High, TBlock.FusedMultiplyAdd(e, Ln2Low, lnM));
+        return TBlock.FusedMultiplyAdd(e, TBlock.Constant(K.Ln2High, in Ln2High), TBlock.FusedMultiplyAdd(e, TBlock.Constant(K.Ln2Low, in Ln2Low), lnM));
     }
 
     /// <summary>
@@ -369,15 +489,15 @@ internal static unsafe class BlockMath<TBlock, T>
     {
         if (sizeof(T) == sizeof(float))
         {
-            TBlock s = z / (Two + z);
+            TBlock s = z / (TBlock.Constant(K.Two, in Two) + z);
             TBlock twice = s + s;
             TBlock t = s * s;
-            TBlock q = TBlock.FusedMultiplyAdd(TBlock.FusedMultiplyAdd(TBlock.FusedMultiplyAdd(AtanhFit3, t, AtanhFit2), t, AtanhFit1), t, AtanhFit0);
+            TBlock q = TBlock.FusedMultiplyAdd(TBlock.FusedMultiplyAdd(TBlock.FusedMultiplyAdd(TBlock.Constant(K.AtanhFit3, in AtanhFit3), t, TBlock.Constant(K.AtanhFit2, in AtanhFit2)), t, TBlock.Constant(K.AtanhFit1, in AtanhFit1)), t, TBlock.Constant(K.AtanhFit0, in AtanhFit0));
             return TBlock.FusedMultiplyAdd(twice * t, q, twice);
         }
 
-        TBlock u = One + z;
-        return LogNormal(u, Zero) + (z - (u - One)) * reciprocal;
+        TBlock u = TBlock.Constant(K.One, in OneBlock) + z;
+        return LogNormal(u, default) + (z - (u - TBlock.Constant(K.One, in OneBlock))) * reciprocal;
     }
 
     /// <summary>ln(1 + x) for x &gt;= -1 or NaN, accurate also where |x| is far below 1 ulp of 1; -1 gives -infinity.</summary>
@@ -385,8 +505,8 @@ internal static unsafe class BlockMath<TBlock, T>
     public static TBlock Log1P(TBlock x)
     {
         // u = 1 + x rounds; (x - (u - 1)) / u restores what the rounding lost (0 where u = 0, which only x = -1 gives).
-        TBlock u = One + x;
-        return Log(u) + (x - (u - One)) / TBlock.Max(u, MinNormal);
+        TBlock u = TBlock.Constant(K.One, in OneBlock) + x;
+        return Log(u) + (x - (u - TBlock.Constant(K.One, in OneBlock))) / TBlock.Max(u, TBlock.Constant(K.MinNormal, in MinNormal));
     }
 
     /// <summary>
@@ -398,9 +518,9 @@ internal static unsafe class BlockMath<TBlock, T>
     public static TBlock Tanh(TBlock x)
     {
         TBlock n = NegativeAbs(x);
-        TBlock small = TBlock.LessThan(TanhSeriesLimit, n);
-        TBlock result = TBlock.EqualsAny(small, Zero) ? TanhLarge(x, n) : Zero;
-        return TBlock.LessThanAny(TanhSeriesLimit, n) ? TBlock.Select(small, TanhSmall(x), result) : result;
+        TBlock small = TBlock.LessThan(TBlock.Constant(K.TanhSeriesLimit, in TanhSeriesLimit), n);
+        TBlock result = TBlock.EqualsAny(small, default) ? TanhLarge(x, n) : default;
+        return TBlock.LessThanAny(TBlock.Constant(K.TanhSeriesLimit, in TanhSeriesLimit), n) ? TBlock.Select(small, TanhSmall(x), result) : result;
     }
 
     /// <summary>tanh x by <c>(1 - t) / (1 + t)</c>, <c>t = e^(2n)</c> with <paramref name="n"/> = -|x|, and the sign of x.</summary>
@@ -408,7 +528,7 @@ internal static unsafe class BlockMath<TBlock, T>
     private static TBlock TanhLarge(TBlock x, TBlock n)
     {
         TBlock t = ExpNonPositive(n + n);
-        return ((One - t) / (One + t)) | (x & SignBit);
+        return ((TBlock.Constant(K.One, in OneBlock) - t) / (TBlock.Constant(K.One, in OneBlock) + t)) | (x & TBlock.Constant(K.SignBit, in SignBit));
     }
 
     /// <summary>tanh x by its Taylor series, for |x| below 1/4.</summary>
@@ -419,22 +539,22 @@ internal static unsafe class BlockMath<TBlock, T>
         TBlock p;
         if (sizeof(T) == sizeof(float))
         {
-            p = Tanh11;
+            p = TBlock.Constant(K.Tanh11, in Tanh11);
         }
         else
         {
-            p = TBlock.FusedMultiplyAdd(Tanh23, z, Tanh21);
-            p = TBlock.FusedMultiplyAdd(p, z, Tanh19);
-            p = TBlock.FusedMultiplyAdd(p, z, Tanh17);
-            p = TBlock.FusedMultiplyAdd(p, z, Tanh15);
-            p = TBlock.FusedMultiplyAdd(p, z, Tanh13);
-            p = TBlock.FusedMultiplyAdd(p, z, Tanh11);
+            p = TBlock.FusedMultiplyAdd(TBlock.Constant(K.Tanh23, in Tanh23), z, TBlock.Constant(K.Tanh21, in Tanh21));
+            p = TBlock.FusedMultiplyAdd(p, z, TBlock.Constant(K.Tanh19, in Tanh19));
+            p = TBlock.FusedMultiplyAdd(p, z, TBlock.Constant(K.Tanh17, in Tanh17));
+            p = TBlock.FusedMultiplyAdd(p, z, TBlock.Constant(K.Tanh15, in Tanh15));
+            p = TBlock.FusedMultiplyAdd(p, z, TBlock.Constant(K.Tanh13, in Tanh13));
+            p = TBlock.FusedMultiplyAdd(p, z, TBlock.Constant(K.Tanh11, in Tanh11));
         }
 
-        p = TBlock.FusedMultiplyAdd(p, z, Tanh9);
-        p = TBlock.FusedMultiplyAdd(p, z, Tanh7);
-        p = TBlock.FusedMultiplyAdd(p, z, Tanh5);
-        p = TBlock.FusedMultiplyAdd(p, z, Tanh3);
+        p = TBlock.FusedMultiplyAdd(p, z, TBlock.Constant(K.Tanh9, in Tanh9));
+        p = TBlock.FusedMultiplyAdd(p, z, TBlock.Constant(K.Tanh7, in Tanh7));
+        p = TBlock.FusedMultiplyAdd(p, z, TBlock.Constant(K.Tanh5, in Tanh5));
+        p = TBlock.FusedMultiplyAdd(p, z, TBlock.Constant(K.Tanh3, in Tanh3));
         return TBlock.FusedMultiplyAdd(x * z, p, x);
     }
 
@@ -447,7 +567,7 @@ internal static unsafe class BlockMath<TBlock, T>
     {
         TBlock n = NegativeAbs(x);
         TBlock t = ExpNonPositive(n + n);
-        TBlock u = One + t;
-        return Four * t / (u * u);
+        TBlock u = TBlock.Constant(K.One, in OneBlock) + t;
+        return TBlock.Constant(K.Four, in Four) * t / (u * u);
     }
 }

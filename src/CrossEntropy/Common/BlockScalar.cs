@@ -26,6 +26,8 @@ internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
         return result;
     }
 
+    public static BlockScalar<T> Constant(T value, in BlockScalar<T> block) => block;
+
     public static BlockScalar<T> CreateBits(long bits) => Create(FromBits(bits));
 
     public static BlockScalar<T> Load(ref readonly T source)

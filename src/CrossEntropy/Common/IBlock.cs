@@ -18,6 +18,16 @@ internal interface IBlock<TSelf, T>
 
     static abstract TSelf Create(T value);
 
+    /// <summary>
+    /// A constant block: <paramref name="value"/> in every lane, which <paramref name="block"/>, a static readonly field, holds
+    /// already. Block512 and Block256 broadcast the value where it is used, from 4 (8) bytes that the instruction reading it
+    /// takes as its operand, under the JIT and the NativeAOT compiler alike; a block field is a constant only to the JIT, and
+    /// NativeAOT code reads it whole, in every iteration of a loop. Block128 and BlockScalar return the block, which the JIT
+    /// folds: broadcasting in their loops would cost more of the JIT's inlining budget than those loops have to spare, and the
+    /// block comes by reference so that the call copies nothing into a local of its own.
+    /// </summary>
+    static abstract TSelf Constant(T value, in TSelf block);
+
     /// <summary>A block whose lanes hold the bit pattern <paramref name="bits"/> (a 32-bit pattern for float, 64-bit for double).</summary>
     static abstract TSelf CreateBits(long bits);
 

@@ -203,6 +203,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     {
         TBlock tail = Tail(x, T.Zero);
         TBlock last = tail;
+        BlockMath<TBlock, T>.BeforeLoop();
         for (int i = 0; (uint)i < (uint)x.Length; i += Width)
         {
             TBlock y = TOperator.Invoke<TBlock, T>(Load(x, i, tail));
@@ -263,6 +264,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     private const int ReadAheadBytes = 8 * 1024;
 
     /// <summary>The row after the one at <paramref name="start"/>, or that row itself where it is the last (its maximum is then found again, unused).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ReadOnlySpan<TMemory> NextRow(ReadOnlySpan<TMemory> x, int start, int classes) =>
         start + classes < x.Length ? x.Slice(start + classes, classes) : x.Slice(start, classes);
 
@@ -294,12 +296,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly T Max(out Spread spread)
         {
-            TBlock max = _max;
-            TBlock min = _min;
-            T result = TBlock.Max(max);
-            bool deep = TBlock.LessThanAny(min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit));
-            TBlock bound = TBlock.Create(-T.ScaleB(T.One, T.ILogB(result) + 1));
-            bool narrow = result > T.Zero && !TBlock.LessThanAny(min, bound) && !TBlock.EqualsAny(min, bound);
+            T result = TBlock.Max(_max);
+            bool deep = TBlock.LessThanAny(_min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit));
+            TBlock bound = TBlock.Create(-PowerOfTwoAbove(result));
+            bool narrow = result > T.Zero && !TBlock.LessThanAny(_min, bound) && !TBlock.EqualsAny(_min, bound);
             spread = new Spread(deep, narrow);
             return result;
         }
@@ -324,6 +324,31 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
+    /// 2^(ILogB(x) + 1), the power of two above |x|: for a normal x, twice its exponent bits, the same value with no call to
+    /// ScaleB and ILogB, which the JIT then has no need to inline into the row drivers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T PowerOfTwoAbove(T x)
+    {
+        if (T.IsNormal(x))
+        {
+            if (typeof(T) == typeof(float))
+            {
+                float power = 2 * BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(Unsafe.As<T, float>(ref x)) & 0x7F80_0000);
+                return Unsafe.As<float, T>(ref power);
+            }
+
+            if (typeof(T) == typeof(double))
+            {
+                double power = 2 * BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(Unsafe.As<T, double>(ref x)) & 0x7FF0_0000_0000_0000);
+                return Unsafe.As<double, T>(ref power);
+            }
+        }
+
+        return T.ScaleB(T.One, T.ILogB(x) + 1);
+    }
+
+    /// <summary>
     /// The per-class coefficients of a loss row at <paramref name="index"/>: the class weights (1 where there are none),
     /// times the smoothed targets <c>t * keep + perClass</c> where there are targets; 0 past the row's end. The tails come
     /// from <see cref="TailOrOnes"/> and <see cref="Tail"/>.
@@ -345,7 +370,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// Whether a row's exp(x - max) or x - max values are kept in the output between passes, rather than computed again.
     /// Only where the output holds the computation type: a Half output would round them twice.
     /// </summary>
-    private static bool KeepsInOutput => typeof(TMemory) == typeof(T);
+    private static bool KeepsInOutput
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => typeof(TMemory) == typeof(T);
+    }
 
     /// <summary>
     /// The last, partial block of a row after the operator's input transform, its lanes past the end set to <paramref name="fill"/>
@@ -478,6 +507,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock xTail = Tail(x, T.Zero);
         TBlock yTail = Tail(y, T.Zero);
         TBlock last = xTail;
+        BlockMath<TBlock, T>.BeforeLoop();
         for (int i = 0; (uint)i < (uint)x.Length; i += Width)
         {
             TBlock result = TOperator.Invoke<TBlock, T>(Load(x, i, xTail), Load(y, i, yTail));
