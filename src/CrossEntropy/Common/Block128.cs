@@ -56,6 +56,9 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> FromQuarters(Vector128<T> q0, Vector128<T> q1, Vector128<T> q2, Vector128<T> q3) => new(q0, q1, q2, q3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block128<T> Load(ref readonly T source)
     {
         nuint n = (nuint)Vector128<T>.Count;

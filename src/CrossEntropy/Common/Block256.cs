@@ -48,19 +48,8 @@ internal readonly struct Block256<T> : IBlock<Block256<T>, T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe Block256<T> LoadStrided(ref readonly T source, int stride)
-    {
-        fixed (T* pointer = &Unsafe.AsRef(in source))
-        {
-            return new(Gather(pointer, stride), Gather(pointer + (Vector256<T>.Count * stride), stride));
-        }
-    }
-
-    /// <summary>Lane i read from <paramref name="stride"/> * i elements past <paramref name="source"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe Vector256<T> Gather(T* source, int stride) => typeof(T) == typeof(float)
-        ? Avx2.GatherVector256((float*)source, Vector256<int>.Indices * stride, sizeof(float)).As<float, T>()
-        : Avx2.GatherVector256((double*)source, Vector128<int>.Indices * stride, sizeof(double)).As<double, T>();
+    public static Block256<T> FromQuarters(Vector128<T> q0, Vector128<T> q1, Vector128<T> q2, Vector128<T> q3) =>
+        new(Vector256.Create(q0, q1), Vector256.Create(q2, q3));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe Block256<T> LoadFirst(ref readonly T source, int count, Block256<T> fill)

@@ -34,15 +34,8 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
     public static void Store(Block512<T> value, ref T destination) => value._v.StoreUnsafe(ref destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe Block512<T> LoadStrided(ref readonly T source, int stride)
-    {
-        // The runtime has no 512-bit gather: two 256-bit ones.
-        fixed (T* pointer = &Unsafe.AsRef(in source))
-        {
-            int half = Vector256<T>.Count;
-            return new(Vector512.Create(Block256<T>.Gather(pointer, stride), Block256<T>.Gather(pointer + (half * stride), stride)));
-        }
-    }
+    public static Block512<T> FromQuarters(Vector128<T> q0, Vector128<T> q1, Vector128<T> q2, Vector128<T> q3) =>
+        new(Vector512.Create(Vector256.Create(q0, q1), Vector256.Create(q2, q3)));
 
     /// <remarks>
     /// A short tail is read by a 128- or 256-bit masked load: the bytes a masked load spans must not have been written just

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace CrossEntropy;
 
@@ -38,6 +39,18 @@ internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
             result._lanes[i] = Unsafe.Add(ref Unsafe.AsRef(in source), i);
         }
 
+        return result;
+    }
+
+    public static BlockScalar<T> FromQuarters(Vector128<T> q0, Vector128<T> q1, Vector128<T> q2, Vector128<T> q3)
+    {
+        BlockScalar<T> result = default;
+        ref T lanes = ref result._lanes[0];
+        int n = Vector128<T>.Count;
+        q0.StoreUnsafe(ref lanes);
+        q1.StoreUnsafe(ref lanes, (nuint)n);
+        q2.StoreUnsafe(ref lanes, (nuint)(2 * n));
+        q3.StoreUnsafe(ref lanes, (nuint)(3 * n));
         return result;
     }
 

@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace CrossEntropy;
 
@@ -43,20 +43,8 @@ internal interface IBlock<TSelf, T>
     /// </summary>
     static abstract TSelf LoadFirst(ref readonly T source, int count, TSelf fill);
 
-    /// <summary>
-    /// Lane i read from <paramref name="stride"/> * i elements past <paramref name="source"/>, which the caller guarantees lie in its
-    /// memory: one element of each of Count rows of <paramref name="stride"/> elements.
-    /// </summary>
-    static virtual TSelf LoadStrided(ref readonly T source, int stride)
-    {
-        Lanes<T> lanes = default;
-        for (int i = 0; i < TSelf.Count; i++)
-        {
-            lanes[i] = Unsafe.Add(ref Unsafe.AsRef(in source), i * stride);
-        }
-
-        return TSelf.Load(in lanes[0]);
-    }
+    /// <summary>The block whose lanes are those of <paramref name="q0"/> to <paramref name="q3"/>, its four 16-byte quarters, in order.</summary>
+    static abstract TSelf FromQuarters(Vector128<T> q0, Vector128<T> q1, Vector128<T> q2, Vector128<T> q3);
 
     /// <summary>Stores the first <paramref name="count"/> lanes (0 to Count - 1) of <paramref name="value"/>, and writes nothing past them.</summary>
     static abstract void StoreFirst(TSelf value, ref T destination, int count);

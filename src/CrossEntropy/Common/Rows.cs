@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace CrossEntropy;
 
@@ -353,7 +354,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             int first = g * Width * classes;
             op.StartLanes(g * Width, x, classes);
-            TBlock m = LaneMax(ref op, ref values, ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), first)), classes);
+            TBlock m = LaneMax(ref op, ref values, ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), first)), classes, x.Length - first);
             if (TBlock.EqualsAny(TBlock.Equals(m - m, BlockMath<TBlock, T>.Zero), BlockMath<TBlock, T>.Zero))
             {
                 total = OneBlockRows(ref op, x, output, classes, g * Width, (g + 1) * Width, total);
@@ -370,25 +371,119 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// Reads a group's class blocks from <paramref name="source"/> into <paramref name="values"/>, after the operator's input
-    /// transform, and returns the rows' maxima from the leaves that RowRange takes: past the row, copies of the first element;
-    /// a whole block beside copies of it.
+    /// transform (<see cref="Columns{TOp}"/>), and returns the rows' maxima from the leaves that RowRange takes: past the row,
+    /// copies of the first element; a whole block beside copies of it.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static TBlock LaneMax<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, ref T source, int classes)
+    private static TBlock LaneMax<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, ref T source, int classes, int available)
         where TOp : struct, IRowOperator, allows ref struct
     {
+        // The tiles of the last class read up to 3 (1) elements past a group; at the end of the batch, from a copy of it.
+        int n = Vector128<T>.Count;
         Unsafe.SkipInit(out LaneBlocks<TBlock> terms);
-        for (int c = 0; c < classes; c++)
+        scoped ref T from = ref source;
+        if (available < ((Width - 1) * classes) + ((classes + n - 1) / n * n))
         {
-            values[c] = op.Input(TBlock.LoadStrided(in Unsafe.Add(ref source, c), classes));
+            from = ref Unsafe.As<LaneBlocks<TBlock>, T>(ref terms);
+            MemoryMarshal.CreateReadOnlySpan(ref source, Width * classes).CopyTo(MemoryMarshal.CreateSpan(ref from, Width * classes));
         }
 
+        Columns(ref op, ref values, ref from, classes);
         for (int c = 0; c < Width; c++)
         {
             terms[c] = c >= classes ? values[0] : classes == Width ? TBlock.Max(values[0], values[c]) : values[c];
         }
 
         return MaxTree(ref terms);
+    }
+
+    /// <summary>
+    /// Reads the Width rows of <paramref name="classes"/> elements from <paramref name="source"/> on as class blocks, after the
+    /// operator's input transform: lane r of <paramref name="values"/>[c] is element c of row r. A block is four quarters, each
+    /// a square tile of rows and classes (4 by 4 floats, 2 by 2 doubles) transposed in registers. The last tile's classes past
+    /// the row fill blocks that no pass reads; their tiles read up to 3 (1) elements past the rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, ref T source, int classes)
+        where TOp : struct, IRowOperator, allows ref struct
+    {
+        int n = Vector128<T>.Count;
+        for (int c = 0; c < classes; c += n)
+        {
+            Tile<T> q0 = Tile(ref source, classes, 0, c);
+            Tile<T> q1 = Tile(ref source, classes, n, c);
+            Tile<T> q2 = Tile(ref source, classes, 2 * n, c);
+            Tile<T> q3 = Tile(ref source, classes, 3 * n, c);
+            values[c] = op.Input(TBlock.FromQuarters(q0.A, q1.A, q2.A, q3.A));
+            values[c + 1] = op.Input(TBlock.FromQuarters(q0.B, q1.B, q2.B, q3.B));
+            if (n == 4)
+            {
+                values[c + 2] = op.Input(TBlock.FromQuarters(q0.C, q1.C, q2.C, q3.C));
+                values[c + 3] = op.Input(TBlock.FromQuarters(q0.D, q1.D, q2.D, q3.D));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The tile of the rows from <paramref name="row"/> on and the classes from <paramref name="column"/> on, transposed: vector i
+    /// holds class <paramref name="column"/> + i of each row (four vectors of float, the first two of double).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Tile<T> Tile(ref T source, int classes, int row, int column)
+    {
+        ref T start = ref Unsafe.Add(ref source, (row * classes) + column);
+        return Vector128<T>.Count == 4
+            ? Tiles.Transpose(
+                Vector128.LoadUnsafe(ref start),
+                Vector128.LoadUnsafe(ref start, (nuint)classes),
+                Vector128.LoadUnsafe(ref start, (nuint)(2 * classes)),
+                Vector128.LoadUnsafe(ref start, (nuint)(3 * classes)))
+            : Tiles.Transpose(Vector128.LoadUnsafe(ref start), Vector128.LoadUnsafe(ref start, (nuint)classes));
+    }
+
+    /// <summary>
+    /// Writes the class blocks of <paramref name="values"/> as Width rows of <paramref name="classes"/> elements from
+    /// <paramref name="destination"/> on, the inverse of <see cref="Columns{TOp}"/>. A tile's lanes past its rows' end land on
+    /// the rows after it, whose own stores come later: tiles of rows in order, within them the tiles from the rows' end back to
+    /// their start, and rows in order. The last tile of rows goes through the stack, so that nothing is written past the group.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRows(ref LaneBlocks<TBlock> values, ref T destination, int classes)
+    {
+        int n = Vector128<T>.Count;
+        int last = Width - n;
+        int block = Unsafe.SizeOf<TBlock>() / Unsafe.SizeOf<T>();
+        Unsafe.SkipInit(out LaneBlocks<TBlock> lastTile);
+        ref T lastRows = ref Unsafe.As<LaneBlocks<TBlock>, T>(ref lastTile);
+        for (int row = 0; row < Width; row += n)
+        {
+            ref T rows = ref row < last ? ref Unsafe.Add(ref destination, row * classes) : ref lastRows;
+            for (int c = (classes - 1) / n * n; c >= 0; c -= n)
+            {
+                ref T quarter = ref Unsafe.Add(ref Unsafe.As<LaneBlocks<TBlock>, T>(ref values), (c * block) + row);
+                ref T start = ref Unsafe.Add(ref rows, c);
+                if (n == 4)
+                {
+                    Tile<T> t = Tiles.Transpose(
+                        Vector128.LoadUnsafe(ref quarter),
+                        Vector128.LoadUnsafe(ref quarter, (nuint)block),
+                        Vector128.LoadUnsafe(ref quarter, (nuint)(2 * block)),
+                        Vector128.LoadUnsafe(ref quarter, (nuint)(3 * block)));
+                    t.A.StoreUnsafe(ref start);
+                    t.B.StoreUnsafe(ref start, (nuint)classes);
+                    t.C.StoreUnsafe(ref start, (nuint)(2 * classes));
+                    t.D.StoreUnsafe(ref start, (nuint)(3 * classes));
+                }
+                else
+                {
+                    Tile<T> t = Tiles.Transpose(Vector128.LoadUnsafe(ref quarter), Vector128.LoadUnsafe(ref quarter, (nuint)block));
+                    t.A.StoreUnsafe(ref start);
+                    t.B.StoreUnsafe(ref start, (nuint)classes);
+                }
+            }
+        }
+
+        MemoryMarshal.CreateReadOnlySpan(ref lastRows, n * classes).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref destination, last * classes), n * classes));
     }
 
     /// <summary>
@@ -446,22 +541,20 @@ internal static partial class Kernel<TBlock, T, TMemory>
     private static double LaneFinish<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, in RowSums sums, ref T destination, int classes, int row, double total)
         where TOp : struct, IRowOperator, allows ref struct
     {
-        Unsafe.SkipInit(out Lanes<T> lanes);
         TBlock factor = op.Finish(sums, out TBlock value);
         if (op.WritesRows)
         {
             for (int c = 0; c < classes; c++)
             {
-                TBlock.Store(op.LaneFinal(values[c], factor, c), ref lanes[0]);
-                for (int r = 0; r < Width; r++)
-                {
-                    Unsafe.Add(ref destination, r * classes + c) = lanes[r];
-                }
+                values[c] = op.LaneFinal(values[c], factor, c);
             }
+
+            StoreRows(ref values, ref destination, classes);
         }
 
         if (TOp.Reduces)
         {
+            Unsafe.SkipInit(out Lanes<T> lanes);
             TBlock.Store(value, ref lanes[0]);
             for (int r = 0; r < Width; r++)
             {

@@ -35,14 +35,18 @@ public abstract partial class ActivationTests<T>
         EveryLengthMatchesReference("Softmax(x, destination)", SoftmaxRow, SoftmaxReference, rows: 1);
 
     [Fact]
-    public void Softmax_BatchesOfEveryRowLength_MatchReference() =>
+    public void Softmax_BatchesOfEveryRowLength_MatchReference()
+    {
         EveryLengthMatchesReference("Softmax(x, destination, classes)", SoftmaxRows, SoftmaxReference, rows: 3);
+        EveryLengthMatchesReference("Softmax(x, destination, classes)", SoftmaxRows, SoftmaxReference, rows: GroupRows);
+    }
 
     [Fact]
     public void Softmax_InPlace_IsBitwiseOutOfPlace()
     {
         InPlaceIsBitwiseOutOfPlace("Softmax(x, destination)", SoftmaxRow, rows: 1);
         InPlaceIsBitwiseOutOfPlace("Softmax(x, destination, classes)", SoftmaxRows, rows: 3);
+        InPlaceIsBitwiseOutOfPlace("Softmax(x, destination, classes)", SoftmaxRows, rows: GroupRows);
     }
 
     [Fact]

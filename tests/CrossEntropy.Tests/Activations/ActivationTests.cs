@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 using Xunit.Abstractions;
@@ -23,6 +24,12 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
     /// of x - max (half an ulp of a number below 32, 1.8e-15 relative after exp) stays well inside the double tolerance.
     /// </summary>
     private const double Bound = 16;
+
+    /// <summary>
+    /// Two whole groups of the rows that short rows run across lanes (one row per lane of a 64-byte block), the last ending where
+    /// the guarded memory does.
+    /// </summary>
+    private static readonly int GroupRows = 2 * 64 / Unsafe.SizeOf<T>();
 
     /// <summary>Written into outputs before a call, to see which elements the call changed.</summary>
     private static readonly T Sentinel = T.CreateTruncating(42.125);
