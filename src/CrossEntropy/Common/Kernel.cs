@@ -233,7 +233,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         var range = new RowRange(RangeTail(ref op, row));
         for (int i = 0; i <= row.Length - Width; i += Width)
         {
-            range.Add(RangeInput(ref op, Load(row, i)));
+            range.Add(RangeInput(ref op, Load(row, i), TOp.MonotoneInput));
         }
 
         return range.Through(ref op).Max(out spread);
@@ -246,13 +246,18 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock RangeTail<TOp>(ref TOp op, ReadOnlySpan<TMemory> row)
         where TOp : struct, IRowOperator, allows ref struct =>
-        RangeInput(ref op, Tail(row, row.IsEmpty ? T.NegativeInfinity : ToCompute(row[0])));
+        RangeInput(ref op, Tail(row, row.IsEmpty ? T.NegativeInfinity : ToCompute(row[0])), TOp.MonotoneInput);
 
-    /// <summary>A block of x as <see cref="RowRange"/> takes it: transformed, unless the transform is monotone (see <see cref="RowRange.Through{TOp}"/>).</summary>
+    /// <summary>
+    /// A block of x as <see cref="RowRange"/> takes it: transformed, unless <paramref name="monotone"/>
+    /// (<see cref="IRowOperator.MonotoneInput"/>, see <see cref="RowRange.Through{TOp}"/>). The option comes last as an argument,
+    /// a constant when the JIT imports the inlined body, so that the JIT does not inline a monotone transform where it is never
+    /// applied, which would spend its inlining of the loops that read ahead.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock RangeInput<TOp>(ref TOp op, TBlock x)
+    private static TBlock RangeInput<TOp>(ref TOp op, TBlock x, bool monotone)
         where TOp : struct, IRowOperator, allows ref struct =>
-        TOp.MonotoneInput ? x : op.Input(x);
+        monotone ? x : op.Input(x);
 
     /// <summary>
     /// Whether a row kernel finds the next row's maximum in its last pass over a row: where a row and its output stay in the
@@ -398,13 +403,27 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock KeptTail<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, T max)
         where TOp : struct, IRowOperator, allows ref struct =>
-        kept.IsEmpty ? InputTailAgain(ref op, row, max) : Tail(kept, T.Zero);
+        kept.IsEmpty ? OutOfLineInputTail(ref op, row, max) : Tail(kept, T.Zero);
 
-    /// <summary><see cref="InputTail"/> where nothing was kept; not inline, as <see cref="InputDifference"/>.</summary>
+    /// <summary>
+    /// <see cref="InputTail"/>, once per row and not inline: an input transform such as the soft cap's would otherwise spend the
+    /// JIT's inlining of the loop that follows it (the sum pass's, or the last pass's where nothing was kept).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static TBlock InputTailAgain<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, T fill)
+    private static TBlock OutOfLineInputTail<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, T fill)
         where TOp : struct, IRowOperator, allows ref struct =>
         InputTail(ref op, row, fill);
+
+    /// <summary>
+    /// The block at <paramref name="index"/> that the last pass takes: x - max where <paramref name="differences"/>
+    /// (<see cref="IRowOperator.Differences"/>), exp(x - max) otherwise. The option comes last as an argument, a constant when
+    /// the JIT imports the inlined body, so that the JIT does not inline the way not taken, which would spend its inlining of
+    /// the last pass on an input transform and an exponential that never run.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock Kept<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m, bool differences)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        differences ? Differences(ref op, row, kept, index, tail, m) : Exponentials(ref op, row, kept, index, tail, m);
 
     /// <summary>
     /// The block of exp(x - max) at <paramref name="index"/>, x after the operator's input transform: read from

@@ -186,14 +186,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
                         TBlock last = tail;
                         for (int i = 0; (uint)i < (uint)classes; i += Width)
                         {
-                            TBlock v = TOp.Differences ? Differences(ref op, row, kept, i, tail, m) : Exponentials(ref op, row, kept, i, tail, m);
+                            TBlock v = Kept(ref op, row, kept, i, tail, m, TOp.Differences);
                             TBlock o = op.Final(v, factor, start, i, coefficientsTail);
                             if (i <= classes - Width)
                             {
                                 Store(o, outRow, i);
                                 if (TAhead.IsSet)
                                 {
-                                    ahead.Add(RangeInput(ref op, Load(next, i)));
+                                    ahead.Add(RangeInput(ref op, Load(next, i), TOp.MonotoneInput));
                                 }
                             }
                             else
@@ -281,11 +281,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         // As in RowRange: the lanes past the row repeat its first element, and a whole block is taken beside copies of it,
-        // transformed as the row is.
+        // transformed as the row is: the input transform goes lane by lane, so these are copies of the first lane of xs.
         bool whole = classes == Width;
         T first = ToCompute(row[0]);
         TBlock xs = op.Input(whole ? Load(row, 0) : Tail(row, first));
-        T max = TBlock.Max(whole ? TBlock.Max(op.Input(TBlock.Create(first)), xs) : xs);
+        T max = TBlock.Max(whole ? TBlock.Max(TBlock.Create(TBlock.First(xs)), xs) : xs);
         if (!T.IsFinite(max))
         {
             return op.NonFinite(r, row, max, outRow);
@@ -637,6 +637,26 @@ internal static partial class Kernel<TBlock, T, TMemory>
         };
 
     /// <summary>
+    /// Adds the coefficients a of the block at <paramref name="index"/> to <paramref name="coefficients"/>, and a (x - max) where a
+    /// is not 0 to <paramref name="shifted"/>, where <paramref name="set"/>. The option comes last as an argument, a constant when
+    /// the JIT imports the inlined body: a branch on it in the loop itself would have its code inlined even where it is never
+    /// taken, which spends the JIT's inlining of the loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddCoefficients<TOp>(ref TOp op, ref CompensatedSum coefficients, ref CompensatedSum shifted, int start, int index,
+        TBlock tail, TBlock x, TBlock m, bool set)
+        where TOp : struct, IRowOperator, allows ref struct
+    {
+        if (set)
+        {
+            TBlock zero = BlockMath<TBlock, T>.Zero;
+            TBlock a = op.Coefficients(start, index, tail);
+            coefficients.Add(a, index);
+            shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (x - m)), index);
+        }
+    }
+
+    /// <summary>
     /// The sum pass, compiled once per combination of its options: <typeparamref name="TDeep"/> and <typeparamref name="TNarrow"/>
     /// as in <see cref="Spread"/>, <typeparamref name="TKeeps"/> writes to <paramref name="kept"/> what the last pass takes.
     /// </summary>
@@ -655,7 +675,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock zero = BlockMath<TBlock, T>.Zero;
 
         // Lanes past the row's end read the maximum, whose exponential needs no care, and are masked out of the sums.
-        TBlock rowTail = InputTail(ref op, row, max);
+        TBlock rowTail = OutOfLineInputTail(ref op, row, max);
         TBlock inRow = TailMask(row.Length);
         TBlock coefficientsTail = TCoefficients.IsSet ? op.CoefficientsTail(start) : zero;
         CompensatedSum sum = default;
@@ -666,12 +686,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             TBlock x = LoadInput(ref op, row, i, rowTail);
             TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet, TNarrow.IsSet);
-            if (TCoefficients.IsSet)
-            {
-                TBlock a = op.Coefficients(start, i, coefficientsTail);
-                coefficients.Add(a, i);
-                shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (x - m)), i);
-            }
+            AddCoefficients(ref op, ref coefficients, ref shifted, start, i, coefficientsTail, x, m, TCoefficients.IsSet);
 
             bool tail = i > row.Length - Width;
             if (tail)
