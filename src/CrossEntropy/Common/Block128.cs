@@ -157,21 +157,16 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block128<T> Max(Block128<T> left, Block128<T> right) =>
-        new(Max(left._a, right._a), Max(left._b, right._b), Max(left._c, right._c), Max(left._d, right._d));
+        new(LaneTree.Max(left._a, right._a), LaneTree.Max(left._b, right._b), LaneTree.Max(left._c, right._c), LaneTree.Max(left._d, right._d));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block128<T> Min(Block128<T> left, Block128<T> right) =>
         new(Min(left._a, right._a), Min(left._b, right._b), Min(left._c, right._c), Min(left._d, right._d));
 
     /// <summary>
-    /// <c>left &gt; right ? left : right</c> per lane: the x86 instruction; Arm64's returns NaN where either lane is NaN and
-    /// +0 for +0 and -0, so there it is a comparison and a select.
+    /// <c>left &lt; right ? left : right</c> per lane: the x86 instruction; Arm64's returns NaN where either lane is NaN and
+    /// -0 for +0 and -0, so there it is a comparison and a select (as <see cref="LaneTree.Max{T}(Vector128{T}, Vector128{T})"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<T> Max(Vector128<T> left, Vector128<T> right) =>
-        X86Base.IsSupported ? Vector128.MaxNative(left, right) : LaneTree.Max(left, right);
-
-    /// <summary><c>left &lt; right ? left : right</c> per lane, as <see cref="Max(Vector128{T}, Vector128{T})"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<T> Min(Vector128<T> left, Vector128<T> right) =>
         X86Base.IsSupported ? Vector128.MinNative(left, right) : Vector128.ConditionalSelect(Vector128.LessThan(left, right), left, right);

@@ -1,13 +1,15 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CrossEntropy;
 
 /// <summary>
 /// The last steps of the fixed reduction tree shared by every block: each step combines the lower half of
 /// the lanes with the upper half. The maximum of two values is <c>a &gt; b ? a : b</c> everywhere, so NaN
-/// and signed zeros resolve the same way on every path.
+/// and signed zeros resolve the same way on every path; on x86 that is what the max instruction computes (its second
+/// operand unless the first is greater), one instruction where a comparison and a blend are two.
 /// </summary>
 internal static class LaneTree
 {
@@ -17,11 +19,11 @@ internal static class LaneTree
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Max<T>(Vector256<T> left, Vector256<T> right) =>
-        Vector256.ConditionalSelect(Vector256.GreaterThan(left, right), left, right);
+        X86Base.IsSupported ? Vector256.MaxNative(left, right) : Vector256.ConditionalSelect(Vector256.GreaterThan(left, right), left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Max<T>(Vector128<T> left, Vector128<T> right) =>
-        Vector128.ConditionalSelect(Vector128.GreaterThan(left, right), left, right);
+        X86Base.IsSupported ? Vector128.MaxNative(left, right) : Vector128.ConditionalSelect(Vector128.GreaterThan(left, right), left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sum<T>(Vector128<T> value)

@@ -260,6 +260,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>The lanes of a row of one block of <paramref name="classes"/> that lie in the row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock InRow(int classes) =>
         TBlock.LessThan(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(classes)));
 
