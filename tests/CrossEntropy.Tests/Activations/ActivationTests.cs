@@ -26,10 +26,13 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
     private const double Bound = 16;
 
     /// <summary>
-    /// Two whole groups of the rows that short rows run across lanes (one row per lane of a 64-byte block), the last ending where
-    /// the guarded memory does.
+    /// Two whole groups of the rows that short rows (up to <see cref="GroupClasses"/> classes) run across lanes, one row per lane
+    /// of a 64-byte block, the last ending where the guarded memory does.
     /// </summary>
-    private static readonly int GroupRows = 2 * 64 / Unsafe.SizeOf<T>();
+    private static readonly int GroupRows = 2 * GroupClasses;
+
+    /// <summary>The longest row that runs across lanes: one 64-byte block.</summary>
+    private static readonly int GroupClasses = 64 / Unsafe.SizeOf<T>();
 
     /// <summary>Written into outputs before a call, to see which elements the call changed.</summary>
     private static readonly T Sentinel = T.CreateTruncating(42.125);
@@ -104,13 +107,14 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Every row length 0..256, each in a batch of <paramref name="rows"/> rows, against the reference. Element-wise
-    /// functions take <paramref name="mixedScales"/> inputs, which reach their saturated and subnormal ranges.
+    /// Every row length 0..<paramref name="maxLength"/>, each in a batch of <paramref name="rows"/> rows, against the reference.
+    /// Element-wise functions take <paramref name="mixedScales"/> inputs, which reach their saturated and subnormal ranges.
     /// </summary>
-    private static void EveryLengthMatchesReference(string name, RowsOperation operation, ReferenceRow reference, int rows, bool reduction = false, bool mixedScales = false)
+    private static void EveryLengthMatchesReference(string name, RowsOperation operation, ReferenceRow reference, int rows, bool reduction = false,
+        bool mixedScales = false, int maxLength = MaxLength)
     {
         var random = new Random(Seed + rows);
-        for (int length = 0; length <= MaxLength; length++)
+        for (int length = 0; length <= maxLength; length++)
         {
             using BoundedMemory<T> x = BoundedMemory.Holding<T>(mixedScales ? TestData.MixedScales(random, rows * length) : TestData.Uniform(random, rows * length, Bound));
 
@@ -273,11 +277,14 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Writing over the input gives the same bits as writing elsewhere, for every length 0..256 in batches of <paramref name="rows"/>.</summary>
-    private static void InPlaceIsBitwiseOutOfPlace(string name, RowsOperation operation, int rows, bool reduction = false)
+    /// <summary>
+    /// Writing over the input gives the same bits as writing elsewhere, for every length 0..<paramref name="maxLength"/> in
+    /// batches of <paramref name="rows"/>.
+    /// </summary>
+    private static void InPlaceIsBitwiseOutOfPlace(string name, RowsOperation operation, int rows, bool reduction = false, int maxLength = MaxLength)
     {
         var random = new Random(Seed + rows);
-        for (int length = 0; length <= MaxLength; length++)
+        for (int length = 0; length <= maxLength; length++)
         {
             int classes = Math.Max(length, 1);
             using BoundedMemory<T> x = BoundedMemory.Holding<T>(TestData.Uniform(random, rows * length, Bound));
