@@ -503,10 +503,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public void StartLanes(int row, ReadOnlySpan<TMemory> x, int classes)
         {
-            Lanes<T> label = default;
-            Lanes<T> logit = default;
-            Lanes<T> weight = default;
-            Lanes<T> sampleWeight = default;
+            // Every lane a block loads is written below.
+            Unsafe.SkipInit(out Lanes<T> label);
+            Unsafe.SkipInit(out Lanes<T> logit);
+            Unsafe.SkipInit(out Lanes<T> weight);
+            Unsafe.SkipInit(out Lanes<T> sampleWeight);
             for (int r = 0; r < Width; r++)
             {
                 int y = _labels[row + r];
@@ -521,9 +522,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
             _lanes = true;
             _label = TBlock.Load(in label[0]);
             _labelLogit = Input(TBlock.Load(in logit[0]));
-            _labelClassWeight = TBlock.Load(in weight[0]);
+            _labelClassWeight = _weights.IsEmpty ? BlockMath<TBlock, T>.One : TBlock.Load(in weight[0]);
             _labelWeight = TBlock.Create(_keep) * _labelClassWeight;
-            _sampleWeight = TBlock.Load(in sampleWeight[0]);
+            _sampleWeight = _sampleWeights.IsEmpty ? BlockMath<TBlock, T>.One : TBlock.Load(in sampleWeight[0]);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
