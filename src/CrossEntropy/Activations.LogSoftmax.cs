@@ -216,7 +216,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail) => value - factor;
+        public TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail, bool withCoefficients) => value - factor;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TBlock LaneFinal(TBlock value, TBlock factor, int c) => value - factor;

@@ -134,7 +134,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return default;
         }
 
-        public TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail) => value;
+        public TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail, bool withCoefficients) => value;
 
         public TBlock LaneFinal(TBlock value, TBlock factor, int c) => value;
 

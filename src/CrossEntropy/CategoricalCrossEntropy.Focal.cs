@@ -320,7 +320,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail) => value * factor;
+        public readonly TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail, bool withCoefficients) => value * factor;
 
         /// <summary>The gradient of class <paramref name="c"/> across lanes: the label's entry where c is the label, 0 in rows skipped.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

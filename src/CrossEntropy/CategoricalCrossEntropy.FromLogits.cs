@@ -638,15 +638,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         /// <summary>A block of the gradient from exp(x - max), or, where capped, from x - max (<see cref="CappedFinal"/>).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail)
+        public readonly TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail, bool withCoefficients)
         {
             if (TCapped.IsSet)
             {
-                return CappedFinal(value, factor, start, index, coefficientsTail);
+                return CappedFinal(value, factor, start, index, coefficientsTail, withCoefficients);
             }
 
             TBlock g = value * factor;
-            if (WithCoefficients)
+            if (withCoefficients)
             {
                 g = TBlock.FusedMultiplyAdd(Coefficients(start, index, coefficientsTail), _coefficientScale, g);
             }
@@ -659,10 +659,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
         /// inline, so that the last pass keeps the JIT's inlining budget for its loop.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private readonly TBlock CappedFinal(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail)
+        private readonly TBlock CappedFinal(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail, bool withCoefficients)
         {
             TBlock g = ExpDifference(value, BlockMath<TBlock, T>.Zero) * factor;
-            if (WithCoefficients)
+            if (withCoefficients)
             {
                 g = TBlock.FusedMultiplyAdd(Coefficients(start, index, coefficientsTail), _coefficientScale, g);
             }

@@ -304,7 +304,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail)
+        public readonly TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail, bool withCoefficients)
         {
             TBlock t = index <= _classes - Width ? Load(_targets, start + index) : coefficientsTail;
             return TBlock.FusedMultiplyAdd(TLogTargets.IsSet ? Probabilities(t) : t, _coefficientScale, value * factor);

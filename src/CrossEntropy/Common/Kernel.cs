@@ -399,11 +399,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
         where TOp : struct, IRowOperator, allows ref struct =>
         index <= row.Length - Width ? op.Input(Load(row, index)) : tail;
 
-    /// <summary>The tail block for <see cref="Exponentials"/> and <see cref="Differences"/>.</summary>
+    /// <summary>
+    /// The tail block for <see cref="Kept"/>: from <paramref name="kept"/> where <paramref name="keeps"/>, from the row otherwise.
+    /// The option comes last as an argument, as in <see cref="Kept"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock KeptTail<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, T max)
+    private static TBlock KeptTail<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, T max, bool keeps)
         where TOp : struct, IRowOperator, allows ref struct =>
-        kept.IsEmpty ? OutOfLineInputTail(ref op, row, max) : Tail(kept, T.Zero);
+        keeps ? Tail(kept, T.Zero) : OutOfLineInputTail(ref op, row, max);
 
     /// <summary>
     /// <see cref="InputTail"/>, once per row and not inline: an input transform such as the soft cap's would otherwise spend the
@@ -416,29 +419,18 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// The block at <paramref name="index"/> that the last pass takes: x - max where <paramref name="differences"/>
-    /// (<see cref="IRowOperator.Differences"/>), exp(x - max) otherwise. The option comes last as an argument, a constant when
-    /// the JIT imports the inlined body, so that the JIT does not inline the way not taken, which would spend its inlining of
-    /// the last pass on an input transform and an exponential that never run.
+    /// (<see cref="IRowOperator.Differences"/>), exp(x - max) otherwise, x after the operator's input transform; read from
+    /// <paramref name="kept"/> where <paramref name="keeps"/> (the sum pass kept them there), computed again from the row otherwise.
+    /// The options come last as arguments, constants when the JIT imports the inlined body, so that the JIT does not inline a
+    /// way not taken, which would spend its inlining of the last pass on an input transform and an exponential that never run.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Kept<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m, bool differences)
+    private static TBlock Kept<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m,
+        bool differences, bool keeps)
         where TOp : struct, IRowOperator, allows ref struct =>
-        differences ? Differences(ref op, row, kept, index, tail, m) : Exponentials(ref op, row, kept, index, tail, m);
-
-    /// <summary>
-    /// The block of exp(x - max) at <paramref name="index"/>, x after the operator's input transform: read from
-    /// <paramref name="kept"/> where the pass that summed them kept them there, or computed again where it is empty.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Exponentials<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m)
-        where TOp : struct, IRowOperator, allows ref struct =>
-        kept.IsEmpty ? ExpDifference(LoadInput(ref op, row, index, tail), m) : Load(kept, index, tail);
-
-    /// <summary>The block of x - max at <paramref name="index"/>, as <see cref="Exponentials"/> gives exp(x - max).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Differences<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, ReadOnlySpan<TMemory> kept, int index, TBlock tail, TBlock m)
-        where TOp : struct, IRowOperator, allows ref struct =>
-        kept.IsEmpty ? InputDifference(ref op, row, index, tail, m) : Load(kept, index, tail);
+        keeps ? Load(kept, index, tail)
+        : differences ? InputDifference(ref op, row, index, tail, m)
+        : ExpDifference(LoadInput(ref op, row, index, tail), m);
 
     /// <summary>
     /// x - max computed again from the row, where nothing was kept. Not inline: an input transform such as the soft cap's

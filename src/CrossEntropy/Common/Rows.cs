@@ -82,8 +82,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
         /// <summary>The rows' values from their sums, and the block that the last pass takes with each block of the rows.</summary>
         TBlock Finish(in RowSums sums, out TBlock value);
 
-        /// <summary>A block of the output row from the block of exp(x - max) (or x - max) at <paramref name="index"/>.</summary>
-        TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail);
+        /// <summary>
+        /// A block of the output row from the block of exp(x - max) (or x - max) at <paramref name="index"/>;
+        /// <paramref name="withCoefficients"/> is <see cref="WithCoefficients"/>, which the drivers read once before their loop:
+        /// read in the loop, it would be loaded again after every store to the output, which may alias the operator.
+        /// </summary>
+        TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail, bool withCoefficients);
 
         /// <summary><see cref="Final"/> across lanes, for the block of class <paramref name="c"/>.</summary>
         TBlock LaneFinal(TBlock value, TBlock factor, int c);
@@ -112,23 +116,33 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// Runs a row operation over the rows of <paramref name="x"/> (output rows in <paramref name="output"/>, which may be
     /// <paramref name="x"/>'s memory), and returns the sum of the rows' values in row order. Rows of one block
     /// (<paramref name="classes"/> up to 16 floats or 8 doubles) take <see cref="ShortRows{TOp}"/>, longer rows
-    /// <see cref="Rows{TOp, TAhead}"/>; both give the same bits.
+    /// <see cref="Rows{TOp, TAhead, TKeeps}"/>; both give the same bits.
     /// </summary>
     public static double Rows<TOp>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes)
         where TOp : struct, IRowOperator, allows ref struct =>
         classes <= Width ? ShortRows(ref op, x, output, classes)
-        : op.WritesRows && ReadsAhead(classes) ? Rows<TOp, Yes>(ref op, x, output, classes)
-        : Rows<TOp, No>(ref op, x, output, classes);
+        : op.WritesRows && ReadsAhead(classes)
+            ? KeepsRows(ref op) ? Rows<TOp, Yes, Yes>(ref op, x, output, classes) : Rows<TOp, Yes, No>(ref op, x, output, classes)
+        : KeepsRows(ref op) ? Rows<TOp, No, Yes>(ref op, x, output, classes) : Rows<TOp, No, No>(ref op, x, output, classes);
+
+    /// <summary>Whether the sum pass keeps what the last pass takes in the output rows, for every row of the call.</summary>
+    private static bool KeepsRows<TOp>(ref TOp op)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        KeepsInOutput && op.WritesRows && op.KeepsInOutput;
 
     /// <summary>
     /// The rows, each in up to three passes: the maximum, a pass that sums exp(x - max) (keeping what the last pass takes in
     /// the output row where it can), and the last pass that writes the output row; where <typeparamref name="TAhead"/> is set,
-    /// the last pass also finds the next row's maximum.
+    /// the last pass also finds the next row's maximum. Where <typeparamref name="TKeeps"/> is set (<see cref="KeepsRows{TOp}"/>),
+    /// the last pass reads back what the sum pass kept in the output row; otherwise it computes it again from the row. Decided
+    /// once per call, so that the last pass of each compiled form holds only the way it takes: a call on the way not taken
+    /// would leave the loop's blocks in memory, every vector register being caller-saved.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double Rows<TOp, TAhead>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes)
+    private static double Rows<TOp, TAhead, TKeeps>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes)
         where TOp : struct, IRowOperator, allows ref struct
         where TAhead : struct, IOption
+        where TKeeps : struct, IOption
     {
         Debug.Assert(!TAhead.IsSet || op.WritesRows, "Only the last pass reads ahead.");
         T max = T.Zero;
@@ -172,7 +186,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 else
                 {
                     op.Start(r, row);
-                    Span<TMemory> kept = KeepsInOutput && op.KeepsInOutput ? outRow : default;
+                    Span<TMemory> kept = TKeeps.IsSet ? outRow : default;
                     T sum = SumPass(ref op, row, start, max, spread, kept, out T coefficientSum, out T shiftedSum);
                     var sums = new RowSums(max, sum, coefficientSum, shiftedSum);
                     TBlock factor = op.Finish(sums, out TBlock values);
@@ -180,14 +194,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     if (op.WritesRows)
                     {
                         TBlock m = TBlock.Create(max);
-                        TBlock tail = KeptTail(ref op, row, kept, max);
-                        TBlock coefficientsTail = op.WithCoefficients ? op.CoefficientsTail(start) : tail;
+                        TBlock tail = KeptTail(ref op, row, kept, max, TKeeps.IsSet);
+                        bool withCoefficients = op.WithCoefficients;
+                        TBlock coefficientsTail = withCoefficients ? op.CoefficientsTail(start) : tail;
                         RowRange ahead = TAhead.IsSet ? new RowRange(RangeTail(ref op, next)) : default;
                         TBlock last = tail;
                         for (int i = 0; (uint)i < (uint)classes; i += Width)
                         {
-                            TBlock v = Kept(ref op, row, kept, i, tail, m, TOp.Differences);
-                            TBlock o = op.Final(v, factor, start, i, coefficientsTail);
+                            TBlock v = Kept(ref op, row, kept, i, tail, m, TOp.Differences, TKeeps.IsSet);
+                            TBlock o = op.Final(v, factor, start, i, coefficientsTail, withCoefficients);
                             if (i <= classes - Width)
                             {
                                 Store(o, outRow, i);
@@ -266,7 +281,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// Row <paramref name="r"/> of one block, loaded once and computed in registers by the block operations that
-    /// <see cref="Rows{TOp, TAhead}"/> applies to a row of one block, in the same order, so that the bits are the same.
+    /// <see cref="Rows{TOp, TAhead, TKeeps}"/> applies to a row of one block, in the same order, so that the bits are the same.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T OneBlockRow<TOp>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes, int r, TBlock inRow)
@@ -320,7 +335,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock factor = op.Finish(new RowSums(max, CompensatedSum.OfOne(e), coefficientSum, shiftedSum), out TBlock values);
         if (op.WritesRows)
         {
-            TBlock o = op.Final(kept, factor, start, 0, coefficientsTail);
+            TBlock o = op.Final(kept, factor, start, 0, coefficientsTail, op.WithCoefficients);
             if (whole)
             {
                 Store(o, outRow, 0);
@@ -598,10 +613,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// <paramref name="e"/> with 0 in the first lane where <paramref name="x"/> equals <paramref name="m"/>: once per row, and not
-    /// inline, so that the loop of the sum pass keeps the JIT's inlining for itself on narrow hardware.
+    /// <paramref name="e"/> with 0 in the first lane where <paramref name="x"/> equals <paramref name="m"/>. Once per row, but
+    /// inline: a call in the loop of the sum pass would leave the loop's blocks in memory, every vector register being caller-saved.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock WithoutFirstMaximum(TBlock e, TBlock x, TBlock m)
     {
         int lane = TBlock.FirstTrue(TBlock.Equals(x, m));
