@@ -171,31 +171,39 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// turns the alpha weighting off.
     /// </summary>
     public static double BinaryFocal(ReadOnlySpan<TMemory> logits, ReadOnlySpan<TMemory> targets, int offset, ReadOnlySpan<TMemory> weights,
-        double gamma, double alpha, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient) =>
-        gamma switch
+        double gamma, double alpha, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
+    {
+        // The parameters become T here rather than in the pass, where their conversions, inline, would spend the inlining
+        // budget of its loop. a_t = alpha y + (1 - alpha)(1 - y) = (1 - alpha) + (2 alpha - 1) y; 1 where alpha is negative.
+        T g = T.CreateTruncating(gamma);
+        T alphaBase = alpha >= 0 ? T.CreateTruncating(1 - alpha) : T.One;
+        T alphaSlope = alpha >= 0 ? T.CreateTruncating(2 * alpha - 1) : T.Zero;
+        T scale = T.CreateTruncating(gradientScale);
+        return gamma switch
         {
-            0 => BinaryFocal<No, No>(logits, targets, offset, weights, gamma, alpha, gradientScale, losses, gradient),
-            2 => BinaryFocal<Yes, Yes>(logits, targets, offset, weights, gamma, alpha, gradientScale, losses, gradient),
-            _ => BinaryFocal<Yes, No>(logits, targets, offset, weights, gamma, alpha, gradientScale, losses, gradient),
+            0 => BinaryFocal<No, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient),
+            2 => BinaryFocal<Yes, Yes>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient),
+            _ => BinaryFocal<Yes, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient),
         };
+    }
 
     /// <summary>
-    /// The pass of <see cref="BinaryFocal(ReadOnlySpan{TMemory}, ReadOnlySpan{TMemory}, int, ReadOnlySpan{TMemory}, double, double, double, Span{TMemory}, Span{TMemory})"/>;
-    /// without <typeparamref name="TModulated"/> (gamma = 0) the loss is the cross-entropy's, times a_t, bit for bit;
-    /// <typeparamref name="TSquare"/> is gamma = 2, whose modulation is q squared. Type arguments, so that each loop holds only
-    /// the operations of its gamma (within the JIT's inlining budget on Vector128).
+    /// The pass of <see cref="BinaryFocal(ReadOnlySpan{TMemory}, ReadOnlySpan{TMemory}, int, ReadOnlySpan{TMemory}, double, double, double, Span{TMemory}, Span{TMemory})"/>,
+    /// with a_t = <paramref name="alphaBase"/> + <paramref name="alphaSlope"/> y; without <typeparamref name="TModulated"/>
+    /// (gamma = 0) the loss is the cross-entropy's, times a_t, bit for bit; <typeparamref name="TSquare"/> is gamma = 2, whose
+    /// modulation is q squared. Type arguments, so that each loop holds only the operations of its gamma (within the JIT's
+    /// inlining budget on Vector128).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static double BinaryFocal<TModulated, TSquare>(ReadOnlySpan<TMemory> logits, ReadOnlySpan<TMemory> targets, int offset, ReadOnlySpan<TMemory> weights,
-        double gamma, double alpha, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
+        T gamma, T alphaBase, T alphaSlope, T gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
         where TModulated : struct, IOption
         where TSquare : struct, IOption
     {
-        // a_t = alpha y + (1 - alpha)(1 - y) = (1 - alpha) + (2 alpha - 1) y; 1 where alpha is negative.
-        TBlock alphaBase = TBlock.Create(alpha >= 0 ? T.CreateTruncating(1 - alpha) : T.One);
-        TBlock alphaSlope = TBlock.Create(alpha >= 0 ? T.CreateTruncating(2 * alpha - 1) : T.Zero);
-        TBlock g = TBlock.Create(T.CreateTruncating(gamma));
-        TBlock scale = TBlock.Create(T.CreateTruncating(gradientScale));
+        TBlock alphaBaseBlock = TBlock.Create(alphaBase);
+        TBlock alphaSlopeBlock = TBlock.Create(alphaSlope);
+        TBlock g = TBlock.Create(gamma);
+        TBlock scale = TBlock.Create(gradientScale);
         TBlock zero = BlockMath<TBlock, T>.Zero;
         TBlock one = BlockMath<TBlock, T>.One;
         CompensatedSum sum = default;
@@ -222,38 +230,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock log1PZ = BlockMath<TBlock, T>.Log1PUnit(z, reciprocal);
             TBlock magnitude = TBlock.Select(TBlock.Equals(linear, zero), zero, BlockMath<TBlock, T>.Abs(x));
             TBlock loss = TBlock.FusedMultiplyAdd(linear, magnitude, log1PZ);
-            TBlock alphaT = TBlock.FusedMultiplyAdd(y, alphaSlope, alphaBase);
-            if (TModulated.IsSet)
-            {
-                // q = 1 - p_t = (u + v z) / (1 + z): u, v = 1 - y, y where x >= 0, and y, 1 - y where x < 0. Where u = 0 (y is 0 or 1
-                // and agrees with x), log q = log v - |x| - log1p(z), exact however small q is.
-                TBlock u = TBlock.Select(negative, y, negativeTarget);
-                TBlock v = TBlock.Select(negative, negativeTarget, y);
-                TBlock agrees = TBlock.Equals(u, zero);
-                TBlock s = TBlock.Select(agrees, v, TBlock.FusedMultiplyAdd(v, z, u));
-                TBlock modulation;
-                if (TSquare.IsSet)
-                {
-                    // The default gamma, 2: q itself, z = e^-|x| carrying the small q of an agreeing target.
-                    TBlock q = TBlock.Select(agrees, v * z, s) * reciprocal;
-                    modulation = q * q;
-                }
-                else
-                {
-                    // s is 1 where every target of the block is 0 or 1, and its log 0: the log is skipped there, with the same bits.
-                    TBlock hard = TBlock.Equals(y, zero) | TBlock.Equals(y, one);
-                    TBlock logS = TBlock.EqualsAny(hard, zero) ? BlockMath<TBlock, T>.Log(s) : zero;
-                    TBlock logQ = logS - TBlock.Select(agrees, BlockMath<TBlock, T>.Abs(x), zero) - log1PZ;
-                    modulation = BlockMath<TBlock, T>.ExpNonPositive(TBlock.Min(zero, g * logQ));
-                }
-
-                // d(q^gamma)/dx = gamma q^gamma (1 - 2y) r with r = sigmoid(x) sigmoid(-x) / q = (agrees ? 1 : z) / ((1 + z) s), finite
-                // where q goes to 0; r ce is 0 where r is (an infinite logit, whose ce may be infinite).
-                TBlock r = TBlock.Select(agrees, one, z) * reciprocal / s;
-                TBlock slope = TBlock.Select(TBlock.Equals(r, zero), zero, g * (negativeTarget - y) * r * loss);
-                d = modulation * (d + slope);
-                loss *= modulation;
-            }
+            TBlock alphaT = TBlock.FusedMultiplyAdd(y, alphaSlopeBlock, alphaBaseBlock);
+            loss = Focused<TSquare>(loss, ref d, x, y, negativeTarget, negative, z, reciprocal, log1PZ, g, TModulated.IsSet);
 
             // A zero a_t (alpha 0 or 1) takes an infinite loss away too, as a zero weight does.
             loss = Weighted(loss, alphaT);
@@ -285,5 +263,61 @@ internal static partial class Kernel<TBlock, T, TMemory>
         double total = double.CreateTruncating(sum.Total);
         StoreTails(lastLoss, losses, lastGradient, gradient, length);
         return total;
+    }
+
+    /// <summary>
+    /// The cross-entropy <paramref name="loss"/> of a block times the modulation <c>q^gamma</c>, and its derivative
+    /// <paramref name="d"/> (sigmoid(x) - y on entry) that of the product, where <paramref name="modulated"/> (gamma is not 0);
+    /// <typeparamref name="TSquare"/> is gamma = 2. The option comes last as an argument, a constant when the JIT imports the
+    /// inlined body (an earlier argument that calls would be spilled to a temporary first), so that the JIT does not inline the
+    /// way not taken, which would spend the inlining budget of the loop: its locals, four per vector on Vector128.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock Focused<TSquare>(TBlock loss, ref TBlock d, TBlock x, TBlock y, TBlock negativeTarget, TBlock negative, TBlock z,
+        TBlock reciprocal, TBlock log1PZ, TBlock g, bool modulated)
+        where TSquare : struct, IOption
+    {
+        if (modulated)
+        {
+            // q = 1 - p_t = (u + v z) / (1 + z): u, v = 1 - y, y where x >= 0, and y, 1 - y where x < 0. Where u = 0 (y is 0 or 1
+            // and agrees with x), log q = log v - |x| - log1p(z), exact however small q is.
+            TBlock zero = BlockMath<TBlock, T>.Zero;
+            TBlock u = TBlock.Select(negative, y, negativeTarget);
+            TBlock v = TBlock.Select(negative, negativeTarget, y);
+            TBlock agrees = TBlock.Equals(u, zero);
+            TBlock s = TBlock.Select(agrees, v, TBlock.FusedMultiplyAdd(v, z, u));
+            TBlock modulation = Modulation(x, y, z, reciprocal, log1PZ, g, v, s, agrees, TSquare.IsSet);
+
+            // d(q^gamma)/dx = gamma q^gamma (1 - 2y) r with r = sigmoid(x) sigmoid(-x) / q = (agrees ? 1 : z) / ((1 + z) s), finite
+            // where q goes to 0; r ce is 0 where r is (an infinite logit, whose ce may be infinite).
+            TBlock r = TBlock.Select(agrees, BlockMath<TBlock, T>.One, z) * reciprocal / s;
+            TBlock slope = TBlock.Select(TBlock.Equals(r, zero), zero, g * (negativeTarget - y) * r * loss);
+            d = modulation * (d + slope);
+            loss *= modulation;
+        }
+
+        return loss;
+    }
+
+    /// <summary>
+    /// q^gamma from <c>q = s / (1 + z)</c>, or <c>v z / (1 + z)</c> where <paramref name="agrees"/>; q squared where
+    /// <paramref name="square"/>, an option that comes last as <see cref="Focused{TSquare}"/>'s does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock Modulation(TBlock x, TBlock y, TBlock z, TBlock reciprocal, TBlock log1PZ, TBlock g, TBlock v, TBlock s, TBlock agrees, bool square)
+    {
+        if (square)
+        {
+            // The default gamma, 2: q itself, z = e^-|x| carrying the small q of an agreeing target.
+            TBlock q = TBlock.Select(agrees, v * z, s) * reciprocal;
+            return q * q;
+        }
+
+        // s is 1 where every target of the block is 0 or 1, and its log 0: the log is skipped there, with the same bits.
+        TBlock zero = BlockMath<TBlock, T>.Zero;
+        TBlock hard = TBlock.Equals(y, zero) | TBlock.Equals(y, BlockMath<TBlock, T>.One);
+        TBlock logS = TBlock.EqualsAny(hard, zero) ? BlockMath<TBlock, T>.Log(s) : zero;
+        TBlock logQ = logS - TBlock.Select(agrees, BlockMath<TBlock, T>.Abs(x), zero) - log1PZ;
+        return BlockMath<TBlock, T>.ExpNonPositive(TBlock.Min(zero, g * logQ));
     }
 }

@@ -106,37 +106,45 @@ public static partial class BinaryCrossEntropy
     {
         public static double Fill => 0;
 
+        /// <summary>
+        /// sigmoid(x) - y as small - y where x &lt; 0, (1 - y) - small elsewhere: no cancellation for y in {0, 1}; the loss
+        /// <c>linear |x| + log1p(e^-|x|)</c>, its linear coefficient y where x &lt; 0, 1 - y elsewhere.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock Invoke<TBlock, T, TWeighted>(TBlock x, TBlock y, TBlock positiveWeight, out TBlock gradient)
+        public static TBlock Invoke<TBlock, T>(TBlock x, TBlock y, out TBlock gradient)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
-            where TWeighted : struct, IOption
         {
-            TBlock zero = BlockMath<TBlock, T>.Zero;
             TBlock one = BlockMath<TBlock, T>.One;
-            TBlock negative = TBlock.LessThan(x, zero);
+            TBlock negative = TBlock.LessThan(x, BlockMath<TBlock, T>.Zero);
             TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x));
             TBlock negativeTarget = one - y;
-            if (!TWeighted.IsSet)
-            {
-                // sigmoid(x) - y as small - y where x < 0, (1 - y) - small elsewhere: no cancellation for y in {0, 1}.
-                TBlock small = z / (one + z);
-                gradient = TBlock.Select(negative, small - y, negativeTarget - small);
-                TBlock linear = TBlock.Select(negative, y, negativeTarget);
-                return TBlock.FusedMultiplyAdd(linear, Magnitude<TBlock, T>(x, linear), BlockMath<TBlock, T>.Log1PUnit(z, one / (one + z)));
-            }
-            else
-            {
-                // With pos_weight: (1 - y) sigmoid(x) - pw y sigmoid(-x), and the loss (1 - y) x + (1 + (pw - 1) y) (log1p(e^-|x|) + max(-x, 0)),
-                // its linear part -pw y x where x < 0, (1 - y) x elsewhere.
-                TBlock large = one / (one + z);
-                TBlock small = z * large;
-                TBlock positiveTarget = positiveWeight * y;
-                gradient = negativeTarget * TBlock.Select(negative, small, large) - positiveTarget * TBlock.Select(negative, large, small);
-                TBlock coefficient = TBlock.Select(negative, positiveTarget, negativeTarget);
-                TBlock linear = coefficient * Magnitude<TBlock, T>(x, coefficient);
-                return TBlock.FusedMultiplyAdd(one + positiveTarget - y, BlockMath<TBlock, T>.Log1PUnit(z, large), linear);
-            }
+            TBlock small = z / (one + z);
+            gradient = TBlock.Select(negative, small - y, negativeTarget - small);
+            TBlock linear = TBlock.Select(negative, y, negativeTarget);
+            return TBlock.FusedMultiplyAdd(linear, Magnitude<TBlock, T>(x, linear), BlockMath<TBlock, T>.Log1PUnit(z, one / (one + z)));
+        }
+
+        /// <summary>
+        /// With pos_weight: the gradient (1 - y) sigmoid(x) - pw y sigmoid(-x), and the loss
+        /// (1 - y) x + (1 + (pw - 1) y) (log1p(e^-|x|) + max(-x, 0)), its linear part -pw y x where x &lt; 0, (1 - y) x elsewhere.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock Invoke<TBlock, T>(TBlock x, TBlock y, TBlock positiveWeight, out TBlock gradient)
+            where TBlock : struct, IBlock<TBlock, T>
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            TBlock one = BlockMath<TBlock, T>.One;
+            TBlock negative = TBlock.LessThan(x, BlockMath<TBlock, T>.Zero);
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x));
+            TBlock negativeTarget = one - y;
+            TBlock large = one / (one + z);
+            TBlock small = z * large;
+            TBlock positiveTarget = positiveWeight * y;
+            gradient = negativeTarget * TBlock.Select(negative, small, large) - positiveTarget * TBlock.Select(negative, large, small);
+            TBlock coefficient = TBlock.Select(negative, positiveTarget, negativeTarget);
+            TBlock linear = coefficient * Magnitude<TBlock, T>(x, coefficient);
+            return TBlock.FusedMultiplyAdd(one + positiveTarget - y, BlockMath<TBlock, T>.Log1PUnit(z, large), linear);
         }
 
         /// <summary>|x|, or 0 where the linear term's <paramref name="coefficient"/> is 0: an infinite logit whose target agrees with it costs 0, not 0 * infinity.</summary>

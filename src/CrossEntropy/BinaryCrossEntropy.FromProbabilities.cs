@@ -106,10 +106,9 @@ public static partial class BinaryCrossEntropy
         public static double Fill => 0.5;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock Invoke<TBlock, T, TWeighted>(TBlock p, TBlock y, TBlock positiveWeight, out TBlock gradient)
+        public static TBlock Invoke<TBlock, T>(TBlock p, TBlock y, out TBlock gradient)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
-            where TWeighted : struct, IOption
         {
             TBlock one = BlockMath<TBlock, T>.One;
             TBlock floor = TBlock.Create(T.CreateTruncating(-100));
@@ -118,5 +117,12 @@ public static partial class BinaryCrossEntropy
             TBlock log1MinusP = TBlock.Max(BlockMath<TBlock, T>.Log1P(BlockMath<TBlock, T>.Zero - p), floor);
             return BlockMath<TBlock, T>.Zero - TBlock.FusedMultiplyAdd(y, logP, (one - y) * log1MinusP);
         }
+
+        /// <summary>The loss of probabilities takes no positive weights: they are all ones here.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock Invoke<TBlock, T>(TBlock p, TBlock y, TBlock positiveWeight, out TBlock gradient)
+            where TBlock : struct, IBlock<TBlock, T>
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            Invoke<TBlock, T>(p, y, out gradient);
     }
 }

@@ -102,11 +102,15 @@ internal interface IBinaryLossOperator
     /// <summary>The input value a lane past the end is loaded with: one whose loss is finite.</summary>
     static abstract double Fill { get; }
 
-    /// <summary>The loss and gradient of one block; <paramref name="positiveWeight"/> is read only where <typeparamref name="TWeighted"/> is set.</summary>
-    static abstract TBlock Invoke<TBlock, T, TWeighted>(TBlock input, TBlock target, TBlock positiveWeight, out TBlock gradient)
+    /// <summary>The loss and gradient of one block, without positive weights.</summary>
+    static abstract TBlock Invoke<TBlock, T>(TBlock input, TBlock target, out TBlock gradient)
         where TBlock : struct, IBlock<TBlock, T>
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where TWeighted : struct, IOption;
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>The loss and gradient of one block with its positive weights (ones where there are none).</summary>
+    static abstract TBlock Invoke<TBlock, T>(TBlock input, TBlock target, TBlock positiveWeight, out TBlock gradient)
+        where TBlock : struct, IBlock<TBlock, T>
+        where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
 internal static partial class Kernel<TBlock, T, TMemory>
@@ -134,7 +138,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock keep = TBlock.Create(T.One - smoothing);
         TBlock half = TBlock.Create(T.CreateTruncating(0.5) * smoothing);
         TBlock scale = TBlock.Create(T.CreateTruncating(gradientScale));
-        TBlock one = BlockMath<TBlock, T>.One;
         TBlock zero = BlockMath<TBlock, T>.Zero;
         T fill = T.CreateTruncating(TOperator.Fill);
         CompensatedSum sum = default;
@@ -146,23 +149,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock lastGradient = zero;
         for (int i = 0; (uint)i < (uint)length; i += Width)
         {
-            TBlock target = Load(targets, i, targetsTail);
-            TBlock positiveWeight = one;
-            if (TWeighted.IsSet)
-            {
-                target = TBlock.FusedMultiplyAdd(target, keep, half);
-                positiveWeight = positiveWeights.IsEmpty ? one : Cyclic(positiveWeights, offset + i);
-            }
-
-            TBlock loss = TOperator.Invoke<TBlock, T, TWeighted>(Load(input, i, inputTail), target, positiveWeight, out TBlock g);
-            if (TWeighted.IsSet)
-            {
-                TBlock weight = weights.IsEmpty ? one : Cyclic(weights, offset + i);
-
-                loss = Weighted(loss, weight);
-                g *= weight;
-            }
-
+            TBlock loss = BinaryLoss<TOperator>(Load(input, i, inputTail), Load(targets, i, targetsTail), keep, half, positiveWeights, weights, offset + i,
+                out TBlock g, TWeighted.IsSet);
             g *= scale;
             if (i <= length - Width)
             {
@@ -182,6 +170,30 @@ internal static partial class Kernel<TBlock, T, TMemory>
         double total = double.CreateTruncating(sum.Total);
         StoreTails(lastLoss, losses, lastGradient, gradient, length);
         return total;
+    }
+
+    /// <summary>
+    /// The weighted loss of one block and its gradient: where <paramref name="weighted"/>, of the smoothed targets
+    /// <c>y keep + half</c>, with the positive weights and weights at <paramref name="index"/> (ones where there are none);
+    /// the operator's plain loss otherwise. The option comes last as an argument, a constant when the JIT imports the inlined
+    /// body, so that the JIT does not inline the way not taken, which would spend the inlining budget of the loop (its locals,
+    /// four per vector on Vector128).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock BinaryLoss<TOperator>(TBlock x, TBlock y, TBlock keep, TBlock half, ReadOnlySpan<TMemory> positiveWeights,
+        ReadOnlySpan<TMemory> weights, int index, out TBlock gradient, bool weighted)
+        where TOperator : IBinaryLossOperator
+    {
+        if (!weighted)
+        {
+            return TOperator.Invoke<TBlock, T>(x, y, out gradient);
+        }
+
+        TBlock positiveWeight = positiveWeights.IsEmpty ? BlockMath<TBlock, T>.One : Cyclic(positiveWeights, index);
+        TBlock loss = TOperator.Invoke<TBlock, T>(x, TBlock.FusedMultiplyAdd(y, keep, half), positiveWeight, out gradient);
+        TBlock weight = weights.IsEmpty ? BlockMath<TBlock, T>.One : Cyclic(weights, index);
+        gradient *= weight;
+        return Weighted(loss, weight);
     }
 
     /// <summary>
@@ -227,11 +239,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
     private static TBlock Cyclic(ReadOnlySpan<TMemory> weights, int index)
     {
         int start = index % weights.Length;
-        if (start <= weights.Length - Width)
-        {
-            return Load(weights, start);
-        }
+        return start <= weights.Length - Width ? Load(weights, start) : Wrapped(weights, start);
+    }
 
+    /// <summary>
+    /// The block of <see cref="Cyclic"/> where the cycle ends within it, lane by lane. Not inline: it runs only where a cycle
+    /// ends, and inline it would spend the inlining budget of the loop (its locals, on Vector128).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TBlock Wrapped(ReadOnlySpan<TMemory> weights, int start)
+    {
         Lanes<T> lanes = default;
         for (int lane = 0, k = start; lane < Width; lane++)
         {
