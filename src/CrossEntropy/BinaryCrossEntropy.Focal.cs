@@ -231,7 +231,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock magnitude = TBlock.Select(TBlock.Equals(linear, zero), zero, BlockMath<TBlock, T>.Abs(x));
             TBlock loss = TBlock.FusedMultiplyAdd(linear, magnitude, log1PZ);
             TBlock alphaT = TBlock.FusedMultiplyAdd(y, alphaSlopeBlock, alphaBaseBlock);
-            loss = Focused<TSquare>(loss, ref d, x, y, negativeTarget, negative, z, reciprocal, log1PZ, g, TModulated.IsSet);
+            (loss, d) = Focused<TSquare>(loss, d, x, y, negativeTarget, negative, z, reciprocal, log1PZ, g, TModulated.IsSet);
 
             // A zero a_t (alpha 0 or 1) takes an infinite loss away too, as a zero weight does.
             loss = Weighted(loss, alphaT);
@@ -266,14 +266,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// The cross-entropy <paramref name="loss"/> of a block times the modulation <c>q^gamma</c>, and its derivative
-    /// <paramref name="d"/> (sigmoid(x) - y on entry) that of the product, where <paramref name="modulated"/> (gamma is not 0);
+    /// The cross-entropy <paramref name="loss"/> of a block times the modulation <c>q^gamma</c>, and the derivative of the
+    /// product from the loss's, <paramref name="d"/> = sigmoid(x) - y, where <paramref name="modulated"/> (gamma is not 0);
     /// <typeparamref name="TSquare"/> is gamma = 2. The option comes last as an argument, a constant when the JIT imports the
     /// inlined body (an earlier argument that calls would be spilled to a temporary first), so that the JIT does not inline the
     /// way not taken, which would spend the inlining budget of the loop: its locals, four per vector on Vector128.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Focused<TSquare>(TBlock loss, ref TBlock d, TBlock x, TBlock y, TBlock negativeTarget, TBlock negative, TBlock z,
+    private static (TBlock Loss, TBlock Derivative) Focused<TSquare>(TBlock loss, TBlock d, TBlock x, TBlock y, TBlock negativeTarget, TBlock negative, TBlock z,
         TBlock reciprocal, TBlock log1PZ, TBlock g, bool modulated)
         where TSquare : struct, IOption
     {
@@ -292,11 +292,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
             // where q goes to 0; r ce is 0 where r is (an infinite logit, whose ce may be infinite).
             TBlock r = TBlock.Select(agrees, BlockMath<TBlock, T>.One, z) * reciprocal / s;
             TBlock slope = TBlock.Select(TBlock.Equals(r, zero), zero, g * (negativeTarget - y) * r * loss);
-            d = modulation * (d + slope);
-            loss *= modulation;
+            return (loss * modulation, modulation * (d + slope));
         }
 
-        return loss;
+        return (loss, d);
     }
 
     /// <summary>
