@@ -314,10 +314,11 @@ internal static unsafe class BlockMath<TBlock, T>
     /// e^(x - m) for x &lt;= m, with x - m taken exactly (as a rounded difference plus its rounding error), so the
     /// result does not lose the precision a rounded difference of large values would cost. Unless
     /// <paramref name="deep"/>, every x - m must be at least <see cref="DeepLimit"/> (or NaN); where <paramref name="narrow"/>,
-    /// m must be positive and every |x| below the next power of two above m.
+    /// m must be positive and every |x| below the next power of two above m. Unless <paramref name="belowNormal"/>, no
+    /// result may fall below the normal range (<see cref="BelowNormal"/>), so that no call to compute it again is compiled in.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock ExpDifference(TBlock x, TBlock m, bool deep = true, bool narrow = false)
+    public static TBlock ExpDifference(TBlock x, TBlock m, bool deep = true, bool narrow = false, bool belowNormal = true)
     {
         // d + low == x - m exactly: by Fast2Sum where m's exponent is at least x's, else by TwoSum.
         TBlock d = x - m;
@@ -332,18 +333,32 @@ internal static unsafe class BlockMath<TBlock, T>
             low = (x - (d - shifted)) - (m + shifted);
         }
 
-        return deep ? Exp(d, low, withLow: true) : Polynomial(Reduce(d, out TBlock j) + low) * Pow2(j);
+        return deep ? Exp(d, low, withLow: true, belowNormal) : Polynomial(Reduce(d, out TBlock j) + low) * Pow2(j);
     }
+
+    /// <summary>
+    /// Whether some e^(x - m) of <see cref="ExpDifference"/> with <c>deep</c> may fall below the normal range (but not to 0),
+    /// where it takes the out-of-line computation of the subnormal results.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool BelowNormal(TBlock x, TBlock m) => InSubnormalBand(x - m);
+
+    /// <summary>Whether some e^x of <see cref="Exp"/> lies in the band below the normal range that <see cref="Subnormal"/> computes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool InSubnormalBand(TBlock x) =>
+        TBlock.LessThanAny(Abs(x - TBlock.Constant(K.SubnormalCentre, in SubnormalCentre)), TBlock.Constant(K.SubnormalHalfWidth, in SubnormalHalfWidth));
 
     /// <summary>
     /// e^(x + low), <paramref name="low"/> a small correction taken where <paramref name="withLow"/>. x is clamped at -88 (-709
     /// for double), where the bits of 2^n are those of 0, so that below it the result is 0 with no multiplication that
     /// underflows: x86 processors finish those, and those that yield a subnormal, in slow microcode. Only where some x lies
-    /// in the band whose e^x is below the normal range but not 0 does <see cref="Subnormal"/> compute again, rarely.
-    /// All inline: a call in a loop would keep the loop's running values in memory.
+    /// in the band whose e^x is below the normal range but not 0 does <see cref="Subnormal"/> compute again, rarely; where
+    /// <paramref name="belowNormal"/> is false, the caller has made sure that no x is (<see cref="InSubnormalBand"/>).
+    /// All inline: a call in a loop would keep the loop's running values in memory. So does the call to
+    /// <see cref="Subnormal"/>, even untaken: a loop that must not pay for it leaves the band to a loop of its own.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Exp(TBlock x, TBlock low, bool withLow)
+    private static TBlock Exp(TBlock x, TBlock low, bool withLow, bool belowNormal = true)
     {
         // Max(clamp, x) keeps a NaN x; low, NaN where x is -infinity, is dropped below the clamp.
         TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.ZeroClamp, in ZeroClamp), x), out TBlock j);
@@ -353,7 +368,7 @@ internal static unsafe class BlockMath<TBlock, T>
         }
 
         TBlock result = Polynomial(r) * Pow2(j);
-        return TBlock.LessThanAny(Abs(x - TBlock.Constant(K.SubnormalCentre, in SubnormalCentre)), TBlock.Constant(K.SubnormalHalfWidth, in SubnormalHalfWidth)) ? Subnormal(x, low, withLow, result) : result;
+        return belowNormal && InSubnormalBand(x) ? Subnormal(x, low, withLow, result) : result;
     }
 
     /// <summary>

@@ -675,6 +675,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>
     /// The sum pass, compiled once per combination of its options: <typeparamref name="TDeep"/> and <typeparamref name="TNarrow"/>
     /// as in <see cref="Spread"/>, <typeparamref name="TKeeps"/> writes to <paramref name="kept"/> what the last pass takes.
+    /// A block with an exponential below the normal range ends the loop, and <see cref="BelowNormalBlocks"/> takes the rest of
+    /// the row: the loop then holds no call, which would keep its running values in memory for every block.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static T SumPass<TOp, TDeep, TNarrow, TKeeps, TCoefficients>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Span<TMemory> kept,
@@ -698,45 +700,112 @@ internal static partial class Kernel<TBlock, T, TMemory>
         CompensatedSum coefficients = default;
         CompensatedSum shifted = default;
         TBlock last = zero;
-        for (int i = 0; (uint)i < (uint)row.Length; i += Width)
+        int i = 0;
+        for (; (uint)i < (uint)row.Length; i += Width)
         {
             TBlock x = LoadInput(ref op, row, i, rowTail);
-            TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet, TNarrow.IsSet);
-            AddCoefficients(ref op, ref coefficients, ref shifted, start, i, coefficientsTail, x, m, TCoefficients.IsSet);
-
-            bool tail = i > row.Length - Width;
-            if (tail)
+            if (TDeep.IsSet && BlockMath<TBlock, T>.BelowNormal(x, m))
             {
-                e &= inRow;
-                if (TKeeps.IsSet)
-                {
-                    last = TOp.Differences ? x - m : e;
-                }
-            }
-            else if (TKeeps.IsSet)
-            {
-                Store(TOp.Differences ? x - m : e, kept, i);
+                break;
             }
 
-            // The first element equal to the maximum stays out (in the tail, the lanes past the end come after the row's own).
-            if (!found && TBlock.EqualsAny(x, m))
-            {
-                found = true;
-                e = WithoutFirstMaximum(e, x, m);
-            }
-
-            sum.Add(e, i);
+            TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet, TNarrow.IsSet, belowNormal: false);
+            SumBlock<TOp, TKeeps, TCoefficients>(ref op, row.Length, start, i, x, m, e, inRow, coefficientsTail, kept,
+                ref found, ref sum, ref coefficients, ref shifted, ref last);
         }
 
-        // Reduce before the call below, so that no block is live across a call (every vector register is caller-saved).
+        return (uint)i < (uint)row.Length
+            ? BelowNormalBlocks<TOp, TKeeps, TCoefficients>(ref op, row, start, max, kept, i, found, sum, coefficients, shifted, last,
+                out coefficientSum, out shiftedSum)
+            : SumTotals<TKeeps, TCoefficients>(row.Length, kept, ref sum, ref coefficients, ref shifted, last, out coefficientSum, out shiftedSum);
+    }
+
+    /// <summary>
+    /// The sum pass of <see cref="SumPass{TOp, TDeep, TNarrow, TKeeps, TCoefficients}"/> from the block at <paramref name="index"/>
+    /// on, with what it carries from the blocks before: their exponentials may fall below the normal range, where
+    /// <see cref="BlockMath{TBlock, T}.ExpDifference"/> computes them out of line. Rare: only a row that spreads more than 87
+    /// (708 for double) below its maximum has such blocks.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static T BelowNormalBlocks<TOp, TKeeps, TCoefficients>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Span<TMemory> kept,
+        int index, bool found, CompensatedSum sum, CompensatedSum coefficients, CompensatedSum shifted, TBlock last,
+        out T coefficientSum, out T shiftedSum)
+        where TOp : struct, IRowOperator, allows ref struct
+        where TKeeps : struct, IOption
+        where TCoefficients : struct, IOption
+    {
+        TBlock m = TBlock.Create(max);
+        TBlock rowTail = OutOfLineInputTail(ref op, row, max);
+        TBlock inRow = TailMask(row.Length);
+        TBlock coefficientsTail = TCoefficients.IsSet ? op.CoefficientsTail(start) : BlockMath<TBlock, T>.Zero;
+        for (int i = index; (uint)i < (uint)row.Length; i += Width)
+        {
+            TBlock x = LoadInput(ref op, row, i, rowTail);
+            TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m);
+            SumBlock<TOp, TKeeps, TCoefficients>(ref op, row.Length, start, i, x, m, e, inRow, coefficientsTail, kept,
+                ref found, ref sum, ref coefficients, ref shifted, ref last);
+        }
+
+        return SumTotals<TKeeps, TCoefficients>(row.Length, kept, ref sum, ref coefficients, ref shifted, last, out coefficientSum, out shiftedSum);
+    }
+
+    /// <summary>
+    /// The sum pass's totals, and the last, partial block of what it keeps for the last pass stored. Reduced before the call
+    /// that stores, so that no block is live across a call (every vector register is caller-saved).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T SumTotals<TKeeps, TCoefficients>(int length, Span<TMemory> kept, ref CompensatedSum sum, ref CompensatedSum coefficients,
+        ref CompensatedSum shifted, TBlock last, out T coefficientSum, out T shiftedSum)
+        where TKeeps : struct, IOption
+        where TCoefficients : struct, IOption
+    {
         T total = sum.Total;
         coefficientSum = TCoefficients.IsSet ? coefficients.Total : T.Zero;
         shiftedSum = TCoefficients.IsSet ? shifted.Total : T.Zero;
         if (TKeeps.IsSet)
         {
-            StoreTail(last, kept, row.Length);
+            StoreTail(last, kept, length);
         }
 
         return total;
+    }
+
+    /// <summary>
+    /// Adds the block at <paramref name="index"/> of a row of <paramref name="length"/> to the sums of the sum pass: <paramref name="e"/>,
+    /// exp(x - max) of its block <paramref name="x"/>; keeps what the last pass takes in <paramref name="kept"/> (in
+    /// <paramref name="last"/> for the last, partial block) where <typeparamref name="TKeeps"/> is set.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SumBlock<TOp, TKeeps, TCoefficients>(ref TOp op, int length, int start, int index, TBlock x, TBlock m, TBlock e,
+        TBlock inRow, TBlock coefficientsTail, Span<TMemory> kept,
+        ref bool found, ref CompensatedSum sum, ref CompensatedSum coefficients, ref CompensatedSum shifted, ref TBlock last)
+        where TOp : struct, IRowOperator, allows ref struct
+        where TKeeps : struct, IOption
+        where TCoefficients : struct, IOption
+    {
+        AddCoefficients(ref op, ref coefficients, ref shifted, start, index, coefficientsTail, x, m, TCoefficients.IsSet);
+
+        bool tail = index > length - Width;
+        if (tail)
+        {
+            e &= inRow;
+            if (TKeeps.IsSet)
+            {
+                last = TOp.Differences ? x - m : e;
+            }
+        }
+        else if (TKeeps.IsSet)
+        {
+            Store(TOp.Differences ? x - m : e, kept, index);
+        }
+
+        // The first element equal to the maximum stays out (in the tail, the lanes past the end come after the row's own).
+        if (!found && TBlock.EqualsAny(x, m))
+        {
+            found = true;
+            e = WithoutFirstMaximum(e, x, m);
+        }
+
+        sum.Add(e, index);
     }
 }
