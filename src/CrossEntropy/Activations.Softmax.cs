@@ -322,35 +322,43 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// A block with all bits set in the lanes whose entry of <paramref name="mask"/>, from <paramref name="index"/> on, is true.
-    /// The lanes go to the stack in one 64-byte store, which every block width then loads whole or in parts of it.
+    /// The lanes are joined in one 64-byte vector by <c>WithUpper</c>: the JIT compiles <c>Vector512.Create</c> of two halves as
+    /// inserts into a stack copy of the last block's lanes, which chains every block of a row to the one before through memory.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock MaskLanes(ReadOnlySpan<bool> mask, int index)
     {
         ref byte flags = ref Unsafe.As<bool, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(mask), index));
-        Unsafe.SkipInit(out Lanes<T> lanes);
         if (typeof(T) == typeof(float))
         {
-            ref int destination = ref Unsafe.As<T, int>(ref lanes[0]);
             Vector128<sbyte> set = (~Vector128.Equals(Vector128.LoadUnsafe(ref flags), Vector128<byte>.Zero)).AsSByte();
             (Vector128<short> low, Vector128<short> high) = Vector128.Widen(set);
             (Vector128<int> first, Vector128<int> second) = Vector128.Widen(low);
             (Vector128<int> third, Vector128<int> fourth) = Vector128.Widen(high);
-            Vector512.Create(Vector256.Create(first, second), Vector256.Create(third, fourth)).StoreUnsafe(ref destination);
+            Vector512<int> lanes = Vector256.Create(first, second).ToVector512Unsafe().WithUpper(Vector256.Create(third, fourth));
+            return FromLanes(lanes);
         }
         else
         {
-            ref long destination = ref Unsafe.As<T, long>(ref lanes[0]);
             Vector128<byte> bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref flags)).AsByte();
             Vector128<short> set = Vector128.WidenLower((~Vector128.Equals(bytes, Vector128<byte>.Zero)).AsSByte());
             (Vector128<int> low, Vector128<int> high) = Vector128.Widen(set);
             (Vector128<long> first, Vector128<long> second) = Vector128.Widen(low);
             (Vector128<long> third, Vector128<long> fourth) = Vector128.Widen(high);
-            Vector512.Create(Vector256.Create(first, second), Vector256.Create(third, fourth)).StoreUnsafe(ref destination);
+            Vector512<long> lanes = Vector256.Create(first, second).ToVector512Unsafe().WithUpper(Vector256.Create(third, fourth));
+            return FromLanes(lanes);
         }
-
-        return TBlock.Load(in lanes[0]);
     }
+
+    /// <summary>
+    /// The block of the first Count lanes of <paramref name="lanes"/>: its bits where the block is 64 bytes (every type but
+    /// the scalar block of double), loaded from them otherwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock FromLanes<TLane>(Vector512<TLane> lanes) =>
+        Unsafe.SizeOf<TBlock>() == Unsafe.SizeOf<Vector512<TLane>>()
+            ? Unsafe.BitCast<Vector512<TLane>, TBlock>(lanes)
+            : TBlock.Load(in Unsafe.As<Vector512<TLane>, T>(ref lanes));
 
     /// <summary><see cref="MaskRow"/> entry by entry.</summary>
     private static bool MaskEntries(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> output)
