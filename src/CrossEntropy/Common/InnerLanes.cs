@@ -1,6 +1,8 @@
 using System;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace CrossEntropy;
 
@@ -56,6 +58,21 @@ internal static partial class Kernel<TBlock, T, TMemory>
         void Run(int first, int position, int count, ref double total);
     }
 
+    /// <summary>
+    /// Asks for the cache line of <paramref name="source"/> at <paramref name="index"/>, where that lies in it, to be read ahead
+    /// of its use. Only a hint, which neither faults nor reads anything into the program. The kernels' main passes ask for the
+    /// same class of the next run (<see cref="ChunkBlocks"/> blocks on): a run reads one stream per class, more than the
+    /// hardware follows, so that the maximum pass of each run would otherwise wait on memory.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Prefetch(ReadOnlySpan<TMemory> source, int index)
+    {
+        if (Sse.IsSupported && (uint)index < (uint)source.Length)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetReference(source), index)));
+        }
+    }
+
     /// <summary>The number of blocks that hold <paramref name="count"/> positions.</summary>
     private static int Blocks(int count) => (count + Width - 1) / Width;
 
@@ -80,23 +97,68 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// Each lane's maximum over the classes by <c>a &gt; b ? a : b</c> in class order, for the blocks of
-    /// <paramref name="count"/> positions at <paramref name="first"/>: NaN only where class 0 is NaN.
+    /// <paramref name="count"/> positions at <paramref name="first"/>: NaN only where class 0 is NaN. Also each lane's minimum
+    /// for <see cref="LaneSpread"/>, NaN where the lane holds a NaN or an infinity (x - x is NaN there, and Min keeps its second
+    /// argument once that is NaN). Not inline, so that the kernels keep their inlining budget for their own loops.
     /// </summary>
-    private static void LaneMaxima(ReadOnlySpan<TMemory> x, int first, int count, int classes, int inner, ref LaneBlocks<TBlock> m)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void LaneMaxima(ReadOnlySpan<TMemory> x, int first, int count, int classes, int inner, ref LaneBlocks<TBlock> m,
+        ref LaneBlocks<TBlock> min)
     {
         int blocks = Blocks(count);
         for (int b = 0; b < blocks; b++)
         {
             m[b] = LoadLanes(x, first + b * Width, count - b * Width);
+            min[b] = m[b] + (m[b] - m[b]);
         }
 
         for (int c = 1, i = first + inner; c < classes; c++, i += inner)
         {
             for (int b = 0; b < blocks; b++)
             {
-                m[b] = TBlock.Max(LoadLanes(x, i + b * Width, count - b * Width), m[b]);
+                TBlock xc = LoadLanes(x, i + b * Width, count - b * Width);
+                m[b] = TBlock.Max(xc, m[b]);
+                min[b] = TBlock.Min(xc, min[b]) + (xc - xc);
             }
         }
+    }
+
+    /// <summary>
+    /// How much care exp(x - max) needs over the blocks of <paramref name="count"/> positions with lane maxima
+    /// <paramref name="m"/> and minima <paramref name="min"/>, as a row's <see cref="Spread"/>: deep where some x - max falls
+    /// below <see cref="BlockMath{TBlock, T}.DeepLimit"/>; narrow where every maximum is positive and finite and every x above
+    /// minus the power of two above its maximum. A lane with a NaN or an infinity (a NaN minimum) asks for full care: deep and
+    /// not narrow.
+    /// </summary>
+    private static Spread LaneSpread(ref LaneBlocks<TBlock> m, ref LaneBlocks<TBlock> min, int count)
+    {
+        TBlock zero = BlockMath<TBlock, T>.Zero;
+        TBlock one = BlockMath<TBlock, T>.One;
+        TBlock infinity = TBlock.Create(T.PositiveInfinity);
+        TBlock deepLimit = TBlock.Create(BlockMath<TBlock, T>.DeepLimit);
+        bool deep = false;
+        bool narrow = true;
+        for (int b = 0; b < Blocks(count); b++)
+        {
+            // Lanes past the run count as 1, which asks for no care.
+            TBlock inRun = TBlock.LessThan(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(Math.Min(Width, count - b * Width))));
+            TBlock max = TBlock.Select(inRun, m[b], one);
+            TBlock low = TBlock.Select(inRun, min[b], one);
+            if (TBlock.LessThanAny(TBlock.Select(TBlock.Equals(low, low), zero, TBlock.Create(T.NegativeOne)), zero))
+            {
+                return new Spread(Deep: true, Narrow: false);
+            }
+
+            deep |= TBlock.LessThanAny(low - max, deepLimit);
+
+            // Minus twice the exponent bits of the maximum, the power of two above it; -0 for a subnormal maximum, whose lane
+            // then holds only positive x, all below it.
+            TBlock power = max & infinity;
+            TBlock bound = zero - (power + power);
+            narrow &= !TBlock.LessThanAny(max, zero) && !TBlock.EqualsAny(max, zero) && !TBlock.LessThanAny(low, bound) && !TBlock.EqualsAny(low, bound);
+        }
+
+        return new Spread(deep, narrow);
     }
 
     /// <summary>All bits set in the lanes where <paramref name="m"/> is finite.</summary>
@@ -141,6 +203,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
             _partial[b] = default;
         }
 
+        /// <summary>
+        /// The sums of the first <paramref name="blocks"/>, once every class has been added, into <paramref name="totals"/>. Not
+        /// inline, so that a pass that ends with it keeps its inlining budget for its loop.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public void Totals(int blocks, ref LaneBlocks<TBlock> totals)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                totals[b] = Total(b);
+            }
+        }
+
         /// <summary>Block <paramref name="b"/>'s sum, once every class has been added.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TBlock Total(int b)
@@ -173,34 +248,51 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             bool keeps = !TLog.IsSet && KeepsInOutput;
             Unsafe.SkipInit(out LaneBlocks<TBlock> m);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> min);
             Unsafe.SkipInit(out LaneBlocks<TBlock> factor);
-            LaneMaxima(_x, first, count, classes, inner, ref m);
-            SumPass(first, count, ref m, keeps, ref factor);
+            LaneMaxima(_x, first, count, classes, inner, ref m, ref min);
+            switch (LaneSpread(ref m, ref min, count))
+            {
+                case { Deep: false, Narrow: false }: SumPass<No, No>(first, count, ref m, keeps, ref factor); break;
+                case { Deep: false, Narrow: true }: SumPass<No, Yes>(first, count, ref m, keeps, ref factor); break;
+                case { Deep: true, Narrow: true }: SumPass<Yes, Yes>(first, count, ref m, keeps, ref factor); break;
+                default: SumPass<Yes, No>(first, count, ref m, keeps, ref factor); break;
+            }
+
             FinalPass(first, count, ref m, ref factor, keeps);
         }
 
         /// <summary>
         /// The sum of exp(x - max), beside each lane's first maximum for log-softmax, kept in the output where
-        /// <paramref name="keeps"/>; sets each block's factor of the last pass: the log of the sum, or 1 / sum.
+        /// <paramref name="keeps"/>; sets each block's factor of the last pass: the log of the sum, or 1 / sum. The exponentials
+        /// take the care of <see cref="LaneSpread"/>'s options.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private void SumPass(int first, int count, ref LaneBlocks<TBlock> m, bool keeps, ref LaneBlocks<TBlock> factor)
+        private void SumPass<TDeep, TNarrow>(int first, int count, ref LaneBlocks<TBlock> m, bool keeps, ref LaneBlocks<TBlock> factor)
+            where TDeep : struct, IOption
+            where TNarrow : struct, IOption
         {
+            // Locals rather than fields, so that the JIT keeps them in registers across the stores.
+            ReadOnlySpan<TMemory> x = _x;
+            Span<TMemory> destination = _destination;
+            int classCount = classes;
+            int stride = inner;
             TBlock zero = BlockMath<TBlock, T>.Zero;
             int blocks = Blocks(count);
             ChunkSums sums = default;
             LaneBlocks<TBlock> found = default;
-            for (int c = 0, i = first; c < classes; c++, i += inner)
+            for (int c = 0, i = first; c < classCount; c++, i += stride)
             {
                 for (int b = 0; b < blocks; b++)
                 {
                     int at = i + b * Width;
                     int left = count - b * Width;
-                    TBlock xc = LoadLanes(_x, at, left);
-                    TBlock e = ExpDifference(xc, m[b]);
+                    TBlock xc = LoadLanes(x, at, left);
+                    Prefetch(x, at + ChunkBlocks * Width);
+                    TBlock e = BlockMath<TBlock, T>.ExpDifference(xc, m[b], TDeep.IsSet, TNarrow.IsSet);
                     if (keeps)
                     {
-                        StoreLanes(e, _destination, at, left);
+                        StoreLanes(e, destination, at, left);
                     }
 
                     if (TLog.IsSet)
@@ -230,16 +322,20 @@ internal static partial class Kernel<TBlock, T, TMemory>
         [MethodImpl(MethodImplOptions.NoInlining)]
         private void FinalPass(int first, int count, ref LaneBlocks<TBlock> m, ref LaneBlocks<TBlock> factor, bool keeps)
         {
+            ReadOnlySpan<TMemory> x = _x;
+            Span<TMemory> destination = _destination;
+            int classCount = classes;
+            int stride = inner;
             int blocks = Blocks(count);
-            for (int c = 0, i = first; c < classes; c++, i += inner)
+            for (int c = 0, i = first; c < classCount; c++, i += stride)
             {
                 for (int b = 0; b < blocks; b++)
                 {
                     int at = i + b * Width;
                     int left = count - b * Width;
-                    TBlock o = TLog.IsSet ? (LoadLanes(_x, at, left) - m[b]) - factor[b]
-                        : (keeps ? LoadLanes(_destination, at, left) : ExpDifference(LoadLanes(_x, at, left), m[b])) * factor[b];
-                    StoreLanes(o, _destination, at, left);
+                    TBlock o = TLog.IsSet ? (LoadLanes(x, at, left) - m[b]) - factor[b]
+                        : (keeps ? LoadLanes(destination, at, left) : ExpDifference(LoadLanes(x, at, left), m[b])) * factor[b];
+                    StoreLanes(o, destination, at, left);
                 }
             }
         }
@@ -264,10 +360,29 @@ internal static partial class Kernel<TBlock, T, TMemory>
         [MethodImpl(MethodImplOptions.NoInlining)]
         public void Run(int first, int position, int count, ref double total)
         {
+            Unsafe.SkipInit(out LaneBlocks<TBlock> m);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> min);
+            LaneMaxima(_x, first, count, classes, inner, ref m, ref min);
+            switch (LaneSpread(ref m, ref min, count))
+            {
+                case { Deep: false, Narrow: false }: Pass<No, No>(first, position, count, ref m); break;
+                case { Deep: false, Narrow: true }: Pass<No, Yes>(first, position, count, ref m); break;
+                case { Deep: true, Narrow: true }: Pass<Yes, Yes>(first, position, count, ref m); break;
+                default: Pass<Yes, No>(first, position, count, ref m); break;
+            }
+        }
+
+        /// <summary>Writes the positions' values, the exponentials taking the care of <see cref="LaneSpread"/>'s options.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void Pass<TDeep, TNarrow>(int first, int position, int count, ref LaneBlocks<TBlock> m)
+            where TDeep : struct, IOption
+            where TNarrow : struct, IOption
+        {
+            ReadOnlySpan<TMemory> x = _x;
+            int classCount = classes;
+            int stride = inner;
             TBlock zero = BlockMath<TBlock, T>.Zero;
             int blocks = Blocks(count);
-            Unsafe.SkipInit(out LaneBlocks<TBlock> m);
-            LaneMaxima(_x, first, count, classes, inner, ref m);
             ChunkSums sums = default;
             LaneBlocks<TBlock> found = default;
             Unsafe.SkipInit(out LaneBlocks<TBlock> notNaN);
@@ -276,15 +391,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 notNaN[b] = TBlock.Equals(zero, zero);
             }
 
-            for (int c = 0, i = first; c < classes; c++, i += inner)
+            for (int c = 0, i = first; c < classCount; c++, i += stride)
             {
                 for (int b = 0; b < blocks; b++)
                 {
-                    TBlock xc = LoadLanes(_x, i + b * Width, count - b * Width);
+                    TBlock xc = LoadLanes(x, i + b * Width, count - b * Width);
+                    Prefetch(x, i + b * Width + ChunkBlocks * Width);
                     notNaN[b] &= TBlock.Equals(xc, xc);
                     TBlock firstEqual = TBlock.Select(found[b], zero, TBlock.Equals(xc, m[b]));
                     found[b] |= firstEqual;
-                    sums.Add(b, TBlock.Select(firstEqual, zero, ExpDifference(xc, m[b])));
+                    sums.Add(b, TBlock.Select(firstEqual, zero, BlockMath<TBlock, T>.ExpDifference(xc, m[b], TDeep.IsSet, TNarrow.IsSet)));
                 }
 
                 sums.EndClass(c, blocks);
@@ -317,22 +433,26 @@ internal static partial class Kernel<TBlock, T, TMemory>
         [MethodImpl(MethodImplOptions.NoInlining)]
         public void Run(int first, int position, int count, ref double total)
         {
+            ReadOnlySpan<TMemory> x = _x;
+            int stride = inner;
             TBlock zero = BlockMath<TBlock, T>.Zero;
             int blocks = Blocks(count);
             Unsafe.SkipInit(out LaneBlocks<TBlock> best);
             Unsafe.SkipInit(out LaneBlocks<TBlock> index);
             for (int b = 0; b < blocks; b++)
             {
-                best[b] = LoadLanes(_x, first + b * Width, count - b * Width);
+                best[b] = LoadLanes(x, first + b * Width, count - b * Width);
+                Prefetch(x, first + b * Width + ChunkBlocks * Width);
                 index[b] = zero;
             }
 
-            for (int c = 1, i = first + inner; c < classes; c++, i += inner)
+            for (int c = 1, i = first + stride; c < classes; c++, i += stride)
             {
                 TBlock cc = TBlock.Create(T.CreateTruncating(c));
                 for (int b = 0; b < blocks; b++)
                 {
-                    TBlock xc = LoadLanes(_x, i + b * Width, count - b * Width);
+                    TBlock xc = LoadLanes(x, i + b * Width, count - b * Width);
+                    Prefetch(x, i + b * Width + ChunkBlocks * Width);
 
                     // Greater, or the first NaN where the best so far is not NaN.
                     TBlock take = TBlock.GreaterThan(xc, best[b]) | TBlock.Select(TBlock.Equals(xc, xc), zero, TBlock.Equals(best[b], best[b]));
@@ -408,12 +528,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
         /// <summary>
         /// The sum of exp(x - max) beside each lane's first maximum, keeping exp(x - max) in the gradient where <paramref name="keeps"/>;
         /// with label smoothing also the sums of the class weights and of w[c] (x[c] - max), into <paramref name="coefficientSum"/>
-        /// and <paramref name="shiftedSum"/>. Picks each lane's label logit on the way, before the gradient may overwrite it.
+        /// and <paramref name="shiftedSum"/>. Picks each lane's label logit on the way, before the gradient may overwrite it. The
+        /// exponentials take the care of <see cref="LaneSpread"/>'s options.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private void SumPass(int first, int count, ref LaneBlocks<TBlock> m, bool keeps, bool smooths, ref LaneBlocks<TBlock> label,
+        private void SumPass<TDeep, TNarrow>(int first, int count, ref LaneBlocks<TBlock> m, bool keeps, bool smooths, ref LaneBlocks<TBlock> label,
             ref LaneBlocks<TBlock> labelLogit, ref LaneBlocks<TBlock> rest, ref LaneBlocks<TBlock> coefficientSum, ref LaneBlocks<TBlock> shiftedSum)
+            where TDeep : struct, IOption
+            where TNarrow : struct, IOption
         {
+            ReadOnlySpan<TMemory> x = _x;
+            Span<TMemory> gradient = _gradient;
+            int classCount = _classes;
+            int stride = _inner;
             TBlock zero = BlockMath<TBlock, T>.Zero;
             int blocks = Blocks(count);
             ChunkSums sums = default;
@@ -425,7 +552,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 labelLogit[b] = m[b];
             }
 
-            for (int c = 0, i = first; c < _classes; c++, i += _inner)
+            for (int c = 0, i = first; c < classCount; c++, i += stride)
             {
                 TBlock a = Weight(c);
                 TBlock cc = TBlock.Create(T.CreateTruncating(c));
@@ -433,12 +560,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 {
                     int at = i + b * Width;
                     int left = count - b * Width;
-                    TBlock xc = LoadLanes(_x, at, left);
+                    TBlock xc = LoadLanes(x, at, left);
+                    Prefetch(x, at + ChunkBlocks * Width);
                     labelLogit[b] = TBlock.Select(TBlock.Equals(label[b], cc), xc, labelLogit[b]);
-                    TBlock e = ExpDifference(xc, m[b]);
+                    TBlock e = BlockMath<TBlock, T>.ExpDifference(xc, m[b], TDeep.IsSet, TNarrow.IsSet);
                     if (keeps)
                     {
-                        StoreLanes(e, _gradient, at, left);
+                        StoreLanes(e, gradient, at, left);
                     }
 
                     if (smooths)
@@ -460,11 +588,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 }
             }
 
-            for (int b = 0; b < blocks; b++)
+            sums.Totals(blocks, ref rest);
+            if (smooths)
             {
-                coefficientSum[b] = smooths ? coefficients.Total(b) : zero;
-                shiftedSum[b] = smooths ? shifted.Total(b) : zero;
-                rest[b] = sums.Total(b);
+                coefficients.Totals(blocks, ref coefficientSum);
+                shifted.Totals(blocks, ref shiftedSum);
+            }
+            else
+            {
+                for (int b = 0; b < blocks; b++)
+                {
+                    coefficientSum[b] = zero;
+                    shiftedSum[b] = zero;
+                }
             }
         }
 
@@ -476,8 +612,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock zero = BlockMath<TBlock, T>.Zero;
             TBlock skipped = TBlock.Create(T.NegativeOne);
             TBlock coefficientScale = TBlock.Create(-(_perClass * _scale));
+            ReadOnlySpan<TMemory> x = _x;
+            Span<TMemory> gradient = _gradient;
+            int classCount = _classes;
+            int stride = _inner;
             int blocks = Blocks(count);
-            for (int c = 0, i = first; c < _classes; c++, i += _inner)
+            for (int c = 0, i = first; c < classCount; c++, i += stride)
             {
                 TBlock part = smooths ? Weight(c) * coefficientScale : zero;
                 TBlock cc = TBlock.Create(T.CreateTruncating(c));
@@ -485,7 +625,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 {
                     int at = i + b * Width;
                     int left = count - b * Width;
-                    TBlock v = keeps ? LoadLanes(_gradient, at, left) : ExpDifference(LoadLanes(_x, at, left), m[b]);
+                    TBlock v = keeps ? LoadLanes(gradient, at, left) : ExpDifference(LoadLanes(x, at, left), m[b]);
                     TBlock g = v * probabilityFactor[b];
                     if (smooths)
                     {
@@ -493,7 +633,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     }
 
                     g = TBlock.Select(TBlock.Equals(label[b], cc), labelEntry[b], g);
-                    StoreLanes(TBlock.Select(TBlock.Equals(label[b], skipped), zero, g), _gradient, at, left);
+                    StoreLanes(TBlock.Select(TBlock.Equals(label[b], skipped), zero, g), gradient, at, left);
                 }
             }
         }
@@ -529,12 +669,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
 
             Unsafe.SkipInit(out LaneBlocks<TBlock> m);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> min);
             Unsafe.SkipInit(out LaneBlocks<TBlock> labelLogit);
             Unsafe.SkipInit(out LaneBlocks<TBlock> rest);
             Unsafe.SkipInit(out LaneBlocks<TBlock> coefficientSum);
             Unsafe.SkipInit(out LaneBlocks<TBlock> shiftedSum);
-            LaneMaxima(_x, first, count, _classes, _inner, ref m);
-            SumPass(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum);
+            LaneMaxima(_x, first, count, _classes, _inner, ref m, ref min);
+            switch (LaneSpread(ref m, ref min, count))
+            {
+                case { Deep: false, Narrow: false }: SumPass<No, No>(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                case { Deep: false, Narrow: true }: SumPass<No, Yes>(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                case { Deep: true, Narrow: true }: SumPass<Yes, Yes>(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                default: SumPass<Yes, No>(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+            }
 
             Unsafe.SkipInit(out LaneBlocks<TBlock> labelEntry);
             Unsafe.SkipInit(out LaneBlocks<TBlock> probabilityFactor);
