@@ -217,6 +217,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public static bool Differences => false;
 
+        /// <summary>Division by a positive temperature keeps the order, so the maximum is that of the row as read, divided once.</summary>
+        public static bool MonotoneInput => TTemperature.IsSet;
+
         public static bool Reduces => true;
 
         public bool WritesRows { get; }
