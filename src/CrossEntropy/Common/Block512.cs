@@ -35,7 +35,7 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block512<T> FromQuarters(Vector128<T> q0, Vector128<T> q1, Vector128<T> q2, Vector128<T> q3) =>
-        new(Vector512.Create(Vector256.Create(q0, q1), Vector256.Create(q2, q3)));
+        new(Vector256.Create(q0, q1).ToVector512Unsafe().WithUpper(Vector256.Create(q2, q3)));
 
     /// <remarks>
     /// A short tail is read by a 128- or 256-bit masked load: the bytes a masked load spans must not have been written just

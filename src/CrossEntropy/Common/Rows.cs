@@ -377,7 +377,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 continue;
             }
 
-            RowSums sums = LaneSums(ref op, ref values, m, classes);
+            RowSums sums = LaneSums(ref op, ref values, in m, classes);
             ref TMemory destination = ref op.WritesRows ? ref Unsafe.Add(ref MemoryMarshal.GetReference(output), first) : ref Unsafe.NullRef<TMemory>();
             total = LaneFinish(ref op, ref values, sums, ref Unsafe.As<TMemory, T>(ref destination), classes, g * Width, total);
         }
@@ -405,12 +405,24 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         Columns(ref op, ref values, ref from, classes);
-        for (int c = 0; c < Width; c++)
+        TBlock first = values[0];
+        if (classes == Width)
         {
-            terms[c] = c >= classes ? values[0] : classes == Width ? TBlock.Max(values[0], values[c]) : values[c];
+            for (int c = 0; c < Width; c++)
+            {
+                terms[c] = TBlock.Max(first, values[c]);
+            }
+
+            return MaxTree(ref terms);
         }
 
-        return MaxTree(ref terms);
+        // The blocks past the row are free: no pass reads them, and the tiles that store them land where later stores write.
+        for (int c = classes; c < Width; c++)
+        {
+            values[c] = first;
+        }
+
+        return MaxTree(ref values);
     }
 
     /// <summary>
@@ -461,23 +473,24 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// Writes the class blocks of <paramref name="values"/> as Width rows of <paramref name="classes"/> elements from
     /// <paramref name="destination"/> on, the inverse of <see cref="Columns{TOp}"/>. A tile's lanes past its rows' end land on
     /// the rows after it, whose own stores come later: tiles of rows in order, within them the tiles from the rows' end back to
-    /// their start, and rows in order. The last tile of rows goes through the stack, so that nothing is written past the group.
+    /// their start, and rows in order. The last tile stores only the lanes within the group, so that nothing is written past it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRows(ref LaneBlocks<TBlock> values, ref T destination, int classes)
     {
         int n = Vector128<T>.Count;
-        int last = Width - n;
         int block = Unsafe.SizeOf<TBlock>() / Unsafe.SizeOf<T>();
-        Unsafe.SkipInit(out LaneBlocks<TBlock> lastTile);
-        ref T lastRows = ref Unsafe.As<LaneBlocks<TBlock>, T>(ref lastTile);
+        int lastColumn = (classes - 1) / n * n;
         for (int row = 0; row < Width; row += n)
         {
-            ref T rows = ref row < last ? ref Unsafe.Add(ref destination, row * classes) : ref lastRows;
-            for (int c = (classes - 1) / n * n; c >= 0; c -= n)
+            ref T rows = ref Unsafe.Add(ref destination, row * classes);
+            for (int c = lastColumn; c >= 0; c -= n)
             {
                 ref T quarter = ref Unsafe.Add(ref Unsafe.As<LaneBlocks<TBlock>, T>(ref values), (c * block) + row);
                 ref T start = ref Unsafe.Add(ref rows, c);
+
+                // In the last tile, each row stores no more lanes than the group has from its start on.
+                bool last = row == Width - n && c == lastColumn;
                 if (n == 4)
                 {
                     Tile<T> t = Tiles.Transpose(
@@ -485,67 +498,134 @@ internal static partial class Kernel<TBlock, T, TMemory>
                         Vector128.LoadUnsafe(ref quarter, (nuint)block),
                         Vector128.LoadUnsafe(ref quarter, (nuint)(2 * block)),
                         Vector128.LoadUnsafe(ref quarter, (nuint)(3 * block)));
-                    t.A.StoreUnsafe(ref start);
-                    t.B.StoreUnsafe(ref start, (nuint)classes);
-                    t.C.StoreUnsafe(ref start, (nuint)(2 * classes));
-                    t.D.StoreUnsafe(ref start, (nuint)(3 * classes));
+                    StoreFirst(t.A, ref start, last ? Math.Min(n, (4 * classes) - c) : n);
+                    StoreFirst(t.B, ref Unsafe.Add(ref start, classes), last ? Math.Min(n, (3 * classes) - c) : n);
+                    StoreFirst(t.C, ref Unsafe.Add(ref start, 2 * classes), last ? Math.Min(n, (2 * classes) - c) : n);
+                    StoreFirst(t.D, ref Unsafe.Add(ref start, 3 * classes), last ? classes - c : n);
                 }
                 else
                 {
                     Tile<T> t = Tiles.Transpose(Vector128.LoadUnsafe(ref quarter), Vector128.LoadUnsafe(ref quarter, (nuint)block));
-                    t.A.StoreUnsafe(ref start);
-                    t.B.StoreUnsafe(ref start, (nuint)classes);
+                    StoreFirst(t.A, ref start, last ? Math.Min(n, (2 * classes) - c) : n);
+                    StoreFirst(t.B, ref Unsafe.Add(ref start, classes), last ? classes - c : n);
                 }
             }
         }
+    }
 
-        MemoryMarshal.CreateReadOnlySpan(ref lastRows, n * classes).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref destination, last * classes), n * classes));
+    /// <summary>Stores the first <paramref name="count"/> lanes of <paramref name="value"/> (1 to all), and nothing past them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreFirst(Vector128<T> value, ref T destination, int count)
+    {
+        if (count == Vector128<T>.Count)
+        {
+            value.StoreUnsafe(ref destination);
+        }
+        else if (Vector128<T>.Count == 2 || count == 1)
+        {
+            destination = value.ToScalar();
+        }
+        else
+        {
+            Unsafe.WriteUnaligned(ref Unsafe.As<T, byte>(ref destination), value.AsUInt64().ToScalar());
+            if (count == 3)
+            {
+                Unsafe.Add(ref destination, 2) = value.GetElement(2);
+            }
+        }
     }
 
     /// <summary>
     /// The sum pass across lanes, leaving in <paramref name="values"/> what the last pass takes: in each lane, the first class
-    /// equal to the maximum stays out of the sum where the operator asks; past the row, the terms are 0.
+    /// equal to the maximum stays out of the sum where the operator asks; past the row, the terms are 0. The rows' maxima come
+    /// by reference: a block passed by value is copied to the stack in 16-byte pieces, from which its load cannot be forwarded.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static RowSums LaneSums<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, TBlock m, int classes)
+    private static RowSums LaneSums<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, in TBlock maxima, int classes)
         where TOp : struct, IRowOperator, allows ref struct
     {
+        TBlock m = maxima;
         TBlock zero = BlockMath<TBlock, T>.Zero;
         Unsafe.SkipInit(out LaneBlocks<TBlock> terms);
         Unsafe.SkipInit(out LaneBlocks<TBlock> coefficients);
         Unsafe.SkipInit(out LaneBlocks<TBlock> shifted);
-        for (int c = classes; c < Width; c++)
+        for (int past = classes; past < Width; past++)
         {
-            terms[c] = zero;
-            coefficients[c] = zero;
-            shifted[c] = zero;
+            terms[past] = zero;
+            if (op.WithCoefficients)
+            {
+                coefficients[past] = zero;
+                shifted[past] = zero;
+            }
         }
 
         TBlock found = zero;
-        for (int c = 0; c < classes; c++)
+        int c = 0;
+        for (; c < classes; c++)
         {
             TBlock xc = values[c];
-            TBlock e = ExpDifference(xc, m);
-            values[c] = TOp.Differences ? xc - m : e;
-            if (op.WithCoefficients)
+            if (BlockMath<TBlock, T>.BelowNormal(xc, m))
             {
-                TBlock a = op.LaneCoefficients(c);
-                coefficients[c] = zero + a;
-                shifted[c] = zero + TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - m));
+                break;
             }
 
-            if (TOp.BesideMax)
-            {
-                TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, m));
-                e = TBlock.Select(firstEqual, zero, e);
-                found |= firstEqual;
-            }
+            LaneTerm(ref op, ref values, ref terms, ref coefficients, ref shifted, ref found, m, c, BlockMath<TBlock, T>.ExpDifference(xc, m, belowNormal: false));
+        }
 
-            terms[c] = zero + e;
+        if (c < classes)
+        {
+            LaneTermsBelowNormal(ref op, ref values, ref terms, ref coefficients, ref shifted, found, m, c, classes);
         }
 
         return new RowSums(m, SumTree(ref terms), op.WithCoefficients ? SumTree(ref coefficients) : zero,
             op.WithCoefficients ? SumTree(ref shifted) : zero);
+    }
+
+    /// <summary>
+    /// The terms of <see cref="LaneSums{TOp}"/> from class <paramref name="first"/> on, whose exponentials may fall below the
+    /// normal range, where <see cref="BlockMath{TBlock, T}.ExpDifference"/> computes them out of line: a call that, in the loop
+    /// of the classes whose exponentials are normal, would keep that loop's blocks in memory. Rare: only a row that spreads
+    /// more than 87 (708 for double) below its maximum has such classes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void LaneTermsBelowNormal<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, ref LaneBlocks<TBlock> terms,
+        ref LaneBlocks<TBlock> coefficients, ref LaneBlocks<TBlock> shifted, TBlock found, TBlock m, int first, int classes)
+        where TOp : struct, IRowOperator, allows ref struct
+    {
+        for (int c = first; c < classes; c++)
+        {
+            LaneTerm(ref op, ref values, ref terms, ref coefficients, ref shifted, ref found, m, c, ExpDifference(values[c], m));
+        }
+    }
+
+    /// <summary>
+    /// The terms of class <paramref name="c"/> for the sums of <see cref="LaneSums{TOp}"/>, from <paramref name="e"/>, its exp(x - max);
+    /// leaves in <paramref name="values"/> what the last pass takes. <paramref name="found"/> marks the lanes whose first class
+    /// equal to the maximum has been left out of the sum, where the operator asks.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LaneTerm<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, ref LaneBlocks<TBlock> terms,
+        ref LaneBlocks<TBlock> coefficients, ref LaneBlocks<TBlock> shifted, ref TBlock found, TBlock m, int c, TBlock e)
+        where TOp : struct, IRowOperator, allows ref struct
+    {
+        TBlock zero = BlockMath<TBlock, T>.Zero;
+        TBlock xc = values[c];
+        values[c] = TOp.Differences ? xc - m : e;
+        if (op.WithCoefficients)
+        {
+            TBlock a = op.LaneCoefficients(c);
+            coefficients[c] = zero + a;
+            shifted[c] = zero + TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - m));
+        }
+
+        if (TOp.BesideMax)
+        {
+            TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, m));
+            e = TBlock.Select(firstEqual, zero, e);
+            found |= firstEqual;
+        }
+
+        terms[c] = zero + e;
     }
 
     /// <summary>
@@ -582,35 +662,37 @@ internal static partial class Kernel<TBlock, T, TMemory>
         return total;
     }
 
-    /// <summary>The lane-wise maximum of Width blocks in the halving tree of <see cref="IBlock{TSelf, T}.Max(TSelf)"/>; overwrites them.</summary>
+    /// <summary>The lane-wise maximum of Width blocks in the halving tree of <see cref="IBlock{TSelf, T}.Max(TSelf)"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock MaxTree(ref LaneBlocks<TBlock> terms)
-    {
-        for (int half = Width / 2; half > 0; half /= 2)
-        {
-            for (int i = 0; i < half; i++)
-            {
-                terms[i] = TBlock.Max(terms[i], terms[i + half]);
-            }
-        }
+    private static TBlock MaxTree(ref LaneBlocks<TBlock> terms) => HalvingTree(ref terms, max: true);
 
-        return terms[0];
+    /// <summary>The lane-wise sum of Width blocks in the halving tree of <see cref="IBlock{TSelf, T}.Sum(TSelf)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock SumTree(ref LaneBlocks<TBlock> terms) => HalvingTree(ref terms, max: false);
+
+    /// <summary>
+    /// Width blocks combined in the halving tree, which adds term i + Width / 2 to term i, then i + Width / 4 to i, and so on:
+    /// of sixteen terms, the tree of eight over the even terms combined with that over the odd ones. Written out, each term
+    /// read once and every node held in registers: a loop would pass each level through memory, each waiting for the last.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock HalvingTree(ref LaneBlocks<TBlock> terms, bool max) =>
+        Width == 16
+            ? Combine(HalvingTree8(ref terms, 0, 2, max), HalvingTree8(ref terms, 1, 2, max), max)
+            : HalvingTree8(ref terms, 0, 1, max);
+
+    /// <summary>The halving tree of the eight terms <paramref name="first"/> + k <paramref name="stride"/>, for k from 0 to 7.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock HalvingTree8(ref LaneBlocks<TBlock> terms, int first, int stride, bool max)
+    {
+        TBlock a = Combine(Combine(terms[first], terms[first + (4 * stride)], max), Combine(terms[first + (2 * stride)], terms[first + (6 * stride)], max), max);
+        TBlock b = Combine(Combine(terms[first + stride], terms[first + (5 * stride)], max), Combine(terms[first + (3 * stride)], terms[first + (7 * stride)], max), max);
+        return Combine(a, b, max);
     }
 
-    /// <summary>The lane-wise sum of Width blocks in the halving tree of <see cref="IBlock{TSelf, T}.Sum(TSelf)"/>; overwrites them.</summary>
+    /// <summary>The maximum of two blocks, lane by lane, where <paramref name="max"/>; their sum otherwise.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock SumTree(ref LaneBlocks<TBlock> terms)
-    {
-        for (int half = Width / 2; half > 0; half /= 2)
-        {
-            for (int i = 0; i < half; i++)
-            {
-                terms[i] += terms[i + half];
-            }
-        }
-
-        return terms[0];
-    }
+    private static TBlock Combine(TBlock left, TBlock right, bool max) => max ? TBlock.Max(left, right) : left + right;
 
     /// <summary>
     /// <paramref name="e"/> with 0 in the first lane where <paramref name="x"/> equals <paramref name="m"/>. Once per row, but
