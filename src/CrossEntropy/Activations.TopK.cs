@@ -87,58 +87,26 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>
     /// The indices of the <c>indices.Length</c> entries of <paramref name="row"/> that rank highest (<see cref="Above"/>), best
     /// first. They are kept in <paramref name="indices"/> as a heap with the lowest-ranked at its root, filled in row order
-    /// from the entries at or above a bound, then taking each later entry that ranks above the root. The scan goes in blocks
-    /// and skips a block with no entry at or above the bound (the root's value, once the heap is full: an entry equal to it
-    /// has a higher index, so ranks below it) and no NaN. Heap sort then orders the indices.
+    /// from the entries at or above a bound, then taking each later entry that ranks above the root. The scan skips the
+    /// entries below the bound (the root's value, once the heap is full: an entry equal to it has a higher index, so ranks
+    /// below it) that are not NaN. Heap sort then orders the indices.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void TopK(ReadOnlySpan<TMemory> row, Span<int> indices)
     {
         int count = 0;
-        T bound = LowerBound(row, indices.Length);
         TMemory threshold = TMemory.NegativeInfinity;
-        TBlock one = BlockMath<TBlock, T>.One;
-        TBlock ones = TBlock.Equals(one, one);
-        TBlock t = TBlock.Create(bound);
-        int i = 0;
-        for (; i <= row.Length - Width; i += Width)
+        T bound = LowerBound(row, indices.Length);
+        int blocks = row.Length - (row.Length % Width);
+        int p = 0;
+        while (p < blocks && (p = Next(row, p, bound)) < blocks)
         {
-            // The lanes at or above t or NaN, from the first on; each one taken may raise t.
-            TBlock x = Load(row, i);
-            if (TBlock.LessThanAny(TBlock.LessThan(x, t) & one, one))
-            {
-                TBlock after = ones;
-                int lane;
-                while ((lane = TBlock.FirstTrue(TBlock.Select(TBlock.LessThan(x, t), default, ones) & after)) < Width)
-                {
-                    if (Offer(row, indices, ref count, i + lane, ref threshold))
-                    {
-                        if (TMemory.IsNaN(threshold))
-                        {
-                            break;
-                        }
-
-                        t = TBlock.Create(ToCompute(threshold));
-                    }
-
-                    after = TBlock.GreaterThan(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(lane)));
-                }
-
-                if (TMemory.IsNaN(threshold))
-                {
-                    break;
-                }
-            }
+            int next = p - (p % Width) + Width;
+            bound = Offer(row, indices, ref count, p, next, bound, ref threshold);
+            p = next;
         }
 
-        for (; i < row.Length && !TMemory.IsNaN(threshold); i++)
-        {
-            if (!(ToCompute(row[i]) < bound) || count == indices.Length)
-            {
-                Offer(row, indices, ref count, i, ref threshold);
-            }
-        }
-
+        Offer(row, indices, ref count, blocks, row.Length, bound, ref threshold);
         for (int end = indices.Length - 1; end > 0; end--)
         {
             (indices[0], indices[end]) = (indices[end], indices[0]);
@@ -147,9 +115,58 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// A value that at least <paramref name="k"/> entries of <paramref name="row"/> reach, where k fits in a block, the row has no
-    /// NaN and is long enough to pay for it: the k-th largest of the lanes' maxima, each an entry of its own. -infinity otherwise.
+    /// The index of the first entry of <paramref name="row"/>, in the whole blocks from <paramref name="start"/> (a block's
+    /// start) on, that is at or above <paramref name="bound"/> or NaN (none where the bound is NaN); the end of the whole
+    /// blocks where there is none.
     /// </summary>
+    /// <remarks>
+    /// Most blocks of a long row hold no such entry; taking them in a loop of their own, with no call in it, keeps the bound
+    /// in a register. <c>Min(x, t)</c> is <c>t</c> exactly in the lanes at or above t or NaN.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int Next(ReadOnlySpan<TMemory> row, int start, T bound)
+    {
+        TBlock t = TBlock.Create(bound);
+        int i = start;
+        for (; i <= row.Length - Width; i += Width)
+        {
+            TBlock low = TBlock.Min(Load(row, i), t);
+            if (TBlock.EqualsAny(low, t))
+            {
+                return i + TBlock.FirstTrue(TBlock.Equals(low, t));
+            }
+        }
+
+        return i;
+    }
+
+    /// <summary>
+    /// Offers the entries of <paramref name="row"/> from <paramref name="start"/> to <paramref name="end"/> that are at or above
+    /// <paramref name="bound"/> or NaN, in order, and returns the bound raised to the root's value once the heap is full (NaN
+    /// once the heap holds only NaNs, which no entry can displace).
+    /// </summary>
+    private static T Offer(ReadOnlySpan<TMemory> row, Span<int> heap, ref int count, int start, int end, T bound, ref TMemory threshold)
+    {
+        for (int p = start; p < end && !T.IsNaN(bound); p++)
+        {
+            if (!(ToCompute(row[p]) < bound) && Offer(row, heap, ref count, p, ref threshold))
+            {
+                bound = ToCompute(threshold);
+            }
+        }
+
+        return bound;
+    }
+
+    /// <summary>
+    /// A value that at least <paramref name="k"/> entries of <paramref name="row"/> reach, where k fits in a block and the row
+    /// is long enough to pay for it: the k-th largest of the lanes' maxima, each an entry of its own. -infinity otherwise.
+    /// </summary>
+    /// <remarks>
+    /// The maxima leave NaN out (<c>Max</c> keeps its right operand where either is NaN), so NaN needs no check: the scan takes
+    /// every NaN whatever the bound. The k-th largest is the largest maximum with at most Width - k others below it, counted
+    /// lane by lane in blocks, as a selection by scalar comparisons mispredicts on data.
+    /// </remarks>
     private static T LowerBound(ReadOnlySpan<TMemory> row, int k)
     {
         if (k > Width || row.Length < 4 * Width)
@@ -157,36 +174,34 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return T.NegativeInfinity;
         }
 
-        TBlock max = Tail(row, T.NegativeInfinity);
-        TBlock ordered = TBlock.Equals(max, max);
-        for (int i = 0; i <= row.Length - Width; i += Width)
+        // Two chains of maxima: one alone waits on the latency of each max.
+        TBlock none = TBlock.Create(T.NegativeInfinity);
+        TBlock max = TBlock.Max(Tail(row, T.NegativeInfinity), none);
+        TBlock other = none;
+        int i = 0;
+        for (; i <= row.Length - (2 * Width); i += 2 * Width)
         {
-            TBlock x = Load(row, i);
-            max = TBlock.Max(max, x);
-            ordered &= TBlock.Equals(x, x);
+            max = TBlock.Max(Load(row, i), max);
+            other = TBlock.Max(Load(row, i + Width), other);
         }
 
-        TBlock one = BlockMath<TBlock, T>.One;
-        if (TBlock.LessThanAny(ordered & one, one))
+        if (i <= row.Length - Width)
         {
-            return T.NegativeInfinity;
+            max = TBlock.Max(Load(row, i), max);
         }
+
+        max = TBlock.Max(max, other);
 
         Lanes<T> lanes = default;
         TBlock.Store(max, ref lanes[0]);
-        Span<T> maxima = ((Span<T>)lanes)[..Width];
-        for (int j = 0; j < k; j++)
+        TBlock one = BlockMath<TBlock, T>.One;
+        TBlock below = BlockMath<TBlock, T>.Zero;
+        for (int l = 0; l < Width; l++)
         {
-            int largest = j;
-            for (int l = j + 1; l < maxima.Length; l++)
-            {
-                largest = maxima[l] > maxima[largest] ? l : largest;
-            }
-
-            (maxima[j], maxima[largest]) = (maxima[largest], maxima[j]);
+            below += TBlock.LessThan(TBlock.Create(lanes[l]), max) & one;
         }
 
-        return maxima[k - 1];
+        return TBlock.Max(TBlock.Select(TBlock.LessThan(below, TBlock.Create(T.CreateTruncating(Width - k + 1))), max, none));
     }
 
     /// <summary>
