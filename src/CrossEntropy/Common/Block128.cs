@@ -59,6 +59,29 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
     public static Block128<T> FromQuarters(Vector128<T> q0, Vector128<T> q1, Vector128<T> q2, Vector128<T> q3) => new(q0, q1, q2, q3);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Quarter(Block128<T> value, int index) => index switch
+    {
+        0 => value._a,
+        1 => value._b,
+        2 => value._c,
+        _ => value._d,
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TransposeQuarters(ref Block128<T> a, ref Block128<T> b, ref Block128<T> c, ref Block128<T> d)
+    {
+        Debug.Assert(typeof(T) == typeof(float), "Tiles of floats.");
+        Tile<T> q0 = Tiles.Transpose(a._a, b._a, c._a, d._a);
+        Tile<T> q1 = Tiles.Transpose(a._b, b._b, c._b, d._b);
+        Tile<T> q2 = Tiles.Transpose(a._c, b._c, c._c, d._c);
+        Tile<T> q3 = Tiles.Transpose(a._d, b._d, c._d, d._d);
+        a = new(q0.A, q1.A, q2.A, q3.A);
+        b = new(q0.B, q1.B, q2.B, q3.B);
+        c = new(q0.C, q1.C, q2.C, q3.C);
+        d = new(q0.D, q1.D, q2.D, q3.D);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Block128<T> Load(ref readonly T source)
     {
         nuint n = (nuint)Vector128<T>.Count;

@@ -52,6 +52,44 @@ internal readonly struct Block256<T> : IBlock<Block256<T>, T>
         new(Vector256.Create(q0, q1), Vector256.Create(q2, q3));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Quarter(Block256<T> value, int index) => index switch
+    {
+        0 => value._lo.GetLower(),
+        1 => value._lo.GetUpper(),
+        2 => value._hi.GetLower(),
+        _ => value._hi.GetUpper(),
+    };
+
+    /// <remarks>Shuffles of whole vectors, which transpose two tiles at once.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TransposeQuarters(ref Block256<T> a, ref Block256<T> b, ref Block256<T> c, ref Block256<T> d)
+    {
+        Debug.Assert(typeof(T) == typeof(float), "Tiles of floats.");
+        (Vector256<T> a0, Vector256<T> b0, Vector256<T> c0, Vector256<T> d0) = TransposeHalves(a._lo, b._lo, c._lo, d._lo);
+        (Vector256<T> a1, Vector256<T> b1, Vector256<T> c1, Vector256<T> d1) = TransposeHalves(a._hi, b._hi, c._hi, d._hi);
+        a = new(a0, a1);
+        b = new(b0, b1);
+        c = new(c0, c1);
+        d = new(d0, d1);
+    }
+
+    /// <summary>The two 4 by 4 tiles of floats that the 16-byte halves of four vectors make, each transposed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<T>, Vector256<T>, Vector256<T>, Vector256<T>) TransposeHalves(Vector256<T> a, Vector256<T> b, Vector256<T> c, Vector256<T> d)
+    {
+        // In each half: a0 b0 a1 b1, c0 d0 c1 d1, a2 b2 a3 b3, c2 d2 c3 d3; then their 64-bit halves paired.
+        Vector256<double> ab = Avx.UnpackLow(a.AsSingle(), b.AsSingle()).AsDouble();
+        Vector256<double> cd = Avx.UnpackLow(c.AsSingle(), d.AsSingle()).AsDouble();
+        Vector256<double> abUpper = Avx.UnpackHigh(a.AsSingle(), b.AsSingle()).AsDouble();
+        Vector256<double> cdUpper = Avx.UnpackHigh(c.AsSingle(), d.AsSingle()).AsDouble();
+        return (
+            Avx.UnpackLow(ab, cd).As<double, T>(),
+            Avx.UnpackHigh(ab, cd).As<double, T>(),
+            Avx.UnpackLow(abUpper, cdUpper).As<double, T>(),
+            Avx.UnpackHigh(abUpper, cdUpper).As<double, T>());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe Block256<T> LoadFirst(ref readonly T source, int count, Block256<T> fill)
     {
         Debug.Assert((uint)count < (uint)Count, "A partial block has 0 to Count - 1 lanes.");

@@ -37,6 +37,32 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
     public static Block512<T> FromQuarters(Vector128<T> q0, Vector128<T> q1, Vector128<T> q2, Vector128<T> q3) =>
         new(Vector256.Create(q0, q1).ToVector512Unsafe().WithUpper(Vector256.Create(q2, q3)));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Quarter(Block512<T> value, int index) => index switch
+    {
+        0 => value._v.GetLower().GetLower(),
+        1 => value._v.GetLower().GetUpper(),
+        2 => value._v.GetUpper().GetLower(),
+        _ => value._v.GetUpper().GetUpper(),
+    };
+
+    /// <remarks>Eight shuffles of whole blocks, which transpose the four tiles at once.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TransposeQuarters(ref Block512<T> a, ref Block512<T> b, ref Block512<T> c, ref Block512<T> d)
+    {
+        Debug.Assert(typeof(T) == typeof(float), "Tiles of floats.");
+
+        // In each quarter: a0 b0 a1 b1, c0 d0 c1 d1, a2 b2 a3 b3, c2 d2 c3 d3; then their 64-bit halves paired.
+        Vector512<double> ab = Avx512F.UnpackLow(a._v.AsSingle(), b._v.AsSingle()).AsDouble();
+        Vector512<double> cd = Avx512F.UnpackLow(c._v.AsSingle(), d._v.AsSingle()).AsDouble();
+        Vector512<double> abUpper = Avx512F.UnpackHigh(a._v.AsSingle(), b._v.AsSingle()).AsDouble();
+        Vector512<double> cdUpper = Avx512F.UnpackHigh(c._v.AsSingle(), d._v.AsSingle()).AsDouble();
+        a = new(Avx512F.UnpackLow(ab, cd).As<double, T>());
+        b = new(Avx512F.UnpackHigh(ab, cd).As<double, T>());
+        c = new(Avx512F.UnpackLow(abUpper, cdUpper).As<double, T>());
+        d = new(Avx512F.UnpackHigh(abUpper, cdUpper).As<double, T>());
+    }
+
     /// <remarks>
     /// A short tail is read by a 128- or 256-bit masked load: the bytes a masked load spans must not have been written just
     /// before, even in its masked-out lanes, or the load waits for the store, and a row of a few elements often lies just

@@ -1,3 +1,4 @@
+using System;
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
@@ -40,6 +41,23 @@ internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
         }
 
         return result;
+    }
+
+    public static Vector128<T> Quarter(BlockScalar<T> value, int index) => Vector128.LoadUnsafe(ref value._lanes[index * Vector128<T>.Count]);
+
+    public static void TransposeQuarters(ref BlockScalar<T> a, ref BlockScalar<T> b, ref BlockScalar<T> c, ref BlockScalar<T> d)
+    {
+        Debug.Assert(typeof(T) == typeof(float), "Tiles of floats.");
+        Span<BlockScalar<T>> source = [a, b, c, d];
+        for (int i = 0; i < 4; i++)
+        {
+            ref BlockScalar<T> result = ref i == 0 ? ref a : ref i == 1 ? ref b : ref i == 2 ? ref c : ref d;
+            for (int lane = 0; lane < Count; lane++)
+            {
+                // Lane j of quarter q takes lane i of that quarter of block j.
+                result._lanes[lane] = source[lane % 4]._lanes[(lane - (lane % 4)) + i];
+            }
+        }
     }
 
     public static BlockScalar<T> FromQuarters(Vector128<T> q0, Vector128<T> q1, Vector128<T> q2, Vector128<T> q3)

@@ -46,6 +46,15 @@ internal interface IBlock<TSelf, T>
     /// <summary>The block whose lanes are those of <paramref name="q0"/> to <paramref name="q3"/>, its four 16-byte quarters, in order.</summary>
     static abstract TSelf FromQuarters(Vector128<T> q0, Vector128<T> q1, Vector128<T> q2, Vector128<T> q3);
 
+    /// <summary>
+    /// Transposes, in place, the 4 by 4 tiles of floats that the same quarter of <paramref name="a"/> to <paramref name="d"/>
+    /// makes: quarter q of block i then holds lane i of quarter q of each of the four blocks, in order. Only lanes move.
+    /// </summary>
+    static abstract void TransposeQuarters(ref TSelf a, ref TSelf b, ref TSelf c, ref TSelf d);
+
+    /// <summary>The 16-byte quarter of <paramref name="value"/> at <paramref name="index"/> (0 to 3), a constant where inlined.</summary>
+    static abstract Vector128<T> Quarter(TSelf value, int index);
+
     /// <summary>Stores the first <paramref name="count"/> lanes (0 to Count - 1) of <paramref name="value"/>, and writes nothing past them.</summary>
     static abstract void StoreFirst(TSelf value, ref T destination, int count);
 

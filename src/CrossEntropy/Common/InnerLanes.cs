@@ -125,39 +125,47 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// How much care exp(x - max) needs over the blocks of <paramref name="count"/> positions with lane maxima
-    /// <paramref name="m"/> and minima <paramref name="min"/>, as a row's <see cref="Spread"/>: deep where some x - max falls
-    /// below <see cref="BlockMath{TBlock, T}.DeepLimit"/>; narrow where every maximum is positive and finite and every x above
-    /// minus the power of two above its maximum. A lane with a NaN or an infinity (a NaN minimum) asks for full care: deep and
-    /// not narrow.
+    /// <paramref name="m"/> and minima <paramref name="min"/>, as a row's <see cref="Spread"/> (<see cref="BlockSpread"/>).
     /// </summary>
     private static Spread LaneSpread(ref LaneBlocks<TBlock> m, ref LaneBlocks<TBlock> min, int count)
     {
-        TBlock zero = BlockMath<TBlock, T>.Zero;
         TBlock one = BlockMath<TBlock, T>.One;
-        TBlock infinity = TBlock.Create(T.PositiveInfinity);
-        TBlock deepLimit = TBlock.Create(BlockMath<TBlock, T>.DeepLimit);
         bool deep = false;
         bool narrow = true;
         for (int b = 0; b < Blocks(count); b++)
         {
             // Lanes past the run count as 1, which asks for no care.
             TBlock inRun = TBlock.LessThan(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(Math.Min(Width, count - b * Width))));
-            TBlock max = TBlock.Select(inRun, m[b], one);
-            TBlock low = TBlock.Select(inRun, min[b], one);
-            if (TBlock.LessThanAny(TBlock.Select(TBlock.Equals(low, low), zero, TBlock.Create(T.NegativeOne)), zero))
-            {
-                return new Spread(Deep: true, Narrow: false);
-            }
-
-            deep |= TBlock.LessThanAny(low - max, deepLimit);
-
-            // Minus twice the exponent bits of the maximum, the power of two above it; -0 for a subnormal maximum, whose lane
-            // then holds only positive x, all below it.
-            TBlock power = max & infinity;
-            TBlock bound = zero - (power + power);
-            narrow &= !TBlock.LessThanAny(max, zero) && !TBlock.EqualsAny(max, zero) && !TBlock.LessThanAny(low, bound) && !TBlock.EqualsAny(low, bound);
+            Spread spread = BlockSpread(TBlock.Select(inRun, m[b], one), TBlock.Select(inRun, min[b], one));
+            deep |= spread.Deep;
+            narrow &= spread.Narrow;
         }
 
+        return new Spread(deep, narrow);
+    }
+
+    /// <summary>
+    /// How much care exp(x - max) needs in lanes of maxima <paramref name="max"/> and minima <paramref name="min"/>, as a row's
+    /// <see cref="Spread"/>: deep where some x - max falls below <see cref="BlockMath{TBlock, T}.DeepLimit"/>; narrow where every
+    /// maximum is positive and finite and every x above minus the power of two above its maximum. A lane with a NaN or an
+    /// infinity (a NaN minimum, see <see cref="LaneMaxima"/>) asks for full care: deep and not narrow.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Spread BlockSpread(TBlock max, TBlock min)
+    {
+        TBlock zero = BlockMath<TBlock, T>.Zero;
+        if (TBlock.LessThanAny(TBlock.Select(TBlock.Equals(min, min), zero, TBlock.Create(T.NegativeOne)), zero))
+        {
+            return new Spread(Deep: true, Narrow: false);
+        }
+
+        bool deep = TBlock.LessThanAny(min - max, TBlock.Create(BlockMath<TBlock, T>.DeepLimit));
+
+        // Minus twice the exponent bits of the maximum, the power of two above it; -0 for a subnormal maximum, whose lane
+        // then holds only positive x, all below it.
+        TBlock power = max & TBlock.Create(T.PositiveInfinity);
+        TBlock bound = zero - (power + power);
+        bool narrow = !TBlock.LessThanAny(max, zero) && !TBlock.EqualsAny(max, zero) && !TBlock.LessThanAny(min, bound) && !TBlock.EqualsAny(min, bound);
         return new Spread(deep, narrow);
     }
 

@@ -370,14 +370,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             int first = g * Width * classes;
             op.StartLanes(g * Width, x, classes);
-            TBlock m = LaneMax(ref op, ref values, ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), first)), classes, x.Length - first);
+            TBlock m = LaneMax(ref op, ref values, ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), first)), classes, x.Length - first, out Spread spread);
             if (TBlock.EqualsAny(TBlock.Equals(m - m, BlockMath<TBlock, T>.Zero), BlockMath<TBlock, T>.Zero))
             {
                 total = OneBlockRows(ref op, x, output, classes, g * Width, (g + 1) * Width, total);
                 continue;
             }
 
-            RowSums sums = LaneSums(ref op, ref values, in m, classes);
+            RowSums sums = spread.Deep ? LaneSums<TOp, Yes, No>(ref op, ref values, in m, classes)
+                : spread.Narrow ? LaneSums<TOp, No, Yes>(ref op, ref values, in m, classes)
+                : LaneSums<TOp, No, No>(ref op, ref values, in m, classes);
             ref TMemory destination = ref op.WritesRows ? ref Unsafe.Add(ref MemoryMarshal.GetReference(output), first) : ref Unsafe.NullRef<TMemory>();
             total = LaneFinish(ref op, ref values, sums, ref Unsafe.As<TMemory, T>(ref destination), classes, g * Width, total);
         }
@@ -388,10 +390,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>
     /// Reads a group's class blocks from <paramref name="source"/> into <paramref name="values"/>, after the operator's input
     /// transform (<see cref="Columns{TOp}"/>), and returns the rows' maxima from the leaves that RowRange takes: past the row,
-    /// copies of the first element; a whole block beside copies of it.
+    /// copies of the first element; a whole block beside copies of it. <paramref name="spread"/> is the group's, over the
+    /// rows' maxima and minima (<see cref="BlockSpread"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static TBlock LaneMax<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, ref T source, int classes, int available)
+    private static TBlock LaneMax<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, ref T source, int classes, int available, out Spread spread)
         where TOp : struct, IRowOperator, allows ref struct
     {
         // The tiles of the last class read up to 3 (1) elements past a group; at the end of the batch, from a copy of it.
@@ -406,6 +409,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         Columns(ref op, ref values, ref from, classes);
         TBlock first = values[0];
+
+        // NaN in the lanes that hold a NaN or an infinity, as LaneMaxima takes it.
+        TBlock min = first + (first - first);
+        for (int c = 1; c < classes; c++)
+        {
+            TBlock xc = values[c];
+            min = TBlock.Min(xc, min) + (xc - xc);
+        }
+
+        TBlock max;
         if (classes == Width)
         {
             for (int c = 0; c < Width; c++)
@@ -413,23 +426,29 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 terms[c] = TBlock.Max(first, values[c]);
             }
 
-            return MaxTree(ref terms);
+            max = MaxTree(ref terms);
         }
-
-        // The blocks past the row are free: no pass reads them, and the tiles that store them land where later stores write.
-        for (int c = classes; c < Width; c++)
+        else
         {
-            values[c] = first;
+            // The blocks past the row are free: no pass reads them, and the tiles that store them land where later stores write.
+            for (int c = classes; c < Width; c++)
+            {
+                values[c] = first;
+            }
+
+            max = MaxTree(ref values);
         }
 
-        return MaxTree(ref values);
+        spread = BlockSpread(max, min);
+        return max;
     }
 
     /// <summary>
     /// Reads the Width rows of <paramref name="classes"/> elements from <paramref name="source"/> on as class blocks, after the
     /// operator's input transform: lane r of <paramref name="values"/>[c] is element c of row r. A block is four quarters, each
-    /// a square tile of rows and classes (4 by 4 floats, 2 by 2 doubles) transposed in registers. The last tile's classes past
-    /// the row fill blocks that no pass reads; their tiles read up to 3 (1) elements past the rows.
+    /// a square tile of rows and classes (4 by 4 floats, 2 by 2 doubles) transposed in registers: for floats, four blocks of
+    /// rows at once (<see cref="IBlock{TSelf, T}.TransposeQuarters"/>), the transform taken lane by lane before. The last
+    /// tile's classes past the row fill blocks that no pass reads; their tiles read up to 3 (1) elements past the rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Columns<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, ref T source, int classes)
@@ -438,42 +457,62 @@ internal static partial class Kernel<TBlock, T, TMemory>
         int n = Vector128<T>.Count;
         for (int c = 0; c < classes; c += n)
         {
+            if (n == 4)
+            {
+                TBlock a = op.Input(RowQuarters(ref source, classes, 0, c));
+                TBlock b = op.Input(RowQuarters(ref source, classes, 1, c));
+                TBlock d = op.Input(RowQuarters(ref source, classes, 2, c));
+                TBlock e = op.Input(RowQuarters(ref source, classes, 3, c));
+                TBlock.TransposeQuarters(ref a, ref b, ref d, ref e);
+                values[c] = a;
+                values[c + 1] = b;
+                values[c + 2] = d;
+                values[c + 3] = e;
+                continue;
+            }
+
             Tile<T> q0 = Tile(ref source, classes, 0, c);
             Tile<T> q1 = Tile(ref source, classes, n, c);
             Tile<T> q2 = Tile(ref source, classes, 2 * n, c);
             Tile<T> q3 = Tile(ref source, classes, 3 * n, c);
             values[c] = op.Input(TBlock.FromQuarters(q0.A, q1.A, q2.A, q3.A));
             values[c + 1] = op.Input(TBlock.FromQuarters(q0.B, q1.B, q2.B, q3.B));
-            if (n == 4)
-            {
-                values[c + 2] = op.Input(TBlock.FromQuarters(q0.C, q1.C, q2.C, q3.C));
-                values[c + 3] = op.Input(TBlock.FromQuarters(q0.D, q1.D, q2.D, q3.D));
-            }
         }
     }
 
     /// <summary>
-    /// The tile of the rows from <paramref name="row"/> on and the classes from <paramref name="column"/> on, transposed: vector i
-    /// holds class <paramref name="column"/> + i of each row (four vectors of float, the first two of double).
+    /// The block whose quarter q holds classes <paramref name="column"/> to <paramref name="column"/> + 3 of row
+    /// <paramref name="row"/> + 4q: the rows of a group that <see cref="IBlock{TSelf, T}.TransposeQuarters"/> turns into classes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock RowQuarters(ref T source, int classes, int row, int column)
+    {
+        ref T start = ref Unsafe.Add(ref source, (row * classes) + column);
+        nuint quarter = (nuint)(4 * classes);
+        return TBlock.FromQuarters(
+            Vector128.LoadUnsafe(ref start),
+            Vector128.LoadUnsafe(ref start, quarter),
+            Vector128.LoadUnsafe(ref start, 2 * quarter),
+            Vector128.LoadUnsafe(ref start, 3 * quarter));
+    }
+
+    /// <summary>
+    /// The tile of doubles of the rows from <paramref name="row"/> on and the classes from <paramref name="column"/> on,
+    /// transposed: vector i of the first two holds class <paramref name="column"/> + i of each row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Tile<T> Tile(ref T source, int classes, int row, int column)
     {
         ref T start = ref Unsafe.Add(ref source, (row * classes) + column);
-        return Vector128<T>.Count == 4
-            ? Tiles.Transpose(
-                Vector128.LoadUnsafe(ref start),
-                Vector128.LoadUnsafe(ref start, (nuint)classes),
-                Vector128.LoadUnsafe(ref start, (nuint)(2 * classes)),
-                Vector128.LoadUnsafe(ref start, (nuint)(3 * classes)))
-            : Tiles.Transpose(Vector128.LoadUnsafe(ref start), Vector128.LoadUnsafe(ref start, (nuint)classes));
+        return Tiles.Transpose(Vector128.LoadUnsafe(ref start), Vector128.LoadUnsafe(ref start, (nuint)classes));
     }
 
     /// <summary>
     /// Writes the class blocks of <paramref name="values"/> as Width rows of <paramref name="classes"/> elements from
     /// <paramref name="destination"/> on, the inverse of <see cref="Columns{TOp}"/>. A tile's lanes past its rows' end land on
-    /// the rows after it, whose own stores come later: tiles of rows in order, within them the tiles from the rows' end back to
-    /// their start, and rows in order. The last tile stores only the lanes within the group, so that nothing is written past it.
+    /// the rows after it, whose own stores come later: for floats, the tiles from the rows' end back to their start, within
+    /// them rows in order; for doubles, tiles of rows in order, within them the tiles from the rows' end back to their start,
+    /// and rows in order. The last tile stores only the lanes within the group, so that nothing is written past it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRows(ref LaneBlocks<TBlock> values, ref T destination, int classes)
@@ -481,6 +520,29 @@ internal static partial class Kernel<TBlock, T, TMemory>
         int n = Vector128<T>.Count;
         int block = Unsafe.SizeOf<TBlock>() / Unsafe.SizeOf<T>();
         int lastColumn = (classes - 1) / n * n;
+        if (n == 4)
+        {
+            for (int c = lastColumn; c >= 0; c -= n)
+            {
+                TBlock a = values[c];
+                TBlock b = values[c + 1];
+                TBlock d = values[c + 2];
+                TBlock e = values[c + 3];
+                TBlock.TransposeQuarters(ref a, ref b, ref d, ref e);
+                ref T start = ref Unsafe.Add(ref destination, c);
+                StoreQuarters(a, b, d, e, 0, ref start, classes, n, n, n, n);
+                StoreQuarters(a, b, d, e, 1, ref start, classes, n, n, n, n);
+                StoreQuarters(a, b, d, e, 2, ref start, classes, n, n, n, n);
+
+                // In the last tile, each row stores no more lanes than the group has from its start on.
+                bool last = c == lastColumn;
+                StoreQuarters(a, b, d, e, 3, ref start, classes, last ? Math.Min(n, (4 * classes) - c) : n, last ? Math.Min(n, (3 * classes) - c) : n,
+                    last ? Math.Min(n, (2 * classes) - c) : n, last ? classes - c : n);
+            }
+
+            return;
+        }
+
         for (int row = 0; row < Width; row += n)
         {
             ref T rows = ref Unsafe.Add(ref destination, row * classes);
@@ -491,26 +553,27 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
                 // In the last tile, each row stores no more lanes than the group has from its start on.
                 bool last = row == Width - n && c == lastColumn;
-                if (n == 4)
-                {
-                    Tile<T> t = Tiles.Transpose(
-                        Vector128.LoadUnsafe(ref quarter),
-                        Vector128.LoadUnsafe(ref quarter, (nuint)block),
-                        Vector128.LoadUnsafe(ref quarter, (nuint)(2 * block)),
-                        Vector128.LoadUnsafe(ref quarter, (nuint)(3 * block)));
-                    StoreFirst(t.A, ref start, last ? Math.Min(n, (4 * classes) - c) : n);
-                    StoreFirst(t.B, ref Unsafe.Add(ref start, classes), last ? Math.Min(n, (3 * classes) - c) : n);
-                    StoreFirst(t.C, ref Unsafe.Add(ref start, 2 * classes), last ? Math.Min(n, (2 * classes) - c) : n);
-                    StoreFirst(t.D, ref Unsafe.Add(ref start, 3 * classes), last ? classes - c : n);
-                }
-                else
-                {
-                    Tile<T> t = Tiles.Transpose(Vector128.LoadUnsafe(ref quarter), Vector128.LoadUnsafe(ref quarter, (nuint)block));
-                    StoreFirst(t.A, ref start, last ? Math.Min(n, (2 * classes) - c) : n);
-                    StoreFirst(t.B, ref Unsafe.Add(ref start, classes), last ? classes - c : n);
-                }
+                Tile<T> t = Tiles.Transpose(Vector128.LoadUnsafe(ref quarter), Vector128.LoadUnsafe(ref quarter, (nuint)block));
+                StoreFirst(t.A, ref start, last ? Math.Min(n, (2 * classes) - c) : n);
+                StoreFirst(t.B, ref Unsafe.Add(ref start, classes), last ? classes - c : n);
             }
         }
+    }
+
+    /// <summary>
+    /// Stores quarter <paramref name="quarter"/> of the blocks <paramref name="a"/> to <paramref name="d"/>, transposed by
+    /// <see cref="IBlock{TSelf, T}.TransposeQuarters"/>, as four rows from row 4 <paramref name="quarter"/> on of a group of
+    /// <paramref name="classes"/>, each at most as many lanes as its count.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreQuarters(TBlock a, TBlock b, TBlock c, TBlock d, int quarter, ref T destination, int classes,
+        int countA, int countB, int countC, int countD)
+    {
+        ref T start = ref Unsafe.Add(ref destination, 4 * quarter * classes);
+        StoreFirst(TBlock.Quarter(a, quarter), ref start, countA);
+        StoreFirst(TBlock.Quarter(b, quarter), ref Unsafe.Add(ref start, classes), countB);
+        StoreFirst(TBlock.Quarter(c, quarter), ref Unsafe.Add(ref start, 2 * classes), countC);
+        StoreFirst(TBlock.Quarter(d, quarter), ref Unsafe.Add(ref start, 3 * classes), countD);
     }
 
     /// <summary>Stores the first <paramref name="count"/> lanes of <paramref name="value"/> (1 to all), and nothing past them.</summary>
@@ -539,10 +602,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// The sum pass across lanes, leaving in <paramref name="values"/> what the last pass takes: in each lane, the first class
     /// equal to the maximum stays out of the sum where the operator asks; past the row, the terms are 0. The rows' maxima come
     /// by reference: a block passed by value is copied to the stack in 16-byte pieces, from which its load cannot be forwarded.
+    /// The exponentials take the care of the group's <see cref="Spread"/>, <typeparamref name="TDeep"/> and <typeparamref name="TNarrow"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static RowSums LaneSums<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, in TBlock maxima, int classes)
+    private static RowSums LaneSums<TOp, TDeep, TNarrow>(ref TOp op, ref LaneBlocks<TBlock> values, in TBlock maxima, int classes)
         where TOp : struct, IRowOperator, allows ref struct
+        where TDeep : struct, IOption
+        where TNarrow : struct, IOption
     {
         TBlock m = maxima;
         TBlock zero = BlockMath<TBlock, T>.Zero;
@@ -564,12 +630,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
         for (; c < classes; c++)
         {
             TBlock xc = values[c];
-            if (BlockMath<TBlock, T>.BelowNormal(xc, m))
+            if (BelowNormal(xc, m, TDeep.IsSet))
             {
                 break;
             }
 
-            LaneTerm(ref op, ref values, ref terms, ref coefficients, ref shifted, ref found, m, c, BlockMath<TBlock, T>.ExpDifference(xc, m, belowNormal: false));
+            LaneTerm(ref op, ref values, ref terms, ref coefficients, ref shifted, ref found, m, c,
+                BlockMath<TBlock, T>.ExpDifference(xc, m, TDeep.IsSet, TNarrow.IsSet, belowNormal: false));
         }
 
         if (c < classes)
@@ -582,7 +649,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// The terms of <see cref="LaneSums{TOp}"/> from class <paramref name="first"/> on, whose exponentials may fall below the
+    /// Whether some e^(x - m) may fall below the normal range (<see cref="BlockMath{TBlock, T}.BelowNormal"/>), which only
+    /// <paramref name="deep"/> exponentials may. The option comes last as an argument, a constant when the JIT imports the
+    /// inlined body, so that the loop of the classes holds the test only where it is taken.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool BelowNormal(TBlock x, TBlock m, bool deep) => deep && BlockMath<TBlock, T>.BelowNormal(x, m);
+
+    /// <summary>
+    /// The terms of <see cref="LaneSums{TOp, TDeep, TNarrow}"/> from class <paramref name="first"/> on, whose exponentials may fall below the
     /// normal range, where <see cref="BlockMath{TBlock, T}.ExpDifference"/> computes them out of line: a call that, in the loop
     /// of the classes whose exponentials are normal, would keep that loop's blocks in memory. Rare: only a row that spreads
     /// more than 87 (708 for double) below its maximum has such classes.
@@ -599,7 +674,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// The terms of class <paramref name="c"/> for the sums of <see cref="LaneSums{TOp}"/>, from <paramref name="e"/>, its exp(x - max);
+    /// The terms of class <paramref name="c"/> for the sums of <see cref="LaneSums{TOp, TDeep, TNarrow}"/>, from <paramref name="e"/>, its exp(x - max);
     /// leaves in <paramref name="values"/> what the last pass takes. <paramref name="found"/> marks the lanes whose first class
     /// equal to the maximum has been left out of the sum, where the operator asks.
     /// </summary>
