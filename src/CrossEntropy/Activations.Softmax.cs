@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CrossEntropy;
 
@@ -234,11 +235,37 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// Masked softmax, in groups of up to 64 rows that stay in the cache: the kept entries are copied to the output with
-    /// -infinity for the others, the plain softmax runs in place on the group, and the rows with nothing kept above
-    /// -infinity are then set to 0. <paramref name="mask"/> covers <paramref name="x"/>, or is one row's mask for every row.
+    /// Masked softmax: the plain softmax of each row with -infinity at the entries <paramref name="mask"/> leaves out, and 0
+    /// over the rows with nothing kept above -infinity. <paramref name="mask"/> covers <paramref name="x"/>, or is one row's
+    /// mask for every row. Rows longer than a block go through <see cref="MaskedRows{TAhead}"/>; rows of one block, and Half
+    /// rows, whose last pass computes exp(x - max) again from the row, through <see cref="MaskedGroups"/>.
     /// </summary>
     public static void MaskedSoftmax(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> destination, int classes)
+    {
+        if (classes <= Width || !KeepsInOutput)
+        {
+            MaskedGroups(x, mask, destination, classes);
+        }
+        else if (ReadsAhead(classes))
+        {
+            MaskedRows<Yes>(x, mask, destination, classes);
+        }
+        else
+        {
+            MaskedRows<No>(x, mask, destination, classes);
+        }
+    }
+
+    /// <summary>The mask of the row at <paramref name="start"/>: <paramref name="mask"/> itself where it is one row's.</summary>
+    private static ReadOnlySpan<bool> RowMask(ReadOnlySpan<bool> mask, int start, int classes) =>
+        mask.Length == classes ? mask : mask.Slice(start, classes);
+
+    /// <summary>
+    /// In groups of up to 64 rows that stay in the cache: the rows masked into the output (<see cref="MaskLiveRow"/>), the plain
+    /// softmax in place on the group, and the rows with nothing kept above -infinity then set to 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void MaskedGroups(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> destination, int classes)
     {
         int groupRows = Math.Clamp(MaskedGroupElements / classes, 1, 64);
         for (int first = 0; first < x.Length; first += groupRows * classes)
@@ -248,8 +275,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             ulong empty = 0;
             for (int r = 0, start = 0; start < length; r++, start += classes)
             {
-                ReadOnlySpan<bool> rowMask = mask.Length == classes ? mask : mask.Slice(first + start, classes);
-                if (!MaskRow(x.Slice(first + start, classes), rowMask, group.Slice(start, classes)))
+                if (!MaskLiveRow(x.Slice(first + start, classes), RowMask(mask, first + start, classes), group.Slice(start, classes)))
                 {
                     empty |= 1UL << r;
                 }
@@ -264,66 +290,207 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
     }
 
-    /// <summary>The elements of a group of rows of the masked softmax: 32 KB of floats, a group the size of the L1 cache.</summary>
+    /// <summary>The elements of a group of rows of <see cref="MaskedGroups"/>: 32 KB of floats, a group the size of the L1 cache.</summary>
     private const int MaskedGroupElements = 8 * 1024;
 
     /// <summary>
-    /// Writes <c>mask[i] ? x[i] : -infinity</c> to <paramref name="output"/> (which may be <paramref name="x"/>'s memory), and
-    /// returns whether any kept entry is other than -infinity. Blocks whose mask is all kept or all masked out are copied or
-    /// filled whole; the others take a block of the mask's lanes, and the last partial block goes entry by entry.
+    /// Masked rows longer than a block, as <see cref="Rows{TOp, TAhead, TKeeps}"/> runs the plain softmax in place over the
+    /// masked rows, so with the same bits: each row is masked into its output row as its maximum is found, and the sum pass and
+    /// the last pass run there. Where <typeparamref name="TAhead"/> is set, a row is masked in the last pass of the row before,
+    /// so that x is read once, where the plain softmax reads it; longer rows, which stream from memory, are masked in a pass of
+    /// their own.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static bool MaskRow(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> output)
+    private static void MaskedRows<TAhead>(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> destination, int classes)
+        where TAhead : struct, IOption
     {
-        TBlock negativeInfinity = TBlock.Create(T.NegativeInfinity);
-        TBlock infinite = TBlock.Equals(negativeInfinity, negativeInfinity);
-        bool live = false;
-        int i = 0;
-        for (; i <= x.Length - Width; i += Width)
+        SoftmaxRow<No> op = default;
+        T max = T.Zero;
+        Spread spread = default;
+        if (TAhead.IsSet && !x.IsEmpty)
         {
-            ref byte flags = ref Unsafe.As<bool, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(mask), i));
-            bool all;
-            bool none;
-            if (typeof(T) == typeof(float))
+            max = MaskRow(x[..classes], RowMask(mask, 0, classes), destination[..classes]).Max(out spread);
+        }
+
+        for (int start = 0; start < x.Length; start += classes)
+        {
+            Span<TMemory> row = destination.Slice(start, classes);
+            int next = start + classes;
+            bool ahead = TAhead.IsSet && next < x.Length;
+            if (!TAhead.IsSet)
             {
-                Vector128<byte> sixteen = Vector128.LoadUnsafe(ref flags);
-                all = Vector128.EqualsAll(sixteen, Vector128<byte>.One);
-                none = Vector128.EqualsAll(sixteen, Vector128<byte>.Zero);
-            }
-            else
-            {
-                ulong eight = Unsafe.ReadUnaligned<ulong>(ref flags);
-                all = eight == 0x0101010101010101;
-                none = eight == 0;
+                max = MaskRow(x.Slice(start, classes), RowMask(mask, start, classes), row).Max(out spread);
             }
 
-            if (all)
+            if (!T.IsFinite(max))
             {
-                TBlock block = Load(x, i);
-                Store(block, output, i);
-                infinite &= TBlock.Equals(block, negativeInfinity);
+                // A kept NaN or +infinity makes the row NaN, as the plain softmax's; a row with nothing kept above -infinity is 0.
+                if (Live(row))
+                {
+                    row.Fill(TMemory.NaN);
+                }
+                else
+                {
+                    row.Clear();
+                }
+
+                if (ahead)
+                {
+                    max = MaskRow(x.Slice(next, classes), RowMask(mask, next, classes), destination.Slice(next, classes)).Max(out spread);
+                }
+
+                continue;
             }
-            else if (none)
+
+            T sum = SumPass(ref op, row, start, max, spread, row, out _, out _);
+            TBlock factor = op.Finish(new RowSums(max, sum, T.Zero, T.Zero), out _);
+            if (ahead)
             {
-                Store(negativeInfinity, output, i);
+                max = LastPassMasking(ref op, row, factor, x.Slice(next, classes), RowMask(mask, next, classes), destination.Slice(next, classes),
+                    out spread);
             }
             else
             {
-                TBlock block = TBlock.Select(MaskLanes(mask, i), Load(x, i), negativeInfinity);
-                Store(block, output, i);
-                infinite &= TBlock.Equals(block, negativeInfinity);
+                LastPass(ref op, row, factor);
+            }
+        }
+    }
+
+    /// <summary>The last pass of a masked row, in place: exp(x - max), kept by the sum pass, times 1 / sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LastPass(ref SoftmaxRow<No> op, Span<TMemory> row, TBlock factor)
+    {
+        TBlock tail = Tail(row, T.Zero);
+        TBlock last = tail;
+        for (int i = 0; (uint)i < (uint)row.Length; i += Width)
+        {
+            TBlock o = op.Final(Load(row, i, tail), factor, 0, i, default, false);
+            if (i <= row.Length - Width)
+            {
+                Store(o, row, i);
+            }
+            else
+            {
+                last = o;
             }
         }
 
-        live |= MaskEntries(x[i..], mask[i..], output[i..]);
+        StoreTail(last, row, row.Length);
+    }
+
+    /// <summary>
+    /// <see cref="LastPass"/>, which also masks the next row into its output row and finds its maximum, as
+    /// <see cref="MaskRow"/> does: the next row's partial block first, then its whole blocks beside this row's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T LastPassMasking(ref SoftmaxRow<No> op, Span<TMemory> row, TBlock factor, ReadOnlySpan<TMemory> nextX,
+        ReadOnlySpan<bool> nextMask, Span<TMemory> nextRow, out Spread spread)
+    {
+        var masked = new MaskedRange(nextX, nextMask, nextRow);
+        TBlock tail = Tail(row, T.Zero);
+        TBlock last = tail;
+        for (int i = 0; (uint)i < (uint)row.Length; i += Width)
+        {
+            TBlock o = op.Final(Load(row, i, tail), factor, 0, i, default, false);
+            if (i <= row.Length - Width)
+            {
+                Store(o, row, i);
+                masked.Add(nextX, nextMask, nextRow, i);
+            }
+            else
+            {
+                last = o;
+            }
+        }
+
+        StoreTail(last, row, row.Length);
+        return masked.Max(out spread);
+    }
+
+    /// <summary>
+    /// Writes <c>mask[i] ? x[i] : -infinity</c> to <paramref name="output"/> (which may be <paramref name="x"/>'s memory), and
+    /// returns the range of what it wrote.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static MaskedRange MaskRow(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> output)
+    {
+        var masked = new MaskedRange(x, mask, output);
+        for (int i = 0; i <= x.Length - Width; i += Width)
+        {
+            masked.Add(x, mask, output, i);
+        }
+
+        return masked;
+    }
+
+    /// <summary>
+    /// Whether a masked row keeps an entry other than -infinity: only asked where its maximum is not finite, as a finite
+    /// maximum is such an entry.
+    /// </summary>
+    private static bool Live(ReadOnlySpan<TMemory> row) => row.ContainsAnyExcept(TMemory.NegativeInfinity);
+
+    /// <summary>
+    /// Writes <c>mask[i] ? x[i] : -infinity</c> to <paramref name="output"/> (which may be <paramref name="x"/>'s memory), and
+    /// returns whether any kept entry is other than -infinity.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool MaskLiveRow(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> output)
+    {
+        int whole = x.Length - x.Length % Width;
+        bool live = MaskEntries(x[whole..], mask[whole..], output[whole..]);
+        TBlock negativeInfinity = TBlock.Create(T.NegativeInfinity);
+        TBlock infinite = TBlock.Equals(negativeInfinity, negativeInfinity);
+        for (int i = 0; i < whole; i += Width)
+        {
+            infinite &= TBlock.Equals(MaskBlock(x, mask, output, i), negativeInfinity);
+        }
+
         TBlock one = BlockMath<TBlock, T>.One;
         return live || TBlock.LessThanAny(infinite & one, one);
     }
 
+    /// <summary>Writes the whole block at <paramref name="index"/> of <c>mask[i] ? x[i] : -infinity</c> to <paramref name="output"/>, and returns it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock MaskBlock(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> output, int index)
+    {
+        TBlock block = TBlock.Select(MaskLanes(mask, index), Load(x, index), TBlock.Create(T.NegativeInfinity));
+        Store(block, output, index);
+        return block;
+    }
+
     /// <summary>
-    /// A block with all bits set in the lanes whose entry of <paramref name="mask"/>, from <paramref name="index"/> on, is true.
-    /// The lanes are joined in one 64-byte vector by <c>WithUpper</c>: the JIT compiles <c>Vector512.Create</c> of two halves as
-    /// inserts into a stack copy of the last block's lanes, which chains every block of a row to the one before through memory.
+    /// A row being masked into its output row, with its range as <see cref="Max{TOp}"/> takes it: the partial block is masked
+    /// entry by entry first, and the range starts from it, with the lanes past the row's end repeating the masked first entry;
+    /// the whole blocks are then added in order. Inline throughout, so that its blocks stay in registers.
+    /// </summary>
+    private struct MaskedRange
+    {
+        private RowRange _range;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public MaskedRange(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> output)
+        {
+            int whole = x.Length - x.Length % Width;
+            MaskEntries(x[whole..], mask[whole..], output[whole..]);
+            T first = mask[0] ? ToCompute(x[0]) : T.NegativeInfinity;
+            _range = new RowRange(Tail(output, first));
+        }
+
+        /// <summary>Masks the whole block at <paramref name="index"/> into <paramref name="output"/> and adds it to the range.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> output, int index)
+        {
+            _range.Add(MaskBlock(x, mask, output, index));
+        }
+
+        /// <summary>The row's maximum and spread, as <see cref="Max{TOp}"/> finds them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly T Max(out Spread spread) => _range.Max(out spread);
+    }
+
+    /// <summary>
+    /// A block with all bits set in the lanes whose entry of <paramref name="mask"/>, from <paramref name="index"/> on, is true:
+    /// the bytes widened to the lanes, in one instruction with AVX-512, otherwise in 16-byte steps whose quarters make the block.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock MaskLanes(ReadOnlySpan<bool> mask, int index)
@@ -332,21 +499,29 @@ internal static partial class Kernel<TBlock, T, TMemory>
         if (typeof(T) == typeof(float))
         {
             Vector128<sbyte> set = (~Vector128.Equals(Vector128.LoadUnsafe(ref flags), Vector128<byte>.Zero)).AsSByte();
+            if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
+            {
+                return FromLanes(Avx512F.ConvertToVector512Int32(set));
+            }
+
             (Vector128<short> low, Vector128<short> high) = Vector128.Widen(set);
             (Vector128<int> first, Vector128<int> second) = Vector128.Widen(low);
             (Vector128<int> third, Vector128<int> fourth) = Vector128.Widen(high);
-            Vector512<int> lanes = Vector256.Create(first, second).ToVector512Unsafe().WithUpper(Vector256.Create(third, fourth));
-            return FromLanes(lanes);
+            return TBlock.FromQuarters(first.As<int, T>(), second.As<int, T>(), third.As<int, T>(), fourth.As<int, T>());
         }
         else
         {
             Vector128<byte> bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref flags)).AsByte();
-            Vector128<short> set = Vector128.WidenLower((~Vector128.Equals(bytes, Vector128<byte>.Zero)).AsSByte());
-            (Vector128<int> low, Vector128<int> high) = Vector128.Widen(set);
+            Vector128<sbyte> set = (~Vector128.Equals(bytes, Vector128<byte>.Zero)).AsSByte();
+            if (Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
+            {
+                return FromLanes(Avx512F.ConvertToVector512Int64(set));
+            }
+
+            (Vector128<int> low, Vector128<int> high) = Vector128.Widen(Vector128.WidenLower(set));
             (Vector128<long> first, Vector128<long> second) = Vector128.Widen(low);
             (Vector128<long> third, Vector128<long> fourth) = Vector128.Widen(high);
-            Vector512<long> lanes = Vector256.Create(first, second).ToVector512Unsafe().WithUpper(Vector256.Create(third, fourth));
-            return FromLanes(lanes);
+            return TBlock.FromQuarters(first.As<long, T>(), second.As<long, T>(), third.As<long, T>(), fourth.As<long, T>());
         }
     }
 
@@ -360,7 +535,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             ? Unsafe.BitCast<Vector512<TLane>, TBlock>(lanes)
             : TBlock.Load(in Unsafe.As<Vector512<TLane>, T>(ref lanes));
 
-    /// <summary><see cref="MaskRow"/> entry by entry.</summary>
+    /// <summary>Writes <c>mask[i] ? x[i] : -infinity</c> entry by entry, and returns whether any is other than -infinity.</summary>
     private static bool MaskEntries(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> output)
     {
         bool live = false;
