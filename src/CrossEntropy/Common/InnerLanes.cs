@@ -14,10 +14,12 @@ namespace CrossEntropy;
 /// bits on every hardware path; no lane's result depends on another's, so neither do the threads. Work items are the groups
 /// of <see cref="Simd.GroupSize"/> positions of one outer index (<see cref="ClassLayout.Items"/>); a position's losses are
 /// added in position order.
-/// <para>A kernel takes up to <see cref="ChunkBlocks"/> consecutive blocks of positions at once, and each of its passes
-/// walks the classes with every block of them before the next class. Each class is then a contiguous run the hardware
+/// <para>A kernel takes up to <see cref="ChunkBlocks"/> consecutive blocks of positions at once, and each of its passes over
+/// memory walks the classes with every block of them before the next class. Each class is then a contiguous run the hardware
 /// prefetches; block by block, the classes of a block would fall in the same set of the L1 cache, <c>inner</c> apart, and be
-/// read from memory again in every pass.</para>
+/// read from memory again in every pass. Softmax and cross-entropy, where the classes of a run fit in
+/// <see cref="StagedBlocks{TBlock}"/>, read them into it once, compute there block by block with each block's state in
+/// registers, and write the results out once.</para>
 /// </summary>
 internal static partial class Kernel<TBlock, T, TMemory>
 {
@@ -26,15 +28,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// Runs <paramref name="group"/> over the positions of items <paramref name="start"/> to <paramref name="end"/>, in runs of
-    /// consecutive positions of one outer index, at most <see cref="ChunkBlocks"/> blocks long: each call takes the offset of
+    /// consecutive positions of one outer index, at most <paramref name="runBlocks"/> blocks long: each call takes the offset of
     /// the run's class 0, the position of its first lane and its number of positions.
     /// </summary>
-    private static double InnerItems<TGroup>(ref TGroup group, ClassLayout layout, int start, int end)
+    private static double InnerItems<TGroup>(ref TGroup group, ClassLayout layout, int start, int end, int runBlocks = ChunkBlocks)
         where TGroup : struct, IInnerGroup, allows ref struct
     {
         int groups = Simd.Groups(layout.Inner);
         int slab = layout.Classes * layout.Inner;
-        int perRun = ChunkBlocks * Width / Simd.GroupSize;
+        int perRun = runBlocks * Width / Simd.GroupSize;
         double total = 0;
         for (int item = start; item < end;)
         {
@@ -70,6 +72,73 @@ internal static partial class Kernel<TBlock, T, TMemory>
         if (Sse.IsSupported && (uint)index < (uint)source.Length)
         {
             Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetReference(source), index)));
+        }
+    }
+
+    /// <summary>Whether the classes of one item's blocks fit in <see cref="StagedBlocks{TBlock}"/>.</summary>
+    private static bool Stages(int classes) => classes <= StagedBlocks<TBlock>.Length / (Simd.GroupSize / Width);
+
+    /// <summary>
+    /// The blocks of positions of a run, in whole items: where the classes are staged (<see cref="Stages"/>), the most whose
+    /// classes all fit in <see cref="StagedBlocks{TBlock}"/>, up to <see cref="ChunkBlocks"/>; otherwise ChunkBlocks.
+    /// </summary>
+    private static int RunBlocks(int classes)
+    {
+        int itemBlocks = Simd.GroupSize / Width;
+        return Stages(classes) ? Math.Min(ChunkBlocks, StagedBlocks<TBlock>.Length / classes / itemBlocks * itemBlocks) : ChunkBlocks;
+    }
+
+    /// <summary>
+    /// Each lane's maximum and minimum as <see cref="LaneMaxima"/>, for the blocks of <paramref name="count"/> positions at
+    /// <paramref name="first"/>, with each block's classes copied into <paramref name="staged"/>, block after block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StagedMaxima(ReadOnlySpan<TMemory> x, int first, int count, int classes, int inner, ref LaneBlocks<TBlock> m,
+        ref LaneBlocks<TBlock> min, ref StagedBlocks<TBlock> staged)
+    {
+        // Each line is read only here, and a staged run takes less time than the passes of an unstaged one: the lines are asked
+        // for further ahead than theirs.
+        Span<TBlock> values = staged;
+        int blocks = Blocks(count);
+        for (int b = 0; b < blocks; b++)
+        {
+            TBlock xc = LoadLanes(x, first + b * Width, count - b * Width);
+            Prefetch(x, first + b * Width + 2 * ChunkBlocks * Width);
+            values[b * classes] = xc;
+            m[b] = xc;
+            min[b] = xc + (xc - xc);
+        }
+
+        for (int c = 1, i = first + inner; c < classes; c++, i += inner)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                TBlock xc = LoadLanes(x, i + b * Width, count - b * Width);
+                Prefetch(x, i + b * Width + 2 * ChunkBlocks * Width);
+                values[b * classes + c] = xc;
+                m[b] = TBlock.Max(xc, m[b]);
+                min[b] = TBlock.Min(xc, min[b]) + (xc - xc);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the <paramref name="staged"/> classes of the blocks of <paramref name="count"/> positions to
+    /// <paramref name="destination"/> at <paramref name="first"/>, class by class.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StoreStaged(ref StagedBlocks<TBlock> staged, Span<TMemory> destination, int first, int count, int classes, int inner)
+    {
+        // Asks for the lines the next run writes, which the stores would otherwise wait for one class at a time.
+        Span<TBlock> values = staged;
+        int blocks = Blocks(count);
+        for (int c = 0, i = first; c < classes; c++, i += inner)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                StoreLanes(values[b * classes + c], destination, i + b * Width, count - b * Width);
+                Prefetch(destination, i + b * Width + ChunkBlocks * Width);
+            }
         }
     }
 
@@ -234,15 +303,57 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
+    /// <see cref="ChunkSums"/> of one block, held in registers: the same additions in the same order, so the same bits.
+    /// Starts at zero.
+    /// </summary>
+    private struct ChunkSum
+    {
+        private TBlock _partial;
+        private TBlock _sum;
+        private TBlock _compensation;
+
+        /// <summary>Adds class <paramref name="c"/>'s term, the classes in order from 0.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(int c, TBlock value)
+        {
+            _partial += value;
+            if ((c & 7) == 7)
+            {
+                Flush();
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Flush()
+        {
+            TBlock term = _partial - _compensation;
+            TBlock next = _sum + term;
+            TBlock compensation = (next - _sum) - term;
+            _compensation = TBlock.Select(TBlock.Equals(compensation, compensation), compensation, default);
+            _sum = next;
+            _partial = default;
+        }
+
+        /// <summary>The sum, once every class has been added.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TBlock Total()
+        {
+            Flush();
+            return TBlock.Select(IsFinite(_sum), _sum - _compensation, _sum);
+        }
+    }
+
+    /// <summary>
     /// Softmax (or log-softmax where <typeparamref name="TLog"/> is set) over the classes of the inner layout. Softmax keeps
-    /// exp(x - max) in the output between passes where the output holds the computation type; log-softmax takes the log of the
-    /// sum beside each lane's first maximum, as the rows do. A lane with NaN or +infinity, or only -infinity, is all NaN.
+    /// exp(x - max) between passes on the stack where the classes are staged, else in the output where that holds the
+    /// computation type; log-softmax takes the log of the sum beside each lane's first maximum, as the rows do. A lane with NaN
+    /// or +infinity, or only -infinity, is all NaN.
     /// </summary>
     public static void InnerSoftmax<TLog>(ReadOnlySpan<TMemory> x, Span<TMemory> destination, ClassLayout layout, int start, int end)
         where TLog : struct, IOption
     {
         var group = new SoftmaxGroup<TLog>(x, destination, layout.Classes, layout.Inner);
-        InnerItems(ref group, layout, start, end);
+        InnerItems(ref group, layout, start, end, RunBlocks(layout.Classes));
     }
 
     private readonly ref struct SoftmaxGroup<TLog>(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int classes, int inner) : IInnerGroup
@@ -254,6 +365,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
         [MethodImpl(MethodImplOptions.NoInlining)]
         public void Run(int first, int position, int count, ref double total)
         {
+            if (Stages(classes))
+            {
+                Staged(first, count);
+                return;
+            }
+
             bool keeps = !TLog.IsSet && KeepsInOutput;
             Unsafe.SkipInit(out LaneBlocks<TBlock> m);
             Unsafe.SkipInit(out LaneBlocks<TBlock> min);
@@ -268,6 +385,88 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
 
             FinalPass(first, count, ref m, ref factor, keeps);
+        }
+
+        /// <summary>
+        /// The run with its classes read once into the stack (<see cref="StagedMaxima"/>), the sums and results computed there
+        /// block by block, each block's state in registers, and the results written out class by class.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void Staged(int first, int count)
+        {
+            Unsafe.SkipInit(out StagedBlocks<TBlock> staged);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> m);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> min);
+            StagedMaxima(_x, first, count, classes, inner, ref m, ref min, ref staged);
+            int blocks = Blocks(count);
+            switch (LaneSpread(ref m, ref min, count))
+            {
+                case { Deep: false, Narrow: false }: StagedResults<No, No>(ref staged, blocks, ref m); break;
+                case { Deep: false, Narrow: true }: StagedResults<No, Yes>(ref staged, blocks, ref m); break;
+                case { Deep: true, Narrow: true }: StagedResults<Yes, Yes>(ref staged, blocks, ref m); break;
+                default: StagedResults<Yes, No>(ref staged, blocks, ref m); break;
+            }
+
+            StoreStaged(ref staged, _destination, first, count, classes, inner);
+        }
+
+        /// <summary>
+        /// Replaces each staged class by its result, block by block: the sum of exp(x - max), beside each lane's first maximum
+        /// for log-softmax, then (x - max) - log of the sum, or exp(x - max) / sum. The exponentials take the care of
+        /// <see cref="LaneSpread"/>'s options.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void StagedResults<TDeep, TNarrow>(ref StagedBlocks<TBlock> staged, int blocks, ref LaneBlocks<TBlock> m)
+            where TDeep : struct, IOption
+            where TNarrow : struct, IOption
+        {
+            Span<TBlock> values = staged;
+            int classCount = classes;
+            TBlock zero = BlockMath<TBlock, T>.Zero;
+            for (int b = 0, at = 0; b < blocks; b++, at += classCount)
+            {
+                TBlock max = m[b];
+                TBlock found = zero;
+                ChunkSum sum = default;
+                for (int c = 0; c < classCount; c++)
+                {
+                    TBlock xc = values[at + c];
+                    TBlock e = BlockMath<TBlock, T>.ExpDifference(xc, max, TDeep.IsSet, TNarrow.IsSet);
+                    if (TLog.IsSet)
+                    {
+                        TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, max));
+                        e = TBlock.Select(firstEqual, zero, e);
+                        found |= firstEqual;
+                    }
+                    else
+                    {
+                        values[at + c] = e;
+                    }
+
+                    sum.Add(c, e);
+                }
+
+                // A maximum of +infinity leaves the other terms 0; the position is NaN, as a row's (softmax gets NaN from exp(inf - inf)).
+                TBlock total = sum.Total();
+                TBlock factor = TLog.IsSet
+                    ? TBlock.Select(IsFinite(max), BlockMath<TBlock, T>.Log1P(total), TBlock.Create(T.NaN))
+                    : BlockMath<TBlock, T>.One / total;
+                Results(values, at, classCount, max, factor);
+            }
+        }
+
+        /// <summary>
+        /// Replaces the exp(x - max) of the <paramref name="classes"/> of one block at <paramref name="at"/> by exp(x - max) *
+        /// <paramref name="factor"/>, or their x by (x - max) - factor. Not inline, so that it and the sums keep their inlining
+        /// budgets on every block type.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void Results(Span<TBlock> values, int at, int classes, TBlock max, TBlock factor)
+        {
+            for (int c = at; c < at + classes; c++)
+            {
+                values[c] = TLog.IsSet ? (values[c] - max) - factor : values[c] * factor;
+            }
         }
 
         /// <summary>
@@ -495,7 +694,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         int ignoreIndex, double labelSmoothing, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient, int start, int end)
     {
         var group = new CrossEntropyGroup(logits, labels, layout, classWeights, ignoreIndex, labelSmoothing, gradientScale, losses, gradient);
-        return InnerItems(ref group, layout, start, end);
+        return InnerItems(ref group, layout, start, end, RunBlocks(layout.Classes));
     }
 
     private readonly ref struct CrossEntropyGroup : IInnerGroup
@@ -612,6 +811,83 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
         }
 
+        /// <summary>
+        /// <see cref="SumPass"/> on the <paramref name="staged"/> classes, block by block with each block's state in registers,
+        /// replacing each class by its exp(x - max).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void StagedSums<TDeep, TNarrow>(ref StagedBlocks<TBlock> staged, int blocks, ref LaneBlocks<TBlock> m, bool smooths, ref LaneBlocks<TBlock> label,
+            ref LaneBlocks<TBlock> labelLogit, ref LaneBlocks<TBlock> rest, ref LaneBlocks<TBlock> coefficientSum, ref LaneBlocks<TBlock> shiftedSum)
+            where TDeep : struct, IOption
+            where TNarrow : struct, IOption
+        {
+            Span<TBlock> values = staged;
+            int classCount = _classes;
+            TBlock zero = BlockMath<TBlock, T>.Zero;
+            for (int b = 0, at = 0; b < blocks; b++, at += classCount)
+            {
+                TBlock max = m[b];
+                TBlock labelClass = label[b];
+                TBlock logit = max;
+                TBlock found = zero;
+                ChunkSum sum = default;
+                ChunkSum coefficients = default;
+                ChunkSum shifted = default;
+                for (int c = 0; c < classCount; c++)
+                {
+                    TBlock xc = values[at + c];
+                    logit = TBlock.Select(TBlock.Equals(labelClass, TBlock.Create(T.CreateTruncating(c))), xc, logit);
+                    TBlock e = BlockMath<TBlock, T>.ExpDifference(xc, max, TDeep.IsSet, TNarrow.IsSet);
+                    values[at + c] = e;
+                    if (smooths)
+                    {
+                        TBlock a = Weight(c);
+                        coefficients.Add(c, a);
+                        shifted.Add(c, TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - max)));
+                    }
+
+                    TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, max));
+                    found |= firstEqual;
+                    sum.Add(c, TBlock.Select(firstEqual, zero, e));
+                }
+
+                labelLogit[b] = logit;
+                rest[b] = sum.Total();
+                coefficientSum[b] = smooths ? coefficients.Total() : zero;
+                shiftedSum[b] = smooths ? shifted.Total() : zero;
+            }
+        }
+
+        /// <summary><see cref="GradientPass"/> on the <paramref name="staged"/> exp(x - max), block by block, in place.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void StagedGradient(ref StagedBlocks<TBlock> staged, int blocks, bool smooths, ref LaneBlocks<TBlock> label, ref LaneBlocks<TBlock> labelEntry,
+            ref LaneBlocks<TBlock> probabilityFactor)
+        {
+            Span<TBlock> values = staged;
+            TBlock zero = BlockMath<TBlock, T>.Zero;
+            TBlock skipped = TBlock.Create(T.NegativeOne);
+            TBlock coefficientScale = TBlock.Create(-(_perClass * _scale));
+            int classCount = _classes;
+            for (int b = 0, at = 0; b < blocks; b++, at += classCount)
+            {
+                TBlock labelClass = label[b];
+                TBlock entry = labelEntry[b];
+                TBlock factor = probabilityFactor[b];
+                TBlock skip = TBlock.Equals(labelClass, skipped);
+                for (int c = 0; c < classCount; c++)
+                {
+                    TBlock g = values[at + c] * factor;
+                    if (smooths)
+                    {
+                        g = TBlock.FusedMultiplyAdd(Weight(c), coefficientScale, g);
+                    }
+
+                    g = TBlock.Select(TBlock.Equals(labelClass, TBlock.Create(T.CreateTruncating(c))), entry, g);
+                    values[at + c] = TBlock.Select(skip, zero, g);
+                }
+            }
+        }
+
         /// <summary>Writes the gradient of each class: the label's entry in its lane, 0 in lanes skipped.</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
         private void GradientPass(int first, int count, ref LaneBlocks<TBlock> m, bool keeps, bool smooths, ref LaneBlocks<TBlock> label,
@@ -682,13 +958,29 @@ internal static partial class Kernel<TBlock, T, TMemory>
             Unsafe.SkipInit(out LaneBlocks<TBlock> rest);
             Unsafe.SkipInit(out LaneBlocks<TBlock> coefficientSum);
             Unsafe.SkipInit(out LaneBlocks<TBlock> shiftedSum);
-            LaneMaxima(_x, first, count, _classes, _inner, ref m, ref min);
-            switch (LaneSpread(ref m, ref min, count))
+            Unsafe.SkipInit(out StagedBlocks<TBlock> staged);
+            bool stages = Stages(_classes);
+            if (stages)
             {
-                case { Deep: false, Narrow: false }: SumPass<No, No>(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
-                case { Deep: false, Narrow: true }: SumPass<No, Yes>(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
-                case { Deep: true, Narrow: true }: SumPass<Yes, Yes>(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
-                default: SumPass<Yes, No>(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                StagedMaxima(_x, first, count, _classes, _inner, ref m, ref min, ref staged);
+                switch (LaneSpread(ref m, ref min, count))
+                {
+                    case { Deep: false, Narrow: false }: StagedSums<No, No>(ref staged, blocks, ref m, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                    case { Deep: false, Narrow: true }: StagedSums<No, Yes>(ref staged, blocks, ref m, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                    case { Deep: true, Narrow: true }: StagedSums<Yes, Yes>(ref staged, blocks, ref m, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                    default: StagedSums<Yes, No>(ref staged, blocks, ref m, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                }
+            }
+            else
+            {
+                LaneMaxima(_x, first, count, _classes, _inner, ref m, ref min);
+                switch (LaneSpread(ref m, ref min, count))
+                {
+                    case { Deep: false, Narrow: false }: SumPass<No, No>(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                    case { Deep: false, Narrow: true }: SumPass<No, Yes>(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                    case { Deep: true, Narrow: true }: SumPass<Yes, Yes>(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                    default: SumPass<Yes, No>(first, count, ref m, keeps, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                }
             }
 
             Unsafe.SkipInit(out LaneBlocks<TBlock> labelEntry);
@@ -730,7 +1022,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 }
             }
 
-            if (writes)
+            if (writes && stages)
+            {
+                StagedGradient(ref staged, blocks, smooths, ref label, ref labelEntry, ref probabilityFactor);
+                StoreStaged(ref staged, _gradient, first, count, _classes, _inner);
+            }
+            else if (writes)
             {
                 GradientPass(first, count, ref m, keeps, smooths, ref label, ref labelEntry, ref probabilityFactor);
             }

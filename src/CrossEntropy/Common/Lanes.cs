@@ -20,3 +20,15 @@ internal struct LaneBlocks<TBlock>
 {
     private TBlock _element0;
 }
+
+/// <summary>
+/// Blocks on the stack for the classes of a run of blocks of positions of the inner layout, block by block: every class of a
+/// block lies in consecutive slots, so that a pass over them reads the L1 cache whatever the classes' stride in memory.
+/// </summary>
+[InlineArray(Length)]
+internal struct StagedBlocks<TBlock>
+{
+    public const int Length = 512;
+
+    private TBlock _element0;
+}

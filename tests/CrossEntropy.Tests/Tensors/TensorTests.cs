@@ -23,13 +23,14 @@ public abstract class TensorTests<T>
 
     /// <summary>
     /// Shapes and class dimensions: rank 1 to 5, negative dimensions, inner lengths around the 8- and 16-lane blocks, and
-    /// beyond the runs of 128 and 256 positions the inner kernels take at once, the last run ending in a partial block.
+    /// beyond the runs of 128 and 256 positions the inner kernels take at once, the last run ending in a partial block; more
+    /// classes than the inner kernels stage on the stack.
     /// </summary>
     private static readonly (int[] Lengths, int Dimension)[] Shapes =
     [
         ([37], 0), ([3, 20], 0), ([3, 20], 1), ([3, 20], -1), ([2, 7, 5, 19], 0), ([2, 7, 5, 19], 1), ([2, 7, 5, 19], 2),
         ([2, 7, 5, 19], -1), ([2, 7, 5, 19], -3), ([2, 3, 2, 3, 5], 2), ([2, 3, 2, 3, 5], -1), ([1, 33, 17], 1), ([2, 9, 16], 1),
-        ([2, 3, 300], 1), ([1, 4, 5, 130], 1),
+        ([2, 3, 300], 1), ([1, 4, 5, 130], 1), ([1, 130, 20], 1),
     ];
 
     private delegate void Activation(in ReadOnlyTensorSpan<T> x, in TensorSpan<T> destination, int dimension);
@@ -404,12 +405,16 @@ public abstract class TensorTests<T>
         }
     }
 
-    /// <summary>cross_entropy on [N, C, H, W] with class weights, ignore_index and label smoothing, every reduction and output.</summary>
+    /// <summary>
+    /// cross_entropy on [N, C, H, W] with class weights, ignore_index and label smoothing, every reduction and output, also with
+    /// more classes than the inner kernels stage on the stack.
+    /// </summary>
     [Fact]
     public void CrossEntropy_OnImageShapes_MatchesPyTorchReference()
     {
         var random = new Random(Seed + 7);
-        foreach ((int[] lengths, bool weighted, double smoothing) in new[] { (new[] { 3, 6, 4, 5 }, true, 0.1), ([2, 11, 7], false, 0.0), ([2, 4, 3, 2, 3], true, 0.0), ([2, 5, 9], false, 0.3) })
+        foreach ((int[] lengths, bool weighted, double smoothing) in new[] { (new[] { 3, 6, 4, 5 }, true, 0.1), ([2, 11, 7], false, 0.0), ([2, 4, 3, 2, 3], true, 0.0), ([2, 5, 9], false, 0.3),
+            ([1, 130, 20], true, 0.1) })
         {
             Split split = Split.Of(lengths, 1);
             double[] values = Logits(random, split);
