@@ -346,47 +346,27 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock factor = op.Finish(new RowSums(max, sum, T.Zero, T.Zero), out _);
             if (ahead)
             {
-                max = LastPassMasking(ref op, row, factor, x.Slice(next, classes), RowMask(mask, next, classes), destination.Slice(next, classes),
-                    out spread);
+                max = LastPass(ref op, row, factor, x.Slice(next, classes), RowMask(mask, next, classes), destination.Slice(next, classes),
+                    out spread, masksNext: true);
             }
             else
             {
-                LastPass(ref op, row, factor);
+                LastPass(ref op, row, factor, default, default, default, out _, masksNext: false);
             }
         }
-    }
-
-    /// <summary>The last pass of a masked row, in place: exp(x - max), kept by the sum pass, times 1 / sum.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LastPass(ref SoftmaxRow<No> op, Span<TMemory> row, TBlock factor)
-    {
-        TBlock tail = Tail(row, T.Zero);
-        TBlock last = tail;
-        for (int i = 0; (uint)i < (uint)row.Length; i += Width)
-        {
-            TBlock o = op.Final(Load(row, i, tail), factor, 0, i, default, false);
-            if (i <= row.Length - Width)
-            {
-                Store(o, row, i);
-            }
-            else
-            {
-                last = o;
-            }
-        }
-
-        StoreTail(last, row, row.Length);
     }
 
     /// <summary>
-    /// <see cref="LastPass"/>, which also masks the next row into its output row and finds its maximum, as
-    /// <see cref="MaskRow"/> does: the next row's partial block first, then its whole blocks beside this row's.
+    /// The last pass of a masked row, in place: exp(x - max), kept by the sum pass, times 1 / sum. Where
+    /// <paramref name="masksNext"/> (a constant where it is inlined), it also masks the next row into its output row and
+    /// returns its maximum, as <see cref="MaskRow"/> does: the next row's partial block first, then its whole blocks beside
+    /// this row's.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T LastPassMasking(ref SoftmaxRow<No> op, Span<TMemory> row, TBlock factor, ReadOnlySpan<TMemory> nextX,
-        ReadOnlySpan<bool> nextMask, Span<TMemory> nextRow, out Spread spread)
+    private static T LastPass(ref SoftmaxRow<No> op, Span<TMemory> row, TBlock factor, ReadOnlySpan<TMemory> nextX,
+        ReadOnlySpan<bool> nextMask, Span<TMemory> nextRow, out Spread spread, bool masksNext)
     {
-        var masked = new MaskedRange(nextX, nextMask, nextRow);
+        MaskedRange masked = masksNext ? new MaskedRange(nextX, nextMask, nextRow) : default;
         TBlock tail = Tail(row, T.Zero);
         TBlock last = tail;
         for (int i = 0; (uint)i < (uint)row.Length; i += Width)
@@ -395,7 +375,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
             if (i <= row.Length - Width)
             {
                 Store(o, row, i);
-                masked.Add(nextX, nextMask, nextRow, i);
+                if (masksNext)
+                {
+                    masked.Add(nextX, nextMask, nextRow, i);
+                }
             }
             else
             {
@@ -404,7 +387,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         StoreTail(last, row, row.Length);
-        return masked.Max(out spread);
+        spread = default;
+        return masksNext ? masked.Max(out spread) : T.Zero;
     }
 
     /// <summary>

@@ -303,47 +303,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// <see cref="ChunkSums"/> of one block, held in registers: the same additions in the same order, so the same bits.
-    /// Starts at zero.
-    /// </summary>
-    private struct ChunkSum
-    {
-        private TBlock _partial;
-        private TBlock _sum;
-        private TBlock _compensation;
-
-        /// <summary>Adds class <paramref name="c"/>'s term, the classes in order from 0.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(int c, TBlock value)
-        {
-            _partial += value;
-            if ((c & 7) == 7)
-            {
-                Flush();
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Flush()
-        {
-            TBlock term = _partial - _compensation;
-            TBlock next = _sum + term;
-            TBlock compensation = (next - _sum) - term;
-            _compensation = TBlock.Select(TBlock.Equals(compensation, compensation), compensation, default);
-            _sum = next;
-            _partial = default;
-        }
-
-        /// <summary>The sum, once every class has been added.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public TBlock Total()
-        {
-            Flush();
-            return TBlock.Select(IsFinite(_sum), _sum - _compensation, _sum);
-        }
-    }
-
-    /// <summary>
     /// Softmax (or log-softmax where <typeparamref name="TLog"/> is set) over the classes of the inner layout. Softmax keeps
     /// exp(x - max) between passes on the stack where the classes are staged, else in the output where that holds the
     /// computation type; log-softmax takes the log of the sum beside each lane's first maximum, as the rows do. A lane with NaN
@@ -427,7 +386,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             {
                 TBlock max = m[b];
                 TBlock found = zero;
-                ChunkSum sum = default;
+                CompensatedSum sum = default;
                 for (int c = 0; c < classCount; c++)
                 {
                     TBlock xc = values[at + c];
@@ -443,11 +402,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
                         values[at + c] = e;
                     }
 
-                    sum.Add(c, e);
+                    sum.Add(e, c * Width);
                 }
 
                 // A maximum of +infinity leaves the other terms 0; the position is NaN, as a row's (softmax gets NaN from exp(inf - inf)).
-                TBlock total = sum.Total();
+                TBlock total = sum.LaneTotals;
                 TBlock factor = TLog.IsSet
                     ? TBlock.Select(IsFinite(max), BlockMath<TBlock, T>.Log1P(total), TBlock.Create(T.NaN))
                     : BlockMath<TBlock, T>.One / total;
@@ -830,9 +789,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 TBlock labelClass = label[b];
                 TBlock logit = max;
                 TBlock found = zero;
-                ChunkSum sum = default;
-                ChunkSum coefficients = default;
-                ChunkSum shifted = default;
+                CompensatedSum sum = default;
+                CompensatedSum coefficients = default;
+                CompensatedSum shifted = default;
                 for (int c = 0; c < classCount; c++)
                 {
                     TBlock xc = values[at + c];
@@ -842,19 +801,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     if (smooths)
                     {
                         TBlock a = Weight(c);
-                        coefficients.Add(c, a);
-                        shifted.Add(c, TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - max)));
+                        coefficients.Add(a, c * Width);
+                        shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - max)), c * Width);
                     }
 
                     TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, max));
                     found |= firstEqual;
-                    sum.Add(c, TBlock.Select(firstEqual, zero, e));
+                    sum.Add(TBlock.Select(firstEqual, zero, e), c * Width);
                 }
 
                 labelLogit[b] = logit;
-                rest[b] = sum.Total();
-                coefficientSum[b] = smooths ? coefficients.Total() : zero;
-                shiftedSum[b] = smooths ? shifted.Total() : zero;
+                rest[b] = sum.LaneTotals;
+                coefficientSum[b] = smooths ? coefficients.LaneTotals : zero;
+                shiftedSum[b] = smooths ? shifted.LaneTotals : zero;
             }
         }
 

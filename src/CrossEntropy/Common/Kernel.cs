@@ -492,6 +492,17 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 return T.IsFinite(sum) ? sum - TBlock.Sum(_compensation) : sum;
             }
         }
+
+        /// <summary>Each lane's own sum, where each lane is a sum of its own (the inner layout's positions).</summary>
+        public TBlock LaneTotals
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get
+            {
+                Flush();
+                return TBlock.Select(IsFinite(_sum), _sum - _compensation, _sum);
+            }
+        }
     }
 
     // Scalar functions of one value go through the block functions, on a block of copies of the value whose lanes all give
