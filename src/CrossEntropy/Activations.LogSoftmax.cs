@@ -39,10 +39,10 @@ public static partial class Activations
     public static void LogSoftmax<T>(ReadOnlySpan<T> x, Span<T> destination, int classes)
         where T : IFloatingPointIeee754<T>
     {
-        ThrowHelper.Rows(x.Length, classes, nameof(x));
+        int rows = ThrowHelper.Rows(x.Length, classes, nameof(x));
         ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination), classes);
         var kernel = new LogSoftmaxKernel<T>(x, destination, classes, temperature: 1);
-        Simd.Run<LogSoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
+        Simd.Run<LogSoftmaxKernel<T>, T>(ref kernel, rows, classes);
     }
 
     /// <summary>Computes the log-softmax of each row of <paramref name="classes"/> logits in the row-major batch <paramref name="x"/>, divided by <paramref name="temperature"/>.</summary>
@@ -65,11 +65,11 @@ public static partial class Activations
     public static void LogSoftmax<T>(ReadOnlySpan<T> x, Span<T> destination, int classes, double temperature)
         where T : IFloatingPointIeee754<T>
     {
-        ThrowHelper.Rows(x.Length, classes, nameof(x));
+        int rows = ThrowHelper.Rows(x.Length, classes, nameof(x));
         ThrowHelper.CheckTemperature<T>(temperature);
         ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination), classes);
         var kernel = new LogSoftmaxKernel<T>(x, destination, classes, temperature);
-        Simd.Run<LogSoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
+        Simd.Run<LogSoftmaxKernel<T>, T>(ref kernel, rows, classes);
     }
 
     /// <summary>Computes the gradient of a loss with respect to the input of <see cref="LogSoftmax{T}(ReadOnlySpan{T}, Span{T}, int)"/>.</summary>

@@ -52,10 +52,10 @@ public static partial class Activations
     public static void Softmax<T>(ReadOnlySpan<T> x, Span<T> destination, int classes)
         where T : IFloatingPointIeee754<T>
     {
-        ThrowHelper.Rows(x.Length, classes, nameof(x));
+        int rows = ThrowHelper.Rows(x.Length, classes, nameof(x));
         ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination), classes);
         var kernel = new SoftmaxKernel<T>(x, destination, classes, temperature: 1);
-        Simd.Run<SoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
+        Simd.Run<SoftmaxKernel<T>, T>(ref kernel, rows, classes);
     }
 
     /// <summary>Computes the softmax of each row of <paramref name="classes"/> logits in the row-major batch <paramref name="x"/> over the entries <paramref name="mask"/> keeps.</summary>
@@ -82,7 +82,7 @@ public static partial class Activations
     public static void Softmax<T>(ReadOnlySpan<T> x, ReadOnlySpan<bool> mask, Span<T> destination, int classes)
         where T : IFloatingPointIeee754<T>
     {
-        ThrowHelper.Rows(x.Length, classes, nameof(x));
+        int rows = ThrowHelper.Rows(x.Length, classes, nameof(x));
         if (mask.Length != x.Length && mask.Length != classes)
         {
             throw new ArgumentException(
@@ -92,7 +92,7 @@ public static partial class Activations
         Span<T> written = ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination), classes);
         ThrowHelper.CheckNoOverlap(mask, written, nameof(destination));
         var kernel = new MaskedSoftmaxKernel<T>(x, mask, written, classes);
-        Simd.Run<MaskedSoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
+        Simd.Run<MaskedSoftmaxKernel<T>, T>(ref kernel, rows, classes);
     }
 
     /// <summary>Computes the softmax of each row of <paramref name="classes"/> logits in the row-major batch <paramref name="x"/>, divided by <paramref name="temperature"/>.</summary>
@@ -115,11 +115,11 @@ public static partial class Activations
     public static void Softmax<T>(ReadOnlySpan<T> x, Span<T> destination, int classes, double temperature)
         where T : IFloatingPointIeee754<T>
     {
-        ThrowHelper.Rows(x.Length, classes, nameof(x));
+        int rows = ThrowHelper.Rows(x.Length, classes, nameof(x));
         ThrowHelper.CheckTemperature<T>(temperature);
         ThrowHelper.CheckOutput(x, destination, x.Length, nameof(destination), classes);
         var kernel = new SoftmaxKernel<T>(x, destination, classes, temperature);
-        Simd.Run<SoftmaxKernel<T>, T>(ref kernel, x.Length / classes, classes);
+        Simd.Run<SoftmaxKernel<T>, T>(ref kernel, rows, classes);
     }
 
     /// <summary>Computes the gradient of a loss with respect to the input of <see cref="Softmax{T}(ReadOnlySpan{T}, Span{T}, int)"/>.</summary>

@@ -4,6 +4,7 @@ using System.Numerics;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
+using System.Threading;
 
 namespace CrossEntropy;
 
@@ -34,6 +35,9 @@ internal static class Simd
     [ThreadStatic]
     private static VectorWidth? t_limit;
 
+    /// <summary>How many <see cref="Limit"/> scopes are open on any thread: while none is, no call reads the thread's cap.</summary>
+    private static int s_limits;
+
     /// <summary>
     /// Whether the hardware rounds a * b + c once (x86 FMA, Arm64). Where it does not (x86 before FMA, or the runtime's AVX2
     /// switch off), every path computes the product and the sum with two roundings instead of emulating the fused operation
@@ -49,13 +53,16 @@ internal static class Simd
         VectorWidth.Scalar;
 
     /// <summary>The path kernels take on this thread: the hardware's, unless a test capped it lower.</summary>
-    public static VectorWidth Current => t_limit is { } limit && limit < Hardware ? limit : Hardware;
+    public static VectorWidth Current => Volatile.Read(ref s_limits) == 0 ? Hardware : Limited;
+
+    private static VectorWidth Limited => t_limit is { } limit && limit < Hardware ? limit : Hardware;
 
     /// <summary>Caps the path on this thread until the returned scope is disposed (tests only).</summary>
     public static LimitScope Limit(VectorWidth width)
     {
         VectorWidth? previous = t_limit;
         t_limit = width;
+        Interlocked.Increment(ref s_limits);
         return new LimitScope(previous);
     }
 
@@ -130,6 +137,10 @@ internal static class Simd
 
     public readonly struct LimitScope(VectorWidth? previous) : IDisposable
     {
-        public void Dispose() => t_limit = previous;
+        public void Dispose()
+        {
+            t_limit = previous;
+            Interlocked.Decrement(ref s_limits);
+        }
     }
 }

@@ -41,13 +41,13 @@ internal static class ThrowHelper
             ThrowClassesNotPositive(classes);
         }
 
-        if (length % classes != 0)
+        int rows = length / classes;
+        if (rows * classes != length)
         {
-            throw new ArgumentException(
-                $"{inputName} has {length} elements, which is not a multiple of classes ({classes}): a batch is rows * classes elements.", inputName);
+            ThrowNotRows(length, classes, inputName);
         }
 
-        return length / classes;
+        return rows;
     }
 
     /// <summary>Throws unless <paramref name="name"/> has one element for each of the <paramref name="expected"/> elements of <paramref name="inputName"/>.</summary>
@@ -201,4 +201,9 @@ internal static class ThrowHelper
     [DoesNotReturn]
     private static void ThrowClassesNotPositive(int classes) =>
         throw new ArgumentOutOfRangeException(nameof(classes), classes, "classes must be positive.");
+
+    [DoesNotReturn]
+    private static void ThrowNotRows(int length, int classes, string inputName) =>
+        throw new ArgumentException(
+            $"{inputName} has {length} elements, which is not a multiple of classes ({classes}): a batch is rows * classes elements.", inputName);
 }
