@@ -202,6 +202,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
         where TOperator : IUnaryBlockOperator
     {
         TBlock tail = Tail(x, T.Zero);
+        if (x.Length < Width)
+        {
+            StoreTail(TOperator.Invoke<TBlock, T>(tail), destination, x.Length);
+            return;
+        }
+
         TBlock last = tail;
         BlockMath<TBlock, T>.BeforeLoop();
         for (int i = 0; (uint)i < (uint)x.Length; i += Width)
