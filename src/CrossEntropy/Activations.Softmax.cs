@@ -572,7 +572,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
         }
 
-        public void StartLanes(int row, ReadOnlySpan<TMemory> x, int classes)
+        public void StartLanes(int row, ref LaneBlocks<TBlock> values, int classes)
         {
         }
 

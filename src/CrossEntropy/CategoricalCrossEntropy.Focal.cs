@@ -253,24 +253,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
             _labelWeight = TBlock.Create(_weights.IsEmpty ? T.One : ToCompute(_weights[label]));
         }
 
-        public void StartLanes(int row, ReadOnlySpan<TMemory> x, int classes)
-        {
-            Lanes<T> label = default;
-            Lanes<T> logit = default;
-            Lanes<T> weight = default;
-            for (int r = 0; r < Width; r++)
-            {
-                int y = _labels[row + r];
-                bool skipped = y == _ignoreIndex;
-                label[r] = skipped ? T.NegativeOne : T.CreateTruncating(y);
-                logit[r] = skipped ? T.Zero : ToCompute(x[(row + r) * classes + y]);
-                weight[r] = skipped || _weights.IsEmpty ? T.One : ToCompute(_weights[y]);
-            }
-
-            _label = TBlock.Load(in label[0]);
-            _labelLogit = TBlock.Load(in logit[0]);
-            _labelWeight = TBlock.Load(in weight[0]);
-        }
+        public void StartLanes(int row, ref LaneBlocks<TBlock> values, int classes) =>
+            _label = LaneLabels(_labels, row, _ignoreIndex, ref values, classes, _weights, out _labelLogit, out _labelWeight);
 
         public readonly TBlock CoefficientsTail(int start) => BlockMath<TBlock, T>.Zero;
 

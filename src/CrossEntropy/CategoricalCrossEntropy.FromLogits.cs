@@ -501,30 +501,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
         }
 
-        public void StartLanes(int row, ReadOnlySpan<TMemory> x, int classes)
+        public void StartLanes(int row, ref LaneBlocks<TBlock> values, int classes)
         {
-            // Every lane a block loads is written below.
-            Unsafe.SkipInit(out Lanes<T> label);
-            Unsafe.SkipInit(out Lanes<T> logit);
-            Unsafe.SkipInit(out Lanes<T> weight);
-            Unsafe.SkipInit(out Lanes<T> sampleWeight);
-            for (int r = 0; r < Width; r++)
-            {
-                int y = _labels[row + r];
-                bool skipped = y == _ignoreIndex;
-                label[r] = skipped ? T.NegativeOne : T.CreateTruncating(y);
-                logit[r] = skipped ? T.Zero : ToCompute(x[(row + r) * classes + y]);
-                weight[r] = skipped || _weights.IsEmpty ? T.One : ToCompute(_weights[y]);
-                sampleWeight[r] = _sampleWeights.IsEmpty ? T.One : ToCompute(_sampleWeights[row + r]);
-            }
-
             _row = row;
             _lanes = true;
-            _label = TBlock.Load(in label[0]);
-            _labelLogit = Input(TBlock.Load(in logit[0]));
-            _labelClassWeight = _weights.IsEmpty ? BlockMath<TBlock, T>.One : TBlock.Load(in weight[0]);
+            _label = LaneLabels(_labels, row, _ignoreIndex, ref values, classes, _weights, out _labelLogit, out _labelClassWeight);
             _labelWeight = TBlock.Create(_keep) * _labelClassWeight;
-            _sampleWeight = _sampleWeights.IsEmpty ? BlockMath<TBlock, T>.One : TBlock.Load(in sampleWeight[0]);
+            _sampleWeight = _sampleWeights.IsEmpty ? BlockMath<TBlock, T>.One : Load(_sampleWeights, row);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -265,7 +265,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return sum.Total;
         }
 
-        public readonly void StartLanes(int row, ReadOnlySpan<TMemory> x, int classes)
+        public readonly void StartLanes(int row, ref LaneBlocks<TBlock> values, int classes)
         {
         }
 

@@ -93,6 +93,20 @@ internal readonly struct Block128<T> : IBlock<Block128<T>, T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block128<T> LoadIntegers(ref readonly int source)
+    {
+        int n = Vector128<T>.Count;
+        ref int start = ref Unsafe.AsRef(in source);
+        return new(Integers(ref start), Integers(ref Unsafe.Add(ref start, n)), Integers(ref Unsafe.Add(ref start, 2 * n)), Integers(ref Unsafe.Add(ref start, 3 * n)));
+    }
+
+    /// <summary>The integers of one vector, converted; for doubles, the two integers one by one, so that nothing past them is read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<T> Integers(ref int source) => typeof(T) == typeof(float)
+        ? Vector128.ConvertToSingle(Vector128.LoadUnsafe(ref source)).As<float, T>()
+        : Vector128.Create((double)source, Unsafe.Add(ref source, 1)).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Block128<T> value, ref T destination)
     {
         nuint n = (nuint)Vector128<T>.Count;

@@ -41,6 +41,15 @@ internal readonly struct Block256<T> : IBlock<Block256<T>, T>
         new(Vector256.LoadUnsafe(in source), Vector256.LoadUnsafe(in source, (nuint)Vector256<T>.Count));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block256<T> LoadIntegers(ref readonly int source) => new(Integers(in source), Integers(in Unsafe.Add(ref Unsafe.AsRef(in source), Vector256<T>.Count)));
+
+    /// <summary>The integers of one vector, converted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> Integers(ref readonly int source) => typeof(T) == typeof(float)
+        ? Vector256.ConvertToSingle(Vector256.LoadUnsafe(in source)).As<float, T>()
+        : Avx.ConvertToVector256Double(Vector128.LoadUnsafe(in source)).As<double, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Block256<T> value, ref T destination)
     {
         value._lo.StoreUnsafe(ref destination);

@@ -31,6 +31,11 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
     public static Block512<T> Load(ref readonly T source) => new(Vector512.LoadUnsafe(in source));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Block512<T> LoadIntegers(ref readonly int source) => new(typeof(T) == typeof(float)
+        ? Vector512.ConvertToSingle(Vector512.LoadUnsafe(in source)).As<float, T>()
+        : Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(in source)).As<double, T>());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Block512<T> value, ref T destination) => value._v.StoreUnsafe(ref destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

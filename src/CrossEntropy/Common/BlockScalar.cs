@@ -43,6 +43,17 @@ internal struct BlockScalar<T> : IBlock<BlockScalar<T>, T>
         return result;
     }
 
+    public static BlockScalar<T> LoadIntegers(ref readonly int source)
+    {
+        BlockScalar<T> result = default;
+        for (int i = 0; i < Count; i++)
+        {
+            result._lanes[i] = T.CreateTruncating(Unsafe.Add(ref Unsafe.AsRef(in source), i));
+        }
+
+        return result;
+    }
+
     public static Vector128<T> Quarter(BlockScalar<T> value, int index) => Vector128.LoadUnsafe(ref value._lanes[index * Vector128<T>.Count]);
 
     public static void TransposeQuarters(ref BlockScalar<T> a, ref BlockScalar<T> b, ref BlockScalar<T> c, ref BlockScalar<T> d)

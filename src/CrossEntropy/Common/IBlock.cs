@@ -38,6 +38,12 @@ internal interface IBlock<TSelf, T>
     static abstract void Store(TSelf value, ref T destination);
 
     /// <summary>
+    /// Count 32-bit integers read from <paramref name="source"/> on, which the caller guarantees lie in its memory, each the
+    /// nearest <typeparamref name="T"/>: exact up to 2^24 in magnitude for float, for every integer for double.
+    /// </summary>
+    static abstract TSelf LoadIntegers(ref readonly int source);
+
+    /// <summary>
     /// The first <paramref name="count"/> lanes (0 to Count - 1) read from <paramref name="source"/>, the others taken from
     /// <paramref name="fill"/>; nothing past those lanes is read, so a row's last, partial block loads in place.
     /// </summary>

@@ -66,9 +66,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         /// <summary>
         /// <see cref="Start"/> for the Width rows of <paramref name="classes"/> from <paramref name="row"/> on, one per lane, run across
-        /// lanes; <paramref name="x"/> holds them. Rows it skips get 0 from <see cref="Finish"/> and <see cref="LaneFinal"/>.
+        /// lanes, whose maxima are finite; <paramref name="values"/> holds their class blocks after <see cref="Input"/>. Rows it
+        /// skips get 0 from <see cref="Finish"/> and <see cref="LaneFinal"/>.
         /// </summary>
-        void StartLanes(int row, ReadOnlySpan<TMemory> x, int classes);
+        void StartLanes(int row, ref LaneBlocks<TBlock> values, int classes);
 
         /// <summary>The last, partial block that <see cref="Coefficients"/> takes for the row at <paramref name="start"/>.</summary>
         TBlock CoefficientsTail(int start);
@@ -369,13 +370,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
         for (int g = 0; g < groups; g++)
         {
             int first = g * Width * classes;
-            op.StartLanes(g * Width, x, classes);
             TBlock m = LaneMax(ref op, ref values, ref Unsafe.As<TMemory, T>(ref Unsafe.Add(ref MemoryMarshal.GetReference(x), first)), classes, x.Length - first, out Spread spread);
             if (TBlock.EqualsAny(TBlock.Equals(m - m, BlockMath<TBlock, T>.Zero), BlockMath<TBlock, T>.Zero))
             {
                 total = OneBlockRows(ref op, x, output, classes, g * Width, (g + 1) * Width, total);
                 continue;
             }
+
+            op.StartLanes(g * Width, ref values, classes);
 
             RowSums sums = spread.Deep ? LaneSums<TOp, Yes, No>(ref op, ref values, in m, classes)
                 : spread.Narrow ? LaneSums<TOp, No, Yes>(ref op, ref values, in m, classes)
@@ -730,11 +732,55 @@ internal static partial class Kernel<TBlock, T, TMemory>
             for (int r = 0; r < Width; r++)
             {
                 op.Value(row + r, lanes[r]);
-                total += double.CreateTruncating(lanes[r]);
             }
+
+            // A local of its own, in a loop without the operator's stores: the total, live across the calls before, has no
+            // register that survives them (the vector registers are caller-saved), and would pass through memory at every row.
+            double sum = total;
+            for (int r = 0; r < Width; r++)
+            {
+                sum += double.CreateTruncating(lanes[r]);
+            }
+
+            total = sum;
         }
 
         return total;
+    }
+
+    /// <summary>
+    /// The labels of the Width rows from <paramref name="row"/> on, one per lane, as numbers (-1 where a label is
+    /// <paramref name="ignoreIndex"/>), with each lane's block of <paramref name="values"/> at its label (0 where ignored) and
+    /// its class weight (1 where ignored or without <paramref name="weights"/>). Each class is compared with the labels, rather
+    /// than each lane's element read alone: lanes stored one by one and loaded as a block wait for the stores. The labels are in
+    /// [0, <paramref name="classes"/>) or ignoreIndex, checked before, so that their conversion is exact where they are classes,
+    /// and a label converts to ignoreIndex's number only where it is ignoreIndex.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock LaneLabels(ReadOnlySpan<int> labels, int row, int ignoreIndex, ref LaneBlocks<TBlock> values, int classes,
+        ReadOnlySpan<TMemory> weights, out TBlock atLabel, out TBlock weight)
+    {
+        TBlock one = BlockMath<TBlock, T>.One;
+        TBlock label = TBlock.LoadIntegers(in labels.Slice(row, Width)[0]);
+        label = TBlock.Select(TBlock.Equals(label, TBlock.Create(T.CreateTruncating(ignoreIndex))), TBlock.Create(T.NegativeOne), label);
+        TBlock at = BlockMath<TBlock, T>.Zero;
+        TBlock w = one;
+        TBlock c = BlockMath<TBlock, T>.Zero;
+        for (int k = 0; k < classes; k++)
+        {
+            TBlock isLabel = TBlock.Equals(label, c);
+            at = TBlock.Select(isLabel, values[k], at);
+            if (!weights.IsEmpty)
+            {
+                w = TBlock.Select(isLabel, TBlock.Create(ToCompute(weights[k])), w);
+            }
+
+            c += one;
+        }
+
+        atLabel = at;
+        weight = w;
+        return label;
     }
 
     /// <summary>The lane-wise maximum of Width blocks in the halving tree of <see cref="IBlock{TSelf, T}.Max(TSelf)"/>.</summary>

@@ -82,6 +82,27 @@ public abstract class CategoricalCrossEntropyTests<T>(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Rows that run across lanes (32 of 5 classes) with an ignoreIndex that is itself a class, or an integer that T may not
+    /// hold exactly, with and without class weights, on every width: ignored rows are found among the labels as numbers.
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(int.MinValue)]
+    [InlineData(16777217)]
+    public void AnyIgnoreIndexMatchesReferenceAcrossLanes(int ignoreIndex)
+    {
+        var random = new Random(Seed);
+        var check = new Check<T>();
+        foreach (bool weighted in new[] { false, true })
+        {
+            CompareWithReference(random, check, 32, 5, fromLogits: true, soft: false, weighted, ignore: true, smoothing: 0.1, Widths.All, ignoreIndex);
+        }
+
+        output.WriteLine(check.Summary($"categorical cross-entropy, ignoreIndex {ignoreIndex}"));
+        check.AssertNoMismatch();
+    }
+
+    /// <summary>
     /// Two rows of 32000 classes (and 2 x 16411, a prime), from logits with labels and from probabilities with targets, class
     /// weights and smoothing 0.1, on every width: against the reference and with the same bits on every width.
     /// </summary>
@@ -201,13 +222,13 @@ public abstract class CategoricalCrossEntropyTests<T>(ITestOutputHelper output)
 
     /// <summary>One random case of the given shape and options against the reference on each of <paramref name="widths"/>, with the same bits on each.</summary>
     internal static void CompareWithReference(Random random, Check<T> check, int rows, int classes, bool fromLogits, bool soft, bool weighted,
-        bool ignore, double smoothing, VectorWidth[] widths)
+        bool ignore, double smoothing, VectorWidth[] widths, int ignoredLabel = IgnoredLabel)
     {
         T[] input = TestData.To<T>(fromLogits ? TestData.Logits(random, rows, classes) : TestData.Probabilities(random, rows, classes));
-        int[] labels = soft ? [] : TestData.Labels(random, rows, classes, ignore ? IgnoredLabel : null);
+        int[] labels = soft ? [] : TestData.Labels(random, rows, classes, ignore ? ignoredLabel : null);
         T[] targets = soft ? TestData.To<T>(TestData.SoftTargets(random, rows, classes)) : [];
         T[] weights = weighted ? TestData.To<T>(TestData.Weights(random, classes)) : [];
-        int ignoreIndex = ignore ? IgnoredLabel : -100;
+        int ignoreIndex = ignore ? ignoredLabel : -100;
         LossReference.Result reference = LossReference.Categorical(TestData.ToDouble<T>(input), fromLogits, classes,
             soft ? null : labels, soft ? TestData.ToDouble<T>(targets) : null, TestData.ToDouble<T>(weights), ignoreIndex, smoothing);
         var call = new CategoricalCall<T>
