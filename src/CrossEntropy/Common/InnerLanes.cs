@@ -89,45 +89,71 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// Each lane's maximum and minimum as <see cref="LaneMaxima"/>, for the blocks of <paramref name="count"/> positions at
-    /// <paramref name="first"/>, with each block's classes copied into <paramref name="staged"/>, block after block.
+    /// Copies the classes of the blocks of <paramref name="count"/> positions at <paramref name="first"/> into
+    /// <paramref name="staged"/>, block after block.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StagedMaxima(ReadOnlySpan<TMemory> x, int first, int count, int classes, int inner, ref LaneBlocks<TBlock> m,
-        ref LaneBlocks<TBlock> min, ref StagedBlocks<TBlock> staged)
+    private static void Stage(ReadOnlySpan<TMemory> x, int first, int count, int classes, int inner, ref StagedBlocks<TBlock> staged)
     {
         // Each line is read only here, and a staged run takes less time than the passes of an unstaged one: the lines are asked
         // for further ahead than theirs.
         Span<TBlock> values = staged;
         int blocks = Blocks(count);
-        for (int b = 0; b < blocks; b++)
-        {
-            TBlock xc = LoadLanes(x, first + b * Width, count - b * Width);
-            Prefetch(x, first + b * Width + 2 * ChunkBlocks * Width);
-            values[b * classes] = xc;
-            m[b] = xc;
-            min[b] = xc + (xc - xc);
-        }
-
-        for (int c = 1, i = first + inner; c < classes; c++, i += inner)
+        for (int c = 0, i = first; c < classes; c++, i += inner)
         {
             for (int b = 0; b < blocks; b++)
             {
-                TBlock xc = LoadLanes(x, i + b * Width, count - b * Width);
+                values[b * classes + c] = LoadLanes(x, i + b * Width, count - b * Width);
                 Prefetch(x, i + b * Width + 2 * ChunkBlocks * Width);
-                values[b * classes + c] = xc;
-                m[b] = TBlock.Max(xc, m[b]);
-                min[b] = TBlock.Min(xc, min[b]) + (xc - xc);
             }
         }
     }
 
     /// <summary>
-    /// Writes the <paramref name="staged"/> classes of the blocks of <paramref name="count"/> positions to
-    /// <paramref name="destination"/> at <paramref name="first"/>, class by class.
+    /// Each lane's maximum over the <paramref name="classes"/> of staged block <paramref name="b"/> into <paramref name="m"/>,
+    /// as <see cref="LaneMaxima"/> finds it, and how much care exp(x - max) needs there (<see cref="BlockSpread"/>, from the
+    /// lanes' minima, NaN where the lane holds a NaN or an infinity); lanes past the run's <paramref name="count"/> positions
+    /// ask for none. Block by block, in registers: the run's maxima would otherwise be loaded and stored again for every class.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StoreStaged(ref StagedBlocks<TBlock> staged, Span<TMemory> destination, int first, int count, int classes, int inner)
+    private static Spread StagedSpread(ref StagedBlocks<TBlock> staged, int b, int classes, int count, ref LaneBlocks<TBlock> m)
+    {
+        ReadOnlySpan<TBlock> values = ((ReadOnlySpan<TBlock>)staged).Slice(b * classes, classes);
+
+        // The NaN that x - x gives for a NaN or an infinity is gathered apart from the minimum, so that each class adds only a
+        // Min to the minimum's chain of dependent operations.
+        TBlock max = values[0];
+        TBlock min = max;
+        TBlock nonFinite = max - max;
+        for (int c = 1; c < values.Length; c++)
+        {
+            TBlock xc = values[c];
+            max = TBlock.Max(xc, max);
+            min = TBlock.Min(xc, min);
+            nonFinite |= xc - xc;
+        }
+
+        m[b] = max;
+        min += nonFinite;
+        TBlock one = BlockMath<TBlock, T>.One;
+        TBlock inRun = TBlock.LessThan(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(Math.Min(Width, count - b * Width))));
+        return BlockSpread(TBlock.Select(inRun, max, one), TBlock.Select(inRun, min, one));
+    }
+
+    /// <summary>What a staged run writes in place of each staged value: the result of class c of block b.</summary>
+    internal interface IStagedResult
+    {
+        TBlock Result(TBlock value, int block, int c);
+    }
+
+    /// <summary>
+    /// Writes the results (<typeparamref name="TResult"/>) of the <paramref name="staged"/> classes of the blocks of
+    /// <paramref name="count"/> positions to <paramref name="destination"/> at <paramref name="first"/>, class by class.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StoreStaged<TResult>(ref TResult result, ref StagedBlocks<TBlock> staged, Span<TMemory> destination, int first, int count,
+        int classes, int inner)
+        where TResult : IStagedResult, allows ref struct
     {
         // Asks for the lines the next run writes, which the stores would otherwise wait for one class at a time.
         Span<TBlock> values = staged;
@@ -136,7 +162,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             for (int b = 0; b < blocks; b++)
             {
-                StoreLanes(values[b * classes + c], destination, i + b * Width, count - b * Width);
+                StoreLanes(result.Result(values[b * classes + c], b, c), destination, i + b * Width, count - b * Width);
                 Prefetch(destination, i + b * Width + ChunkBlocks * Width);
             }
         }
@@ -347,7 +373,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         /// <summary>
-        /// The run with its classes read once into the stack (<see cref="StagedMaxima"/>), the sums and results computed there
+        /// The run with its classes read once into the stack (<see cref="Stage"/>), the maxima, sums and factors computed there
         /// block by block, each block's state in registers, and the results written out class by class.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
@@ -355,77 +381,74 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             Unsafe.SkipInit(out StagedBlocks<TBlock> staged);
             Unsafe.SkipInit(out LaneBlocks<TBlock> m);
-            Unsafe.SkipInit(out LaneBlocks<TBlock> min);
-            StagedMaxima(_x, first, count, classes, inner, ref m, ref min, ref staged);
-            int blocks = Blocks(count);
-            switch (LaneSpread(ref m, ref min, count))
+            Unsafe.SkipInit(out LaneBlocks<TBlock> factor);
+            Stage(_x, first, count, classes, inner, ref staged);
+            for (int b = 0; b < Blocks(count); b++)
             {
-                case { Deep: false, Narrow: false }: StagedResults<No, No>(ref staged, blocks, ref m); break;
-                case { Deep: false, Narrow: true }: StagedResults<No, Yes>(ref staged, blocks, ref m); break;
-                case { Deep: true, Narrow: true }: StagedResults<Yes, Yes>(ref staged, blocks, ref m); break;
-                default: StagedResults<Yes, No>(ref staged, blocks, ref m); break;
+                switch (StagedSpread(ref staged, b, classes, count, ref m))
+                {
+                    case { Deep: false, Narrow: false }: StagedFactor<No, No>(ref staged, b, ref m, ref factor); break;
+                    case { Deep: false, Narrow: true }: StagedFactor<No, Yes>(ref staged, b, ref m, ref factor); break;
+                    case { Deep: true, Narrow: true }: StagedFactor<Yes, Yes>(ref staged, b, ref m, ref factor); break;
+                    default: StagedFactor<Yes, No>(ref staged, b, ref m, ref factor); break;
+                }
             }
 
-            StoreStaged(ref staged, _destination, first, count, classes, inner);
+            var results = new StagedResults(ref m, ref factor);
+            StoreStaged(ref results, ref staged, _destination, first, count, classes, inner);
         }
 
         /// <summary>
-        /// Replaces each staged class by its result, block by block: the sum of exp(x - max), beside each lane's first maximum
-        /// for log-softmax, then (x - max) - log of the sum, or exp(x - max) / sum. The exponentials take the care of
-        /// <see cref="LaneSpread"/>'s options.
+        /// The factor of staged block <paramref name="b"/>'s results: the log of the sum of exp(x - max) beside each lane's first
+        /// maximum, or 1 / sum; softmax replaces each staged class by its exp(x - max). The exponentials take the care of
+        /// <see cref="StagedSpread"/>'s options.
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private void StagedResults<TDeep, TNarrow>(ref StagedBlocks<TBlock> staged, int blocks, ref LaneBlocks<TBlock> m)
+        private void StagedFactor<TDeep, TNarrow>(ref StagedBlocks<TBlock> staged, int b, ref LaneBlocks<TBlock> m, ref LaneBlocks<TBlock> factor)
             where TDeep : struct, IOption
             where TNarrow : struct, IOption
         {
-            Span<TBlock> values = staged;
-            int classCount = classes;
+            Span<TBlock> values = ((Span<TBlock>)staged).Slice(b * classes, classes);
             TBlock zero = BlockMath<TBlock, T>.Zero;
-            for (int b = 0, at = 0; b < blocks; b++, at += classCount)
+            TBlock max = m[b];
+            TBlock found = zero;
+            CompensatedSum sum = default;
+            for (int c = 0; c < values.Length; c++)
             {
-                TBlock max = m[b];
-                TBlock found = zero;
-                CompensatedSum sum = default;
-                for (int c = 0; c < classCount; c++)
+                TBlock xc = values[c];
+                TBlock e = BlockMath<TBlock, T>.ExpDifference(xc, max, TDeep.IsSet, TNarrow.IsSet);
+                if (TLog.IsSet)
                 {
-                    TBlock xc = values[at + c];
-                    TBlock e = BlockMath<TBlock, T>.ExpDifference(xc, max, TDeep.IsSet, TNarrow.IsSet);
-                    if (TLog.IsSet)
-                    {
-                        TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, max));
-                        e = TBlock.Select(firstEqual, zero, e);
-                        found |= firstEqual;
-                    }
-                    else
-                    {
-                        values[at + c] = e;
-                    }
-
-                    sum.Add(e, c * Width);
+                    TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, max));
+                    e = TBlock.Select(firstEqual, zero, e);
+                    found |= firstEqual;
+                }
+                else
+                {
+                    values[c] = e;
                 }
 
-                // A maximum of +infinity leaves the other terms 0; the position is NaN, as a row's (softmax gets NaN from exp(inf - inf)).
-                TBlock total = sum.LaneTotals;
-                TBlock factor = TLog.IsSet
-                    ? TBlock.Select(IsFinite(max), BlockMath<TBlock, T>.Log1P(total), TBlock.Create(T.NaN))
-                    : BlockMath<TBlock, T>.One / total;
-                Results(values, at, classCount, max, factor);
+                sum.Add(e, c * Width);
             }
+
+            // A maximum of +infinity leaves the other terms 0; the position is NaN, as a row's (softmax gets NaN from exp(inf - inf)).
+            TBlock total = sum.LaneTotals;
+            factor[b] = TLog.IsSet
+                ? TBlock.Select(IsFinite(max), BlockMath<TBlock, T>.Log1P(total), TBlock.Create(T.NaN))
+                : BlockMath<TBlock, T>.One / total;
         }
 
         /// <summary>
-        /// Replaces the exp(x - max) of the <paramref name="classes"/> of one block at <paramref name="at"/> by exp(x - max) *
-        /// <paramref name="factor"/>, or their x by (x - max) - factor. Not inline, so that it and the sums keep their inlining
-        /// budgets on every block type.
+        /// The results of the staged classes, as they are written out: (x - max) - log of the sum, or exp(x - max) / sum, with
+        /// each block's maximum and factor.
         /// </summary>
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private static void Results(Span<TBlock> values, int at, int classes, TBlock max, TBlock factor)
+        private readonly ref struct StagedResults(ref LaneBlocks<TBlock> m, ref LaneBlocks<TBlock> factor) : IStagedResult
         {
-            for (int c = at; c < at + classes; c++)
-            {
-                values[c] = TLog.IsSet ? (values[c] - max) - factor : values[c] * factor;
-            }
+            private readonly ref LaneBlocks<TBlock> _m = ref m;
+            private readonly ref LaneBlocks<TBlock> _factor = ref factor;
+
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public TBlock Result(TBlock value, int block, int c) => TLog.IsSet ? (value - _m[block]) - _factor[block] : value * _factor[block];
         }
 
         /// <summary>
@@ -771,79 +794,72 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         /// <summary>
-        /// <see cref="SumPass"/> on the <paramref name="staged"/> classes, block by block with each block's state in registers,
+        /// <see cref="SumPass"/> on the <paramref name="staged"/> classes of block <paramref name="b"/>, its state in registers,
         /// replacing each class by its exp(x - max).
         /// </summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private void StagedSums<TDeep, TNarrow>(ref StagedBlocks<TBlock> staged, int blocks, ref LaneBlocks<TBlock> m, bool smooths, ref LaneBlocks<TBlock> label,
+        private void StagedSums<TDeep, TNarrow>(ref StagedBlocks<TBlock> staged, int b, ref LaneBlocks<TBlock> m, bool smooths, ref LaneBlocks<TBlock> label,
             ref LaneBlocks<TBlock> labelLogit, ref LaneBlocks<TBlock> rest, ref LaneBlocks<TBlock> coefficientSum, ref LaneBlocks<TBlock> shiftedSum)
             where TDeep : struct, IOption
             where TNarrow : struct, IOption
         {
-            Span<TBlock> values = staged;
-            int classCount = _classes;
+            Span<TBlock> values = ((Span<TBlock>)staged).Slice(b * _classes, _classes);
             TBlock zero = BlockMath<TBlock, T>.Zero;
-            for (int b = 0, at = 0; b < blocks; b++, at += classCount)
+            TBlock max = m[b];
+            TBlock labelClass = label[b];
+            TBlock logit = max;
+            TBlock found = zero;
+            CompensatedSum sum = default;
+            CompensatedSum coefficients = default;
+            CompensatedSum shifted = default;
+            for (int c = 0; c < values.Length; c++)
             {
-                TBlock max = m[b];
-                TBlock labelClass = label[b];
-                TBlock logit = max;
-                TBlock found = zero;
-                CompensatedSum sum = default;
-                CompensatedSum coefficients = default;
-                CompensatedSum shifted = default;
-                for (int c = 0; c < classCount; c++)
+                TBlock xc = values[c];
+                logit = TBlock.Select(TBlock.Equals(labelClass, TBlock.Create(T.CreateTruncating(c))), xc, logit);
+                TBlock e = BlockMath<TBlock, T>.ExpDifference(xc, max, TDeep.IsSet, TNarrow.IsSet);
+                values[c] = e;
+                if (smooths)
                 {
-                    TBlock xc = values[at + c];
-                    logit = TBlock.Select(TBlock.Equals(labelClass, TBlock.Create(T.CreateTruncating(c))), xc, logit);
-                    TBlock e = BlockMath<TBlock, T>.ExpDifference(xc, max, TDeep.IsSet, TNarrow.IsSet);
-                    values[at + c] = e;
-                    if (smooths)
-                    {
-                        TBlock a = Weight(c);
-                        coefficients.Add(a, c * Width);
-                        shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - max)), c * Width);
-                    }
-
-                    TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, max));
-                    found |= firstEqual;
-                    sum.Add(TBlock.Select(firstEqual, zero, e), c * Width);
+                    TBlock a = Weight(c);
+                    coefficients.Add(a, c * Width);
+                    shifted.Add(TBlock.Select(TBlock.Equals(a, zero), zero, a * (xc - max)), c * Width);
                 }
 
-                labelLogit[b] = logit;
-                rest[b] = sum.LaneTotals;
-                coefficientSum[b] = smooths ? coefficients.LaneTotals : zero;
-                shiftedSum[b] = smooths ? shifted.LaneTotals : zero;
+                TBlock firstEqual = TBlock.Select(found, zero, TBlock.Equals(xc, max));
+                found |= firstEqual;
+                sum.Add(TBlock.Select(firstEqual, zero, e), c * Width);
             }
+
+            labelLogit[b] = logit;
+            rest[b] = sum.LaneTotals;
+            coefficientSum[b] = smooths ? coefficients.LaneTotals : zero;
+            shiftedSum[b] = smooths ? shifted.LaneTotals : zero;
         }
 
-        /// <summary><see cref="GradientPass"/> on the <paramref name="staged"/> exp(x - max), block by block, in place.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private void StagedGradient(ref StagedBlocks<TBlock> staged, int blocks, bool smooths, ref LaneBlocks<TBlock> label, ref LaneBlocks<TBlock> labelEntry,
-            ref LaneBlocks<TBlock> probabilityFactor)
+        /// <summary>
+        /// <see cref="GradientPass"/>'s gradient of the staged exp(x - max), as it is written out, with each block's label, label
+        /// entry and probability factor.
+        /// </summary>
+        private readonly ref struct StagedGradient(ReadOnlySpan<TMemory> weights, bool smooths, TBlock coefficientScale, ref LaneBlocks<TBlock> label,
+            ref LaneBlocks<TBlock> labelEntry, ref LaneBlocks<TBlock> probabilityFactor) : IStagedResult
         {
-            Span<TBlock> values = staged;
-            TBlock zero = BlockMath<TBlock, T>.Zero;
-            TBlock skipped = TBlock.Create(T.NegativeOne);
-            TBlock coefficientScale = TBlock.Create(-(_perClass * _scale));
-            int classCount = _classes;
-            for (int b = 0, at = 0; b < blocks; b++, at += classCount)
-            {
-                TBlock labelClass = label[b];
-                TBlock entry = labelEntry[b];
-                TBlock factor = probabilityFactor[b];
-                TBlock skip = TBlock.Equals(labelClass, skipped);
-                for (int c = 0; c < classCount; c++)
-                {
-                    TBlock g = values[at + c] * factor;
-                    if (smooths)
-                    {
-                        g = TBlock.FusedMultiplyAdd(Weight(c), coefficientScale, g);
-                    }
+            private readonly ReadOnlySpan<TMemory> _weights = weights;
+            private readonly ref LaneBlocks<TBlock> _label = ref label;
+            private readonly ref LaneBlocks<TBlock> _labelEntry = ref labelEntry;
+            private readonly ref LaneBlocks<TBlock> _probabilityFactor = ref probabilityFactor;
 
-                    g = TBlock.Select(TBlock.Equals(labelClass, TBlock.Create(T.CreateTruncating(c))), entry, g);
-                    values[at + c] = TBlock.Select(skip, zero, g);
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public TBlock Result(TBlock value, int block, int c)
+            {
+                TBlock g = value * _probabilityFactor[block];
+                if (smooths)
+                {
+                    TBlock weight = _weights.IsEmpty ? BlockMath<TBlock, T>.One : TBlock.Create(ToCompute(_weights[c]));
+                    g = TBlock.FusedMultiplyAdd(weight, coefficientScale, g);
                 }
+
+                g = TBlock.Select(TBlock.Equals(_label[block], TBlock.Create(T.CreateTruncating(c))), _labelEntry[block], g);
+                return TBlock.Select(TBlock.Equals(_label[block], TBlock.Create(T.NegativeOne)), BlockMath<TBlock, T>.Zero, g);
             }
         }
 
@@ -921,13 +937,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
             bool stages = Stages(_classes);
             if (stages)
             {
-                StagedMaxima(_x, first, count, _classes, _inner, ref m, ref min, ref staged);
-                switch (LaneSpread(ref m, ref min, count))
+                Stage(_x, first, count, _classes, _inner, ref staged);
+                for (int b = 0; b < blocks; b++)
                 {
-                    case { Deep: false, Narrow: false }: StagedSums<No, No>(ref staged, blocks, ref m, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
-                    case { Deep: false, Narrow: true }: StagedSums<No, Yes>(ref staged, blocks, ref m, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
-                    case { Deep: true, Narrow: true }: StagedSums<Yes, Yes>(ref staged, blocks, ref m, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
-                    default: StagedSums<Yes, No>(ref staged, blocks, ref m, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                    switch (StagedSpread(ref staged, b, _classes, count, ref m))
+                    {
+                        case { Deep: false, Narrow: false }: StagedSums<No, No>(ref staged, b, ref m, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                        case { Deep: false, Narrow: true }: StagedSums<No, Yes>(ref staged, b, ref m, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                        case { Deep: true, Narrow: true }: StagedSums<Yes, Yes>(ref staged, b, ref m, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                        default: StagedSums<Yes, No>(ref staged, b, ref m, smooths, ref label, ref labelLogit, ref rest, ref coefficientSum, ref shiftedSum); break;
+                    }
                 }
             }
             else
@@ -983,8 +1002,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             if (writes && stages)
             {
-                StagedGradient(ref staged, blocks, smooths, ref label, ref labelEntry, ref probabilityFactor);
-                StoreStaged(ref staged, _gradient, first, count, _classes, _inner);
+                var gradient = new StagedGradient(_weights, smooths, TBlock.Create(-(_perClass * _scale)), ref label, ref labelEntry, ref probabilityFactor);
+                StoreStaged(ref gradient, ref staged, _gradient, first, count, _classes, _inner);
             }
             else if (writes)
             {
