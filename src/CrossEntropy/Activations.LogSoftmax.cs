@@ -218,6 +218,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return BlockMath<TBlock, T>.Log1P(sums.Sum);
         }
 
+        public bool DefersValues => false;
+
+        public TBlock Defer(in RowSums sums, int lane) => default;
+
+        public void StartDeferred()
+        {
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail, bool withCoefficients) => value - factor;
 

@@ -134,6 +134,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return default;
         }
 
+        /// <summary>A row's value needs nothing beside its sums.</summary>
+        public bool DefersValues => true;
+
+        public TBlock Defer(in RowSums sums, int lane) => default;
+
+        public void StartDeferred()
+        {
+        }
+
         public TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail, bool withCoefficients) => value;
 
         public TBlock LaneFinal(TBlock value, TBlock factor, int c) => value;

@@ -589,6 +589,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return BlockMath<TBlock, T>.One / sums.Sum;
         }
 
+        public bool DefersValues => false;
+
+        public TBlock Defer(in RowSums sums, int lane) => default;
+
+        public void StartDeferred()
+        {
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail, bool withCoefficients) => value * factor;
 

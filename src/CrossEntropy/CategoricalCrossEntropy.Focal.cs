@@ -205,6 +205,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
         private TBlock _labelWeight;
         private TBlock _labelEntry;
 
+        // What Finish needs of the rows whose values are deferred, one per lane, as Start read it.
+        private Lanes<T> _deferredLabels;
+        private Lanes<T> _deferredLogits;
+        private Lanes<T> _deferredWeights;
+
         public FocalRow(ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double gamma, double gradientScale,
             Span<TMemory> losses, Span<TMemory> gradient)
         {
@@ -231,6 +236,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
         public readonly bool WithCoefficients => false;
 
         public readonly bool AcrossLanes => true;
+
+        /// <summary>Where there is no gradient: the label's gradient entry needs the logs that the loss does.</summary>
+        public readonly bool DefersValues => !WritesRows;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly TBlock Input(TBlock x) => x;
@@ -301,6 +309,23 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock scale = TBlock.Create(_scale);
             _labelEntry = scale * (g * q);
             return (zero - g) / sum * scale;
+        }
+
+        /// <summary>Keeps the label, its logit and its weight; there is no gradient, and so no factor.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TBlock Defer(in RowSums sums, int lane)
+        {
+            _deferredLabels[lane] = TBlock.First(_label);
+            _deferredLogits[lane] = TBlock.First(_labelLogit);
+            _deferredWeights[lane] = TBlock.First(_labelWeight);
+            return default;
+        }
+
+        public void StartDeferred()
+        {
+            _label = TBlock.Load(in _deferredLabels[0]);
+            _labelLogit = TBlock.Load(in _deferredLogits[0]);
+            _labelWeight = TBlock.Load(in _deferredWeights[0]);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -371,6 +371,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
         private int _row;
         private bool _lanes;
 
+        // What Finish needs of the rows whose values are deferred, one per lane, as Start read it.
+        private Lanes<T> _deferredLabels;
+        private Lanes<T> _deferredLogits;
+        private Lanes<T> _deferredWeights;
+        private Lanes<T> _deferredSampleWeights;
+        private Lanes<T> _deferredClassWeights;
+        private Lanes<T> _deferredSlopes;
+
         public CrossEntropyRow(ReadOnlySpan<int> labels, ReadOnlySpan<TMemory> targets, int classes,
             ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale, ReadOnlySpan<TMemory> sampleWeights,
             double softCap, double zLoss, Span<TMemory> losses, Span<TMemory> gradient, Span<TMemory> logSumExp)
@@ -401,6 +409,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             // The derivative of the cap is taken per class in the last pass, which runs row by row.
             AcrossLanes = targets.IsEmpty && !(TCapped.IsSet && WritesRows);
+
+            // The z-loss's gradient needs the log-sum-exp, and so does its output, row by row.
+            DefersValues = _zLoss == T.Zero && logSumExp.IsEmpty;
         }
 
         public static bool BesideMax => true;
@@ -422,6 +433,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         public bool AcrossLanes { get; }
+
+        public bool DefersValues { get; }
 
         /// <summary>The capped logits <c>cap tanh(x / cap)</c> where <typeparamref name="TCapped"/> caps; x itself otherwise.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -553,21 +566,73 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             // The maximum keeps a NaN only where it comes last in its lane; the sum of exp(x - max) keeps every NaN.
             loss = TBlock.Select(TBlock.Equals(sums.Sum, sums.Sum), loss, TBlock.Create(T.NaN));
-            TBlock skipped = TBlock.Equals(_label, TBlock.Create(T.NegativeOne));
-            TBlock scale = TBlock.Select(skipped, zero, TBlock.Create(_scale) * _sampleWeight);
-            value = TBlock.Select(skipped, zero, loss * _sampleWeight);
-            _coefficientScale = TBlock.Create(-_factor) * scale;
-            _max = sums.Max;
-            if (WritesRows && _targets.IsEmpty)
-            {
-                _labelEntry = LabelEntry(sums, lse, scale);
-            }
-
+            value = TBlock.Select(Skipped(), zero, loss * _sampleWeight);
             if (!_logSumExp.IsEmpty)
             {
                 WriteLogSumExp(lse);
             }
 
+            TBlock factor = Gradient(sums, weight, out TBlock scale);
+            if (WritesRows && _targets.IsEmpty)
+            {
+                _labelEntry = LabelEntry(sums, lse, scale);
+            }
+
+            return factor;
+        }
+
+        /// <summary>
+        /// Keeps what the loss and the label's gradient entry need of the row beside its sums, and returns the gradient's factor:
+        /// without the z-loss, the gradient needs no log, and only the label's entry an exponential and divisions of its own,
+        /// which <see cref="Finish"/> takes across lanes. Once per row, and not inline, as Finish.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public TBlock Defer(in RowSums sums, int lane)
+        {
+            _deferredLabels[lane] = TBlock.First(_label);
+            _deferredLogits[lane] = TBlock.First(_labelLogit);
+            _deferredWeights[lane] = TBlock.First(_labelWeight);
+            _deferredSampleWeights[lane] = TBlock.First(_sampleWeight);
+            _deferredClassWeights[lane] = TBlock.First(_labelClassWeight);
+            _deferredSlopes[lane] = TBlock.First(_labelSlope);
+            return WritesRows ? Gradient(sums, _labelWeight + TBlock.Create(_factor) * sums.CoefficientSum, out _) : default;
+        }
+
+        /// <summary>
+        /// Takes what <see cref="Defer"/> kept across lanes, where <see cref="Start"/> reads it per row: with targets and without
+        /// sample weights, every row's is the same, and stays.
+        /// </summary>
+        public void StartDeferred()
+        {
+            if (_targets.IsEmpty)
+            {
+                _label = TBlock.Load(in _deferredLabels[0]);
+                _labelLogit = TBlock.Load(in _deferredLogits[0]);
+                _labelWeight = TBlock.Load(in _deferredWeights[0]);
+                _labelClassWeight = TBlock.Load(in _deferredClassWeights[0]);
+                _labelSlope = TBlock.Load(in _deferredSlopes[0]);
+            }
+
+            if (_targets.IsEmpty || !_sampleWeights.IsEmpty)
+            {
+                _sampleWeight = TBlock.Load(in _deferredSampleWeights[0]);
+            }
+        }
+
+        /// <summary>The lanes whose rows are skipped: those of an ignored label.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private readonly TBlock Skipped() => TBlock.Equals(_label, TBlock.Create(T.NegativeOne));
+
+        /// <summary>
+        /// The gradient's factor of the softmax, <paramref name="weight"/> / sum times <paramref name="scale"/>, the gradient scale
+        /// times the sample weight (0 where a row is skipped), and what the last pass takes beside it: the factor of the coefficients.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private TBlock Gradient(in RowSums sums, TBlock weight, out TBlock scale)
+        {
+            scale = TBlock.Select(Skipped(), BlockMath<TBlock, T>.Zero, TBlock.Create(_scale) * _sampleWeight);
+            _coefficientScale = TBlock.Create(-_factor) * scale;
+            _max = sums.Max;
             return weight / (BlockMath<TBlock, T>.One + sums.Sum) * scale;
         }
 
@@ -668,7 +733,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return TBlock.Select(TBlock.Equals(_label, TBlock.Create(T.NegativeOne)), BlockMath<TBlock, T>.Zero, g);
         }
 
-        /// <summary>Writes the label's entry, or zeros over the row of an ignored label.</summary>
+        /// <summary>
+        /// Writes the label's entry, from lane <paramref name="row"/> % Width (where the rows are one per lane; every lane holds
+        /// it where there is one row), or zeros over the row of an ignored label.
+        /// </summary>
         public readonly void AfterRow(int row, Span<TMemory> output)
         {
             if (_targets.IsEmpty)
@@ -680,7 +748,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 }
                 else
                 {
-                    output[label] = ToMemory(TBlock.First(_labelEntry));
+                    Unsafe.SkipInit(out Lanes<T> entries);
+                    TBlock.Store(_labelEntry, ref entries[0]);
+                    output[label] = ToMemory(entries[row % Width]);
                 }
             }
         }

@@ -195,8 +195,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
         private readonly T _scale;
         private readonly TBlock _coefficientScale;
 
-        // The sum of p log p of the row in hand.
-        private T _entropy;
+        // The sum of p log p of the row in hand, in every lane, or of the rows whose values are deferred, one per lane; those
+        // rows' sums as Start adds them up.
+        private TBlock _entropy;
+        private Lanes<T> _deferredEntropies;
 
         public DivergenceRow(ReadOnlySpan<TMemory> targets, int classes, double temperature, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
         {
@@ -230,6 +232,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public readonly bool AcrossLanes => false;
 
+        /// <summary>The gradient needs no log; the loss needs nothing of a row beside its sums but the sum of p log p.</summary>
+        public readonly bool DefersValues => true;
+
         /// <summary>x / temperature where <typeparamref name="TTemperature"/> is set (a type argument, so that the plain divergence's loops hold no division); x itself otherwise.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly TBlock Input(TBlock x) => TTemperature.IsSet ? x / TBlock.Create(_temperature) : x;
@@ -242,7 +247,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             return T.NaN;
         }
 
-        public void Start(int row, ReadOnlySpan<TMemory> x) => _entropy = Entropy(_targets.Slice(row * _classes, _classes));
+        public void Start(int row, ReadOnlySpan<TMemory> x) => _entropy = TBlock.Create(Entropy(_targets.Slice(row * _classes, _classes)));
 
         /// <summary>
         /// The sum of p log p (0 where p is 0) over a row's targets, block by block in the order and with the compensation of the
@@ -299,12 +304,25 @@ internal static partial class Kernel<TBlock, T, TMemory>
         {
             TBlock logSum = BlockMath<TBlock, T>.Log1P(sums.Sum);
             TBlock crossEntropy = logSum * sums.CoefficientSum - sums.ShiftedSum;
-            TBlock loss = TBlock.Create(_squared) * (crossEntropy + TBlock.Create(_entropy));
+            TBlock loss = TBlock.Create(_squared) * (crossEntropy + _entropy);
 
             // The maximum keeps a NaN only where it comes last in its lane; the sum of exp(x - max) keeps every NaN.
             value = TBlock.Select(TBlock.Equals(sums.Sum, sums.Sum), loss, TBlock.Create(T.NaN));
-            return sums.CoefficientSum / (BlockMath<TBlock, T>.One + sums.Sum) * TBlock.Create(_scale);
+            return Factor(sums);
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TBlock Defer(in RowSums sums, int lane)
+        {
+            _deferredEntropies[lane] = TBlock.First(_entropy);
+            return Factor(sums);
+        }
+
+        public void StartDeferred() => _entropy = TBlock.Load(in _deferredEntropies[0]);
+
+        /// <summary>The gradient's factor of the softmax, <c>sum p / sum</c> times the gradient scale.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private readonly TBlock Factor(in RowSums sums) => sums.CoefficientSum / (BlockMath<TBlock, T>.One + sums.Sum) * TBlock.Create(_scale);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly TBlock Final(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail, bool withCoefficients)

@@ -13,7 +13,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// A row operation run by <see cref="Rows{TOp}"/>: what it makes of a row's maximum, of the sum of exp(x - max), and of
     /// each block of exp(x - max) or x - max. The drivers own every loop; an operator's members are small and inlined into them.
     /// An operator finishes rows in blocks: one row broadcast to every lane where the drivers go row by row, one row per lane
-    /// where they go across lanes (<see cref="AcrossLanes"/>). <c>start</c> is the offset of a row's first element in the batch.
+    /// where they go across lanes (<see cref="AcrossLanes"/>) or where the row-by-row driver defers the rows' values
+    /// (<see cref="DefersValues"/>). <c>start</c> is the offset of a row's first element in the batch.
     /// </summary>
     internal interface IRowOperator
     {
@@ -84,6 +85,25 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock Finish(in RowSums sums, out TBlock value);
 
         /// <summary>
+        /// Whether <see cref="Rows{TOp, TAhead, TKeeps}"/> may leave a row's value to <see cref="Finish"/> across lanes, Width rows
+        /// at once (<see cref="Defer"/>, <see cref="StartDeferred"/>): a row's last pass needs no part of its value, so that what
+        /// its value alone needs (a log) runs once per Width rows rather than once per row.
+        /// </summary>
+        bool DefersValues { get; }
+
+        /// <summary>
+        /// Where <see cref="DefersValues"/>: keeps in lane <paramref name="lane"/> what <see cref="Finish"/> needs of the row in
+        /// hand beside its sums, and returns the block that the last pass takes with each block of the row, as Finish does.
+        /// </summary>
+        TBlock Defer(in RowSums sums, int lane);
+
+        /// <summary>
+        /// Where <see cref="DefersValues"/>: <see cref="Start"/> across lanes for the rows that <see cref="Defer"/> kept, one per
+        /// lane, for <see cref="Finish"/> to compute their values; a row's <see cref="Start"/> takes the operator back to one row.
+        /// </summary>
+        void StartDeferred();
+
+        /// <summary>
         /// A block of the output row from the block of exp(x - max) (or x - max) at <paramref name="index"/>;
         /// <paramref name="withCoefficients"/> is <see cref="WithCoefficients"/>, which the drivers read once before their loop:
         /// read in the loop, it would be loaded again after every store to the output, which may alias the operator.
@@ -93,7 +113,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
         /// <summary><see cref="Final"/> across lanes, for the block of class <paramref name="c"/>.</summary>
         TBlock LaneFinal(TBlock value, TBlock factor, int c);
 
-        /// <summary>What the operation writes after the last pass has written the output row.</summary>
+        /// <summary>
+        /// What the operation writes after the last pass has written the output row: where the row's value is deferred, after
+        /// <see cref="Finish"/> across lanes, which holds the row in lane <paramref name="row"/> % Width.
+        /// </summary>
         void AfterRow(int row, Span<TMemory> output);
 
         /// <summary>Takes the value of every row, in order.</summary>
@@ -137,7 +160,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// the last pass also finds the next row's maximum. Where <typeparamref name="TKeeps"/> is set (<see cref="KeepsRows{TOp}"/>),
     /// the last pass reads back what the sum pass kept in the output row; otherwise it computes it again from the row. Decided
     /// once per call, so that the last pass of each compiled form holds only the way it takes: a call on the way not taken
-    /// would leave the loop's blocks in memory, every vector register being caller-saved.
+    /// would leave the loop's blocks in memory, every vector register being caller-saved. Where the operator defers the rows'
+    /// values, a row keeps its sums in its lane of <see cref="RowValues"/>, and every Width rows (and the last) are finished
+    /// together (<see cref="FinishValues{TOp}"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static double Rows<TOp, TAhead, TKeeps>(ref TOp op, ReadOnlySpan<TMemory> x, Span<TMemory> output, int classes)
@@ -154,6 +179,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         double total = 0;
+        bool defers = TOp.Reduces && op.DefersValues;
+        Unsafe.SkipInit(out RowValues values);
+        values.Deferred = 0;
         for (int start = 0, r = 0; start < x.Length; start += classes, r++)
         {
             ReadOnlySpan<TMemory> row = x.Slice(start, classes);
@@ -190,8 +218,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     Span<TMemory> kept = TKeeps.IsSet ? outRow : default;
                     T sum = SumPass(ref op, row, start, max, spread, kept, out T coefficientSum, out T shiftedSum);
                     var sums = new RowSums(max, sum, coefficientSum, shiftedSum);
-                    TBlock factor = op.Finish(sums, out TBlock values);
-                    value = TBlock.First(values);
+                    TBlock factor;
+                    if (defers)
+                    {
+                        factor = op.Defer(sums, r % Width);
+                        values.Defer(r % Width, max, sum, coefficientSum, shiftedSum);
+                        value = T.Zero;
+                    }
+                    else
+                    {
+                        factor = op.Finish(sums, out TBlock finished);
+                        value = TBlock.First(finished);
+                    }
+
                     if (op.WritesRows)
                     {
                         TBlock m = TBlock.Create(max);
@@ -224,16 +263,101 @@ internal static partial class Kernel<TBlock, T, TMemory>
                         }
 
                         StoreTail(last, outRow, classes);
-                        op.AfterRow(r, outRow);
+                        if (!defers)
+                        {
+                            op.AfterRow(r, outRow);
+                        }
                     }
                 }
             }
 
             if (TOp.Reduces)
             {
-                op.Value(r, value);
-                total += double.CreateTruncating(value);
+                if (defers)
+                {
+                    values.Values[r % Width] = value;
+                    if (r % Width == Width - 1 || start >= x.Length - classes)
+                    {
+                        total = FinishValues(ref op, ref values, output, classes, r - (r % Width), (r % Width) + 1, total);
+                    }
+                }
+                else
+                {
+                    op.Value(r, value);
+                    total += double.CreateTruncating(value);
+                }
             }
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// The values of up to Width rows of <see cref="Rows{TOp, TAhead, TKeeps}"/>, one per lane: a row whose value the operator
+    /// defers (<see cref="IRowOperator.DefersValues"/>) leaves its sums in its lane, any other row its value.
+    /// </summary>
+    private struct RowValues
+    {
+        public Lanes<T> Values;
+        public Lanes<T> Max;
+        public Lanes<T> Sum;
+        public Lanes<T> CoefficientSum;
+        public Lanes<T> ShiftedSum;
+
+        /// <summary>The lanes whose rows' values are deferred, one bit each.</summary>
+        public uint Deferred;
+
+        /// <summary>Keeps the sums of a row whose value is deferred in lane <paramref name="lane"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Defer(int lane, T max, T sum, T coefficientSum, T shiftedSum)
+        {
+            Max[lane] = max;
+            Sum[lane] = sum;
+            CoefficientSum[lane] = coefficientSum;
+            ShiftedSum[lane] = shiftedSum;
+            Deferred |= 1u << lane;
+        }
+    }
+
+    /// <summary>
+    /// Finishes the deferred values of <paramref name="values"/> across lanes, in one <see cref="IRowOperator.Finish"/> (each
+    /// lane's bits those of its row's own), and what the operator writes after their rows (<see cref="IRowOperator.AfterRow"/>,
+    /// where it writes rows of <paramref name="classes"/> to <paramref name="output"/>); hands the values of the
+    /// <paramref name="count"/> rows from <paramref name="row"/> on to the operator, and returns <paramref name="total"/>, the
+    /// sum of the rows before them, with their values added in row order. Lanes past the rows, or of rows not deferred, finish
+    /// whatever they hold, and are left out.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double FinishValues<TOp>(ref TOp op, ref RowValues values, Span<TMemory> output, int classes, int row, int count, double total)
+        where TOp : struct, IRowOperator, allows ref struct
+    {
+        if (values.Deferred != 0)
+        {
+            op.StartDeferred();
+            var sums = new RowSums(TBlock.Load(in values.Max[0]), TBlock.Load(in values.Sum[0]), TBlock.Load(in values.CoefficientSum[0]),
+                TBlock.Load(in values.ShiftedSum[0]));
+            op.Finish(sums, out TBlock finished);
+            Unsafe.SkipInit(out Lanes<T> lanes);
+            TBlock.Store(finished, ref lanes[0]);
+            for (int r = 0; r < count; r++)
+            {
+                if ((values.Deferred & (1u << r)) != 0)
+                {
+                    values.Values[r] = lanes[r];
+                    if (op.WritesRows)
+                    {
+                        op.AfterRow(row + r, output.Slice((row + r) * classes, classes));
+                    }
+                }
+            }
+
+            values.Deferred = 0;
+        }
+
+        for (int r = 0; r < count; r++)
+        {
+            op.Value(row + r, values.Values[r]);
+            total += double.CreateTruncating(values.Values[r]);
         }
 
         return total;
