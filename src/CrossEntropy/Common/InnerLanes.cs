@@ -140,10 +140,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
         return BlockSpread(TBlock.Select(inRun, max, one), TBlock.Select(inRun, min, one));
     }
 
-    /// <summary>What a staged run writes in place of each staged value: the result of class c of block b.</summary>
+    /// <summary>
+    /// What a staged run writes in place of each staged value: the result of class <c>c</c> of block <c>block</c>, with
+    /// <c>classIndex</c> the class's number in every lane.
+    /// </summary>
     internal interface IStagedResult
     {
-        TBlock Result(TBlock value, int block, int c);
+        TBlock Result(TBlock value, int block, int c, TBlock classIndex);
     }
 
     /// <summary>
@@ -151,18 +154,20 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <paramref name="count"/> positions to <paramref name="destination"/> at <paramref name="first"/>, class by class.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void StoreStaged<TResult>(ref TResult result, ref StagedBlocks<TBlock> staged, Span<TMemory> destination, int first, int count,
+    private static void StoreStaged<TResult>(TResult result, ref StagedBlocks<TBlock> staged, Span<TMemory> destination, int first, int count,
         int classes, int inner)
         where TResult : IStagedResult, allows ref struct
     {
-        // Asks for the lines the next run writes, which the stores would otherwise wait for one class at a time.
+        // Asks for the lines the next run writes, which the stores would otherwise wait for one class at a time. The result is
+        // taken by value, so that what it holds stays in registers across the stores.
         Span<TBlock> values = staged;
         int blocks = Blocks(count);
         for (int c = 0, i = first; c < classes; c++, i += inner)
         {
-            for (int b = 0; b < blocks; b++)
+            TBlock classIndex = TBlock.Create(T.CreateTruncating(c));
+            for (int b = 0, s = c; b < blocks; b++, s += classes)
             {
-                StoreLanes(result.Result(values[b * classes + c], b, c), destination, i + b * Width, count - b * Width);
+                StoreLanes(result.Result(values[s], b, c, classIndex), destination, i + b * Width, count - b * Width);
                 Prefetch(destination, i + b * Width + ChunkBlocks * Width);
             }
         }
@@ -395,7 +400,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
 
             var results = new StagedResults(ref m, ref factor);
-            StoreStaged(ref results, ref staged, _destination, first, count, classes, inner);
+            StoreStaged(results, ref staged, _destination, first, count, classes, inner);
         }
 
         /// <summary>
@@ -448,7 +453,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             private readonly ref LaneBlocks<TBlock> _factor = ref factor;
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public TBlock Result(TBlock value, int block, int c) => TLog.IsSet ? (value - _m[block]) - _factor[block] : value * _factor[block];
+            public TBlock Result(TBlock value, int block, int c, TBlock classIndex) => TLog.IsSet ? (value - _m[block]) - _factor[block] : value * _factor[block];
         }
 
         /// <summary>
@@ -849,7 +854,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             private readonly ref LaneBlocks<TBlock> _probabilityFactor = ref probabilityFactor;
 
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
-            public TBlock Result(TBlock value, int block, int c)
+            public TBlock Result(TBlock value, int block, int c, TBlock classIndex)
             {
                 TBlock g = value * _probabilityFactor[block];
                 if (smooths)
@@ -858,9 +863,67 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     g = TBlock.FusedMultiplyAdd(weight, coefficientScale, g);
                 }
 
-                g = TBlock.Select(TBlock.Equals(_label[block], TBlock.Create(T.CreateTruncating(c))), _labelEntry[block], g);
+                g = TBlock.Select(TBlock.Equals(_label[block], classIndex), _labelEntry[block], g);
                 return TBlock.Select(TBlock.Equals(_label[block], TBlock.Create(T.NegativeOne)), BlockMath<TBlock, T>.Zero, g);
             }
+        }
+
+        /// <summary>
+        /// The labels of the blocks of <paramref name="count"/> positions from <paramref name="position"/> on, one per lane, as
+        /// numbers (-1 where a label is ignoreIndex, or past the last position), and their class weights (1 there, or without
+        /// class weights). A whole block without class weights is read as a block: lanes stored one by one and loaded as a block
+        /// wait for the stores. The labels are in [0, classes) or ignoreIndex, checked before, so that their conversion is exact
+        /// where they are classes, and a label converts to ignoreIndex's number only where it is ignoreIndex. Not inline, so that
+        /// <see cref="Run"/> keeps its inlining budget.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void Labels(int position, int count, ref LaneBlocks<TBlock> label, ref LaneBlocks<TBlock> labelClassWeight)
+        {
+            TBlock one = BlockMath<TBlock, T>.One;
+            Unsafe.SkipInit(out Lanes<T> lanes);
+            Unsafe.SkipInit(out Lanes<T> weights);
+            for (int b = 0; b < Blocks(count); b++)
+            {
+                if (count - b * Width >= Width && _weights.IsEmpty)
+                {
+                    TBlock y = TBlock.LoadIntegers(in _labels.Slice(position + b * Width, Width)[0]);
+                    label[b] = TBlock.Select(TBlock.Equals(y, TBlock.Create(T.CreateTruncating(_ignoreIndex))), TBlock.Create(T.NegativeOne), y);
+                    labelClassWeight[b] = one;
+                    continue;
+                }
+
+                for (int r = 0; r < Width; r++)
+                {
+                    int p = b * Width + r;
+                    int y = p < count ? _labels[position + p] : _ignoreIndex;
+                    bool skipped = y == _ignoreIndex;
+                    lanes[r] = skipped ? T.NegativeOne : T.CreateTruncating(y);
+                    weights[r] = skipped || _weights.IsEmpty ? T.One : ToCompute(_weights[y]);
+                }
+
+                label[b] = TBlock.Load(in lanes[0]);
+                labelClassWeight[b] = TBlock.Load(in weights[0]);
+            }
+        }
+
+        /// <summary>
+        /// <paramref name="total"/> plus the <paramref name="losses"/> of <paramref name="count"/> positions, one by one in
+        /// position order. Not inline, so that <see cref="Run"/> keeps its inlining budget, and the sum held in a register.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static double AddLosses(ref LaneBlocks<TBlock> losses, int count, double total)
+        {
+            Unsafe.SkipInit(out Lanes<T> lanes);
+            for (int b = 0; b < Blocks(count); b++)
+            {
+                TBlock.Store(losses[b], ref lanes[0]);
+                for (int k = 0; k < Math.Min(Width, count - b * Width); k++)
+                {
+                    total += double.CreateTruncating(lanes[k]);
+                }
+            }
+
+            return total;
         }
 
         /// <summary>Writes the gradient of each class: the label's entry in its lane, 0 in lanes skipped.</summary>
@@ -910,22 +973,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             // Each lane's label (-1 where the position is ignored, or past the last) and weight; the sum pass picks the label's logit.
             Unsafe.SkipInit(out LaneBlocks<TBlock> label);
             Unsafe.SkipInit(out LaneBlocks<TBlock> labelClassWeight);
-            Unsafe.SkipInit(out Lanes<T> lanes);
-            Unsafe.SkipInit(out Lanes<T> weights);
-            for (int b = 0; b < blocks; b++)
-            {
-                for (int r = 0; r < Width; r++)
-                {
-                    int p = b * Width + r;
-                    int y = p < count ? _labels[position + p] : _ignoreIndex;
-                    bool skipped = y == _ignoreIndex;
-                    lanes[r] = skipped ? T.NegativeOne : T.CreateTruncating(y);
-                    weights[r] = skipped || _weights.IsEmpty ? T.One : ToCompute(_weights[y]);
-                }
-
-                label[b] = TBlock.Load(in lanes[0]);
-                labelClassWeight[b] = TBlock.Load(in weights[0]);
-            }
+            Labels(position, count, ref label, ref labelClassWeight);
 
             Unsafe.SkipInit(out LaneBlocks<TBlock> m);
             Unsafe.SkipInit(out LaneBlocks<TBlock> min);
@@ -963,6 +1011,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             Unsafe.SkipInit(out LaneBlocks<TBlock> labelEntry);
             Unsafe.SkipInit(out LaneBlocks<TBlock> probabilityFactor);
+            Unsafe.SkipInit(out LaneBlocks<TBlock> losses);
             TBlock factor = TBlock.Create(_perClass);
             for (int b = 0; b < blocks; b++)
             {
@@ -993,17 +1042,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
                     StoreLanes(loss, _losses, position + b * Width, left);
                 }
 
-                TBlock.Store(loss, ref lanes[0]);
-                for (int k = 0; k < Math.Min(Width, left); k++)
-                {
-                    total += double.CreateTruncating(lanes[k]);
-                }
+                losses[b] = loss;
             }
+
+            total = AddLosses(ref losses, count, total);
 
             if (writes && stages)
             {
                 var gradient = new StagedGradient(_weights, smooths, TBlock.Create(-(_perClass * _scale)), ref label, ref labelEntry, ref probabilityFactor);
-                StoreStaged(ref gradient, ref staged, _gradient, first, count, _classes, _inner);
+                StoreStaged(gradient, ref staged, _gradient, first, count, _classes, _inner);
             }
             else if (writes)
             {
