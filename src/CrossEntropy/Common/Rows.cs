@@ -379,11 +379,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             op.StartLanes(g * Width, ref values, classes);
 
-            RowSums sums = spread.Deep ? LaneSums<TOp, Yes, No>(ref op, ref values, in m, classes)
-                : spread.Narrow ? LaneSums<TOp, No, Yes>(ref op, ref values, in m, classes)
-                : LaneSums<TOp, No, No>(ref op, ref values, in m, classes);
-            ref TMemory destination = ref op.WritesRows ? ref Unsafe.Add(ref MemoryMarshal.GetReference(output), first) : ref Unsafe.NullRef<TMemory>();
-            total = LaneFinish(ref op, ref values, sums, ref Unsafe.As<TMemory, T>(ref destination), classes, g * Width, total);
+            ref T destination = ref Unsafe.As<TMemory, T>(ref op.WritesRows ? ref Unsafe.Add(ref MemoryMarshal.GetReference(output), first) : ref Unsafe.NullRef<TMemory>());
+            total = spread.Deep ? LaneSums<TOp, Yes, No>(ref op, ref values, in m, classes, ref destination, g * Width, total)
+                : spread.Narrow ? LaneSums<TOp, No, Yes>(ref op, ref values, in m, classes, ref destination, g * Width, total)
+                : LaneSums<TOp, No, No>(ref op, ref values, in m, classes, ref destination, g * Width, total);
         }
 
         return total;
@@ -510,26 +509,32 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// Writes the class blocks of <paramref name="values"/> as Width rows of <paramref name="classes"/> elements from
-    /// <paramref name="destination"/> on, the inverse of <see cref="Columns{TOp}"/>. A tile's lanes past its rows' end land on
-    /// the rows after it, whose own stores come later: for floats, the tiles from the rows' end back to their start, within
-    /// them rows in order; for doubles, tiles of rows in order, within them the tiles from the rows' end back to their start,
-    /// and rows in order. The last tile stores only the lanes within the group, so that nothing is written past it.
+    /// Writes the operator's last-pass blocks (<see cref="IRowOperator.LaneFinal"/>) of the class blocks of <paramref name="values"/>
+    /// as Width rows of <paramref name="classes"/> elements from <paramref name="destination"/> on, the inverse of
+    /// <see cref="Columns{TOp}"/>. For floats, each block is finished as it is loaded for its tile, rather than stored back first.
+    /// A tile's lanes past its rows' end land on the rows after it, whose own stores come later: for floats, the tiles from the
+    /// rows' end back to their start, within them rows in order; for doubles, tiles of rows in order, within them the tiles from
+    /// the rows' end back to their start, and rows in order. The last tile stores only the lanes within the group, so that
+    /// nothing is written past it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRows(ref LaneBlocks<TBlock> values, ref T destination, int classes)
+    private static void StoreRows<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, TBlock factor, ref T destination, int classes)
+        where TOp : struct, IRowOperator, allows ref struct
     {
         int n = Vector128<T>.Count;
         int block = Unsafe.SizeOf<TBlock>() / Unsafe.SizeOf<T>();
         int lastColumn = (classes - 1) / n * n;
         if (n == 4)
         {
+            // The last tile's blocks past the row take the last class's operation: their lanes are overwritten, and an
+            // operator may read per-class data only for its classes.
+            int lastClass = classes - 1;
             for (int c = lastColumn; c >= 0; c -= n)
             {
-                TBlock a = values[c];
-                TBlock b = values[c + 1];
-                TBlock d = values[c + 2];
-                TBlock e = values[c + 3];
+                TBlock a = op.LaneFinal(values[c], factor, c);
+                TBlock b = op.LaneFinal(values[c + 1], factor, Math.Min(c + 1, lastClass));
+                TBlock d = op.LaneFinal(values[c + 2], factor, Math.Min(c + 2, lastClass));
+                TBlock e = op.LaneFinal(values[c + 3], factor, Math.Min(c + 3, lastClass));
                 TBlock.TransposeQuarters(ref a, ref b, ref d, ref e);
                 ref T start = ref Unsafe.Add(ref destination, c);
                 StoreQuarters(a, b, d, e, 0, ref start, classes, n, n, n, n);
@@ -543,6 +548,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
 
             return;
+        }
+
+        for (int c = 0; c < classes; c++)
+        {
+            values[c] = op.LaneFinal(values[c], factor, c);
         }
 
         for (int row = 0; row < Width; row += n)
@@ -605,9 +615,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// equal to the maximum stays out of the sum where the operator asks; past the row, the terms are 0. The rows' maxima come
     /// by reference: a block passed by value is copied to the stack in 16-byte pieces, from which its load cannot be forwarded.
     /// The exponentials take the care of the group's <see cref="Spread"/>, <typeparamref name="TDeep"/> and <typeparamref name="TNarrow"/>.
+    /// Then finishes the group (<see cref="LaneFinish{TOp}"/>, whose arguments are those from <paramref name="destination"/> on):
+    /// called from here, it takes the sums where they are made, rather than returned through memory and copied.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static RowSums LaneSums<TOp, TDeep, TNarrow>(ref TOp op, ref LaneBlocks<TBlock> values, in TBlock maxima, int classes)
+    private static double LaneSums<TOp, TDeep, TNarrow>(ref TOp op, ref LaneBlocks<TBlock> values, in TBlock maxima, int classes,
+        ref T destination, int row, double total)
         where TOp : struct, IRowOperator, allows ref struct
         where TDeep : struct, IOption
         where TNarrow : struct, IOption
@@ -646,8 +659,27 @@ internal static partial class Kernel<TBlock, T, TMemory>
             LaneTermsBelowNormal(ref op, ref values, ref terms, ref coefficients, ref shifted, found, m, c, classes);
         }
 
-        return new RowSums(m, SumTree(ref terms), op.WithCoefficients ? SumTree(ref coefficients) : zero,
-            op.WithCoefficients ? SumTree(ref shifted) : zero);
+        TBlock coefficientSum = zero;
+        TBlock shiftedSum = zero;
+        if (op.WithCoefficients)
+        {
+            CoefficientSums(ref coefficients, ref shifted, out coefficientSum, out shiftedSum);
+        }
+
+        var sums = new RowSums(m, SumTree(ref terms), coefficientSum, shiftedSum);
+        return LaneFinish(ref op, ref values, in sums, ref destination, classes, row, total);
+    }
+
+    /// <summary>
+    /// The sums of the terms in <paramref name="coefficients"/> and <paramref name="shifted"/>, for an operator that sums
+    /// coefficients (<see cref="IRowOperator.WithCoefficients"/>). Not inline: inline, their trees would take the JIT's
+    /// inlining budget from the sum pass's own on narrow hardware, although few operators sum coefficients.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CoefficientSums(ref LaneBlocks<TBlock> coefficients, ref LaneBlocks<TBlock> shifted, out TBlock coefficientSum, out TBlock shiftedSum)
+    {
+        coefficientSum = SumTree(ref coefficients);
+        shiftedSum = SumTree(ref shifted);
     }
 
     /// <summary>
@@ -717,12 +749,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock factor = op.Finish(sums, out TBlock value);
         if (op.WritesRows)
         {
-            for (int c = 0; c < classes; c++)
-            {
-                values[c] = op.LaneFinal(values[c], factor, c);
-            }
-
-            StoreRows(ref values, ref destination, classes);
+            StoreRows(ref op, ref values, factor, ref destination, classes);
         }
 
         if (TOp.Reduces)
