@@ -408,17 +408,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
             MemoryMarshal.CreateReadOnlySpan(ref source, Width * classes).CopyTo(MemoryMarshal.CreateSpan(ref from, Width * classes));
         }
 
-        Columns(ref op, ref values, ref from, classes);
+        TBlock min = Columns(ref op, ref values, ref from, classes);
         TBlock first = values[0];
-
-        // NaN in the lanes that hold a NaN or an infinity, as LaneMaxima takes it.
-        TBlock min = first + (first - first);
-        for (int c = 1; c < classes; c++)
-        {
-            TBlock xc = values[c];
-            min = TBlock.Min(xc, min) + (xc - xc);
-        }
-
         TBlock max;
         if (classes == Width)
         {
@@ -450,12 +441,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// a square tile of rows and classes (4 by 4 floats, 2 by 2 doubles) transposed in registers: for floats, four blocks of
     /// rows at once (<see cref="IBlock{TSelf, T}.TransposeQuarters"/>), the transform taken lane by lane before. The last
     /// tile's classes past the row fill blocks that no pass reads; their tiles read up to 3 (1) elements past the rows.
+    /// Returns the rows' minima, taken class by class in order as each tile is transposed, rather than loaded back: NaN in
+    /// the lanes that hold a NaN or an infinity, as LaneMaxima takes it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Columns<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, ref T source, int classes)
+    private static TBlock Columns<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, ref T source, int classes)
         where TOp : struct, IRowOperator, allows ref struct
     {
         int n = Vector128<T>.Count;
+        TBlock min = default;
         for (int c = 0; c < classes; c += n)
         {
             if (n == 4)
@@ -469,6 +463,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 values[c + 1] = b;
                 values[c + 2] = d;
                 values[c + 3] = e;
+                min = c == 0 ? a + (a - a) : MinWith(min, a);
+                min = c + 1 < classes ? MinWith(min, b) : min;
+                min = c + 2 < classes ? MinWith(min, d) : min;
+                min = c + 3 < classes ? MinWith(min, e) : min;
                 continue;
             }
 
@@ -476,10 +474,20 @@ internal static partial class Kernel<TBlock, T, TMemory>
             Tile<T> q1 = Tile(ref source, classes, n, c);
             Tile<T> q2 = Tile(ref source, classes, 2 * n, c);
             Tile<T> q3 = Tile(ref source, classes, 3 * n, c);
-            values[c] = op.Input(TBlock.FromQuarters(q0.A, q1.A, q2.A, q3.A));
-            values[c + 1] = op.Input(TBlock.FromQuarters(q0.B, q1.B, q2.B, q3.B));
+            TBlock low = op.Input(TBlock.FromQuarters(q0.A, q1.A, q2.A, q3.A));
+            TBlock high = op.Input(TBlock.FromQuarters(q0.B, q1.B, q2.B, q3.B));
+            values[c] = low;
+            values[c + 1] = high;
+            min = c == 0 ? low + (low - low) : MinWith(min, low);
+            min = c + 1 < classes ? MinWith(min, high) : min;
         }
+
+        return min;
     }
+
+    /// <summary>The running minima <paramref name="min"/> with class block <paramref name="x"/>, NaN where x is a NaN or an infinity.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock MinWith(TBlock min, TBlock x) => TBlock.Min(x, min) + (x - x);
 
     /// <summary>
     /// The block whose quarter q holds classes <paramref name="column"/> to <paramref name="column"/> + 3 of row
