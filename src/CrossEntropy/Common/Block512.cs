@@ -42,13 +42,14 @@ internal readonly struct Block512<T> : IBlock<Block512<T>, T>
     public static Block512<T> FromQuarters(Vector128<T> q0, Vector128<T> q1, Vector128<T> q2, Vector128<T> q3) =>
         new(Vector256.Create(q0, q1).ToVector512Unsafe().WithUpper(Vector256.Create(q2, q3)));
 
+    /// <remarks>The last quarter in one extraction, rather than the upper half's upper half.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Quarter(Block512<T> value, int index) => index switch
     {
         0 => value._v.GetLower().GetLower(),
         1 => value._v.GetLower().GetUpper(),
         2 => value._v.GetUpper().GetLower(),
-        _ => value._v.GetUpper().GetUpper(),
+        _ => Avx512F.ExtractVector128(value._v.AsSingle(), 3).As<float, T>(),
     };
 
     /// <remarks>Eight shuffles of whole blocks, which transpose the four tiles at once.</remarks>

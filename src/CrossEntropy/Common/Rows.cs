@@ -503,11 +503,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             op.StartLanes(g * Width, ref values, classes);
 
-            RowSums sums = spread.Deep ? LaneSums<TOp, Yes, No>(ref op, ref values, in m, classes)
-                : spread.Narrow ? LaneSums<TOp, No, Yes>(ref op, ref values, in m, classes)
-                : LaneSums<TOp, No, No>(ref op, ref values, in m, classes);
-            ref TMemory destination = ref op.WritesRows ? ref Unsafe.Add(ref MemoryMarshal.GetReference(output), first) : ref Unsafe.NullRef<TMemory>();
-            total = LaneFinish(ref op, ref values, sums, ref Unsafe.As<TMemory, T>(ref destination), classes, g * Width, total);
+            ref T destination = ref Unsafe.As<TMemory, T>(ref op.WritesRows ? ref Unsafe.Add(ref MemoryMarshal.GetReference(output), first) : ref Unsafe.NullRef<TMemory>());
+            total = spread.Deep ? LaneSums<TOp, Yes, No>(ref op, ref values, in m, classes, ref destination, g * Width, total)
+                : spread.Narrow ? LaneSums<TOp, No, Yes>(ref op, ref values, in m, classes, ref destination, g * Width, total)
+                : LaneSums<TOp, No, No>(ref op, ref values, in m, classes, ref destination, g * Width, total);
         }
 
         return total;
@@ -533,17 +532,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
             MemoryMarshal.CreateReadOnlySpan(ref source, Width * classes).CopyTo(MemoryMarshal.CreateSpan(ref from, Width * classes));
         }
 
-        Columns(ref op, ref values, ref from, classes);
+        TBlock min = Columns(ref op, ref values, ref from, classes);
         TBlock first = values[0];
-
-        // NaN in the lanes that hold a NaN or an infinity, as LaneMaxima takes it.
-        TBlock min = first + (first - first);
-        for (int c = 1; c < classes; c++)
-        {
-            TBlock xc = values[c];
-            min = TBlock.Min(xc, min) + (xc - xc);
-        }
-
         TBlock max;
         if (classes == Width)
         {
@@ -575,12 +565,15 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// a square tile of rows and classes (4 by 4 floats, 2 by 2 doubles) transposed in registers: for floats, four blocks of
     /// rows at once (<see cref="IBlock{TSelf, T}.TransposeQuarters"/>), the transform taken lane by lane before. The last
     /// tile's classes past the row fill blocks that no pass reads; their tiles read up to 3 (1) elements past the rows.
+    /// Returns the rows' minima, taken class by class in order as each tile is transposed, rather than loaded back: NaN in
+    /// the lanes that hold a NaN or an infinity, as LaneMaxima takes it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Columns<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, ref T source, int classes)
+    private static TBlock Columns<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, ref T source, int classes)
         where TOp : struct, IRowOperator, allows ref struct
     {
         int n = Vector128<T>.Count;
+        TBlock min = default;
         for (int c = 0; c < classes; c += n)
         {
             if (n == 4)
@@ -594,6 +587,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 values[c + 1] = b;
                 values[c + 2] = d;
                 values[c + 3] = e;
+                min = c == 0 ? a + (a - a) : MinWith(min, a);
+                min = c + 1 < classes ? MinWith(min, b) : min;
+                min = c + 2 < classes ? MinWith(min, d) : min;
+                min = c + 3 < classes ? MinWith(min, e) : min;
                 continue;
             }
 
@@ -601,10 +598,20 @@ internal static partial class Kernel<TBlock, T, TMemory>
             Tile<T> q1 = Tile(ref source, classes, n, c);
             Tile<T> q2 = Tile(ref source, classes, 2 * n, c);
             Tile<T> q3 = Tile(ref source, classes, 3 * n, c);
-            values[c] = op.Input(TBlock.FromQuarters(q0.A, q1.A, q2.A, q3.A));
-            values[c + 1] = op.Input(TBlock.FromQuarters(q0.B, q1.B, q2.B, q3.B));
+            TBlock low = op.Input(TBlock.FromQuarters(q0.A, q1.A, q2.A, q3.A));
+            TBlock high = op.Input(TBlock.FromQuarters(q0.B, q1.B, q2.B, q3.B));
+            values[c] = low;
+            values[c + 1] = high;
+            min = c == 0 ? low + (low - low) : MinWith(min, low);
+            min = c + 1 < classes ? MinWith(min, high) : min;
         }
+
+        return min;
     }
+
+    /// <summary>The running minima <paramref name="min"/> with class block <paramref name="x"/>, NaN where x is a NaN or an infinity.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock MinWith(TBlock min, TBlock x) => TBlock.Min(x, min) + (x - x);
 
     /// <summary>
     /// The block whose quarter q holds classes <paramref name="column"/> to <paramref name="column"/> + 3 of row
@@ -634,26 +641,32 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// Writes the class blocks of <paramref name="values"/> as Width rows of <paramref name="classes"/> elements from
-    /// <paramref name="destination"/> on, the inverse of <see cref="Columns{TOp}"/>. A tile's lanes past its rows' end land on
-    /// the rows after it, whose own stores come later: for floats, the tiles from the rows' end back to their start, within
-    /// them rows in order; for doubles, tiles of rows in order, within them the tiles from the rows' end back to their start,
-    /// and rows in order. The last tile stores only the lanes within the group, so that nothing is written past it.
+    /// Writes the operator's last-pass blocks (<see cref="IRowOperator.LaneFinal"/>) of the class blocks of <paramref name="values"/>
+    /// as Width rows of <paramref name="classes"/> elements from <paramref name="destination"/> on, the inverse of
+    /// <see cref="Columns{TOp}"/>. For floats, each block is finished as it is loaded for its tile, rather than stored back first.
+    /// A tile's lanes past its rows' end land on the rows after it, whose own stores come later: for floats, the tiles from the
+    /// rows' end back to their start, within them rows in order; for doubles, tiles of rows in order, within them the tiles from
+    /// the rows' end back to their start, and rows in order. The last tile stores only the lanes within the group, so that
+    /// nothing is written past it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRows(ref LaneBlocks<TBlock> values, ref T destination, int classes)
+    private static void StoreRows<TOp>(ref TOp op, ref LaneBlocks<TBlock> values, TBlock factor, ref T destination, int classes)
+        where TOp : struct, IRowOperator, allows ref struct
     {
         int n = Vector128<T>.Count;
         int block = Unsafe.SizeOf<TBlock>() / Unsafe.SizeOf<T>();
         int lastColumn = (classes - 1) / n * n;
         if (n == 4)
         {
+            // The last tile's blocks past the row take the last class's operation: their lanes are overwritten, and an
+            // operator may read per-class data only for its classes.
+            int lastClass = classes - 1;
             for (int c = lastColumn; c >= 0; c -= n)
             {
-                TBlock a = values[c];
-                TBlock b = values[c + 1];
-                TBlock d = values[c + 2];
-                TBlock e = values[c + 3];
+                TBlock a = op.LaneFinal(values[c], factor, c);
+                TBlock b = op.LaneFinal(values[c + 1], factor, Math.Min(c + 1, lastClass));
+                TBlock d = op.LaneFinal(values[c + 2], factor, Math.Min(c + 2, lastClass));
+                TBlock e = op.LaneFinal(values[c + 3], factor, Math.Min(c + 3, lastClass));
                 TBlock.TransposeQuarters(ref a, ref b, ref d, ref e);
                 ref T start = ref Unsafe.Add(ref destination, c);
                 StoreQuarters(a, b, d, e, 0, ref start, classes, n, n, n, n);
@@ -667,6 +680,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
             }
 
             return;
+        }
+
+        for (int c = 0; c < classes; c++)
+        {
+            values[c] = op.LaneFinal(values[c], factor, c);
         }
 
         for (int row = 0; row < Width; row += n)
@@ -729,9 +747,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// equal to the maximum stays out of the sum where the operator asks; past the row, the terms are 0. The rows' maxima come
     /// by reference: a block passed by value is copied to the stack in 16-byte pieces, from which its load cannot be forwarded.
     /// The exponentials take the care of the group's <see cref="Spread"/>, <typeparamref name="TDeep"/> and <typeparamref name="TNarrow"/>.
+    /// Then finishes the group (<see cref="LaneFinish{TOp}"/>, whose arguments are those from <paramref name="destination"/> on):
+    /// called from here, it takes the sums where they are made, rather than returned through memory and copied.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static RowSums LaneSums<TOp, TDeep, TNarrow>(ref TOp op, ref LaneBlocks<TBlock> values, in TBlock maxima, int classes)
+    private static double LaneSums<TOp, TDeep, TNarrow>(ref TOp op, ref LaneBlocks<TBlock> values, in TBlock maxima, int classes,
+        ref T destination, int row, double total)
         where TOp : struct, IRowOperator, allows ref struct
         where TDeep : struct, IOption
         where TNarrow : struct, IOption
@@ -770,8 +791,27 @@ internal static partial class Kernel<TBlock, T, TMemory>
             LaneTermsBelowNormal(ref op, ref values, ref terms, ref coefficients, ref shifted, found, m, c, classes);
         }
 
-        return new RowSums(m, SumTree(ref terms), op.WithCoefficients ? SumTree(ref coefficients) : zero,
-            op.WithCoefficients ? SumTree(ref shifted) : zero);
+        TBlock coefficientSum = zero;
+        TBlock shiftedSum = zero;
+        if (op.WithCoefficients)
+        {
+            CoefficientSums(ref coefficients, ref shifted, out coefficientSum, out shiftedSum);
+        }
+
+        var sums = new RowSums(m, SumTree(ref terms), coefficientSum, shiftedSum);
+        return LaneFinish(ref op, ref values, in sums, ref destination, classes, row, total);
+    }
+
+    /// <summary>
+    /// The sums of the terms in <paramref name="coefficients"/> and <paramref name="shifted"/>, for an operator that sums
+    /// coefficients (<see cref="IRowOperator.WithCoefficients"/>). Not inline: inline, their trees would take the JIT's
+    /// inlining budget from the sum pass's own on narrow hardware, although few operators sum coefficients.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CoefficientSums(ref LaneBlocks<TBlock> coefficients, ref LaneBlocks<TBlock> shifted, out TBlock coefficientSum, out TBlock shiftedSum)
+    {
+        coefficientSum = SumTree(ref coefficients);
+        shiftedSum = SumTree(ref shifted);
     }
 
     /// <summary>
@@ -841,12 +881,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock factor = op.Finish(sums, out TBlock value);
         if (op.WritesRows)
         {
-            for (int c = 0; c < classes; c++)
-            {
-                values[c] = op.LaneFinal(values[c], factor, c);
-            }
-
-            StoreRows(ref values, ref destination, classes);
+            StoreRows(ref op, ref values, factor, ref destination, classes);
         }
 
         if (TOp.Reduces)
