@@ -886,8 +886,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             {
                 if (count - b * Width >= Width && _weights.IsEmpty)
                 {
-                    TBlock y = TBlock.LoadIntegers(in _labels.Slice(position + b * Width, Width)[0]);
-                    label[b] = TBlock.Select(TBlock.Equals(y, TBlock.Create(T.CreateTruncating(_ignoreIndex))), TBlock.Create(T.NegativeOne), y);
+                    label[b] = LabelBlock(_labels, position + b * Width, _ignoreIndex);
                     labelClassWeight[b] = one;
                     continue;
                 }

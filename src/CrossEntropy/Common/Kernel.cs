@@ -191,6 +191,17 @@ internal static partial class Kernel<TBlock, T, TMemory>
     private static TBlock LoadOrOnes(ReadOnlySpan<TMemory> values, int index, int length, TBlock tail) =>
         index > length - Width ? tail : values.IsEmpty ? BlockMath<TBlock, T>.One : Load(values, index);
 
+    /// <summary>
+    /// Width labels from <paramref name="start"/> on, as numbers, -1 where a label is <paramref name="ignoreIndex"/>. The labels
+    /// are checked before: each is a class, exact as a number, or ignoreIndex, whose number no class below 2^24 shares.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock LabelBlock(ReadOnlySpan<int> labels, int start, int ignoreIndex)
+    {
+        TBlock y = TBlock.LoadIntegers(in labels.Slice(start, Width)[0]);
+        return TBlock.Select(TBlock.Equals(y, TBlock.Create(T.CreateTruncating(ignoreIndex))), TBlock.Create(T.NegativeOne), y);
+    }
+
     /// <summary>The tail block for <see cref="LoadOrOnes"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock TailOrOnes(ReadOnlySpan<TMemory> values, int length) =>

@@ -920,8 +920,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         ReadOnlySpan<TMemory> weights, out TBlock atLabel, out TBlock weight)
     {
         TBlock one = BlockMath<TBlock, T>.One;
-        TBlock label = TBlock.LoadIntegers(in labels.Slice(row, Width)[0]);
-        label = TBlock.Select(TBlock.Equals(label, TBlock.Create(T.CreateTruncating(ignoreIndex))), TBlock.Create(T.NegativeOne), label);
+        TBlock label = LabelBlock(labels, row, ignoreIndex);
         TBlock at = BlockMath<TBlock, T>.Zero;
         TBlock w = one;
         TBlock c = BlockMath<TBlock, T>.Zero;
