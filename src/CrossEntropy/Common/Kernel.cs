@@ -208,17 +208,32 @@ internal static partial class Kernel<TBlock, T, TMemory>
         values.IsEmpty ? TailMask(length) & BlockMath<TBlock, T>.One : Tail(values, T.Zero);
 
     /// <summary>Applies <typeparamref name="TOperator"/> to every element; <paramref name="destination"/> may be <paramref name="x"/>.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Map<TOperator>(ReadOnlySpan<TMemory> x, Span<TMemory> destination)
         where TOperator : IUnaryBlockOperator
     {
-        TBlock tail = Tail(x, T.Zero);
         if (x.Length < Width)
         {
-            StoreTail(TOperator.Invoke<TBlock, T>(tail), destination, x.Length);
-            return;
+            MapPartialBlock<TOperator>(x, destination);
         }
+        else
+        {
+            MapBlocks<TOperator>(x, destination);
+        }
+    }
 
+    /// <summary><see cref="Map{TOperator}(ReadOnlySpan{TMemory}, Span{TMemory})"/> of fewer elements than a block: one block, without the loop's frame.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void MapPartialBlock<TOperator>(ReadOnlySpan<TMemory> x, Span<TMemory> destination)
+        where TOperator : IUnaryBlockOperator =>
+        StoreTail(TOperator.Invoke<TBlock, T>(Tail(x, T.Zero)), destination, x.Length);
+
+    /// <summary><see cref="Map{TOperator}(ReadOnlySpan{TMemory}, Span{TMemory})"/> of a block or more.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void MapBlocks<TOperator>(ReadOnlySpan<TMemory> x, Span<TMemory> destination)
+        where TOperator : IUnaryBlockOperator
+    {
+        TBlock tail = Tail(x, T.Zero);
         TBlock last = tail;
         BlockMath<TBlock, T>.BeforeLoop();
         for (int i = 0; (uint)i < (uint)x.Length; i += Width)
