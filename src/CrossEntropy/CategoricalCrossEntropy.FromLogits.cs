@@ -275,11 +275,17 @@ internal static partial class Kernel<TBlock, T, TMemory>
         int classes, ReadOnlySpan<TMemory> classWeights, int ignoreIndex, double labelSmoothing, double gradientScale,
         ReadOnlySpan<TMemory> sampleWeights, double softCap, double zLoss, Span<TMemory> losses, Span<TMemory> gradient, Span<TMemory> logSumExp)
     {
-        return softCap > 0
-            ? CrossEntropyFromLogits<Capped>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
+        // Capped logits lie within [-cap, cap], so their x - max is at least -2 cap: below DeepLimit only for a cap above 43.5
+        // (354 for double), where the last pass's exponential takes the care of subnormal results.
+        T cap = T.CreateTruncating(softCap);
+        return softCap <= 0
+            ? CrossEntropyFromLogits<Uncapped>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
                 sampleWeights, softCap, zLoss, losses, gradient, logSumExp)
-            : CrossEntropyFromLogits<Uncapped>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
-                sampleWeights, softCap, zLoss, losses, gradient, logSumExp);
+            : -(cap + cap) >= BlockMath<TBlock, T>.DeepLimit
+                ? CrossEntropyFromLogits<Capped<No>>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
+                    sampleWeights, softCap, zLoss, losses, gradient, logSumExp)
+                : CrossEntropyFromLogits<Capped<Yes>>(logits, labels, targets, classes, classWeights, ignoreIndex, labelSmoothing, gradientScale,
+                    sampleWeights, softCap, zLoss, losses, gradient, logSumExp);
     }
 
     /// <summary>
@@ -298,13 +304,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// What soft capping does to the logits: nothing (<see cref="Uncapped"/>), or <c>cap tanh(x / cap)</c> (<see cref="Capped"/>).
+    /// What soft capping does to the logits: nothing (<see cref="Uncapped"/>), or <c>cap tanh(x / cap)</c> (<see cref="Capped{TDeep}"/>).
     /// Static members of their own, so that the operator's members stay small enough for the JIT to inline them into the
     /// drivers' loops where there is no cap.
     /// </summary>
     private interface ISoftCap
     {
         static abstract bool IsSet { get; }
+
+        /// <summary>Whether a capped x - max, at least -2 cap, may fall below <see cref="BlockMath{TBlock, T}.DeepLimit"/>.</summary>
+        static abstract bool Deep { get; }
 
         /// <summary>The logits the loss computes on.</summary>
         static abstract TBlock Input(TBlock x, TBlock cap);
@@ -314,13 +323,18 @@ internal static partial class Kernel<TBlock, T, TMemory>
     {
         public static bool IsSet => false;
 
+        public static bool Deep => false;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TBlock Input(TBlock x, TBlock cap) => x;
     }
 
-    private readonly struct Capped : ISoftCap
+    private readonly struct Capped<TDeep> : ISoftCap
+        where TDeep : struct, IOption
     {
         public static bool IsSet => true;
+
+        public static bool Deep => TDeep.IsSet;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TBlock Input(TBlock x, TBlock cap) => cap * BlockMath<TBlock, T>.Tanh(x / cap);
@@ -703,13 +717,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         /// <summary>
-        /// A block of the gradient from the capped logits' x - max, through the cap's derivative <c>1 - tanh^2(x / cap)</c>. Not
-        /// inline, so that the last pass keeps the JIT's inlining budget for its loop.
+        /// A block of the gradient from the capped logits' x - max, through the cap's derivative <c>1 - tanh^2(x / cap)</c>. Its
+        /// exponential holds no call where the cap cannot take x - max below the normal range, nor does the cap's tanh: a call in
+        /// the loop would keep the loop's blocks in memory.
         /// </summary>
-        [MethodImpl(MethodImplOptions.NoInlining)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private readonly TBlock CappedFinal(TBlock value, TBlock factor, int start, int index, TBlock coefficientsTail, bool withCoefficients)
         {
-            TBlock g = ExpDifference(value, BlockMath<TBlock, T>.Zero) * factor;
+            TBlock g = BlockMath<TBlock, T>.ExpNonPositive(value, belowNormal: TCapped.Deep) * factor;
             if (withCoefficients)
             {
                 g = TBlock.FusedMultiplyAdd(Coefficients(start, index, coefficientsTail), _coefficientScale, g);

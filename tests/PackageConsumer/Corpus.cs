@@ -209,6 +209,10 @@ internal static class Corpus
                 labelSmoothing: 0.1, sampleWeights: sampleWeights, normalizer: 7, softCap: 30, zLoss: 1e-4, logSumExp: logSumExp));
             hash.Add<T>(gradient);
             hash.Add<T>(logSumExp);
+            hash.Add(CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, labels, gradient, classes, softCap: 500));
+            hash.Add<T>(gradient);
+            hash.Add(CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, labels, gradient, classes, softCap: 3));
+            hash.Add<T>(gradient);
             hash.Add(CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, softTargets, gradient, classes, Reduction.Sum,
                 sampleWeights: sampleWeights, zLoss: 1e-3));
             hash.Add<T>(gradient);

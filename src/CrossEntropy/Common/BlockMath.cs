@@ -275,10 +275,11 @@ internal static unsafe class BlockMath<TBlock, T>
     /// <summary>
     /// e^x for x &lt;= 0, -infinity (0) and NaN (NaN), to about 1 ulp, subnormal results included.
     /// x = n ln2 + r with |r| &lt;= ln2/2 (Cody-Waite), e^r by a polynomial, then a scale by 2^n built
-    /// from the bits of the rounded n; results below the normal range are built from their own bits.
+    /// from the bits of the rounded n; results below the normal range are built from their own bits, where
+    /// <paramref name="belowNormal"/> says some x may be below -87 (-708 for double): otherwise the code holds no call.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock ExpNonPositive(TBlock x) => Exp(x, default, withLow: false);
+    public static TBlock ExpNonPositive(TBlock x, bool belowNormal = true) => Exp(x, default, withLow: false, belowNormal);
 
     /// <summary>
     /// e^x for any x: <see cref="ExpNonPositive"/> (the same bits for x &lt;= 0), and for x above 87 (708 for double), where 2^n
@@ -538,11 +539,14 @@ internal static unsafe class BlockMath<TBlock, T>
         return TBlock.LessThanAny(TBlock.Constant(K.TanhSeriesLimit, in TanhSeriesLimit), n) ? TBlock.Select(small, TanhSmall(x), result) : result;
     }
 
-    /// <summary>tanh x by <c>(1 - t) / (1 + t)</c>, <c>t = e^(2n)</c> with <paramref name="n"/> = -|x|, and the sign of x.</summary>
+    /// <summary>
+    /// tanh x by <c>(1 - t) / (1 + t)</c>, <c>t = e^(2n)</c> with <paramref name="n"/> = -|x|, and the sign of x. A t below the
+    /// normal range leaves 1 - t and 1 + t at 1, so it is not computed to its subnormal bits, and the code holds no call.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock TanhLarge(TBlock x, TBlock n)
     {
-        TBlock t = ExpNonPositive(n + n);
+        TBlock t = ExpNonPositive(n + n, belowNormal: false);
         return ((TBlock.Constant(K.One, in OneBlock) - t) / (TBlock.Constant(K.One, in OneBlock) + t)) | (x & TBlock.Constant(K.SignBit, in SignBit));
     }
 

@@ -138,6 +138,45 @@ public abstract class TrainingOptionsTests<T>
         }
     }
 
+    /// <summary>
+    /// One row whose capped logits lie <c>firstGap</c> to <c>lastGap</c> below the label's: their gradient entries
+    /// <c>softmax (1 - tanh^2(x / cap))</c> run from normal values through the subnormals to 0, and each must be within 1e-4 of
+    /// the double reference, or within two of <paramref name="step"/>, the smallest subnormal, on every width.
+    /// </summary>
+    protected static void CheckSubnormalGradients(double cap, double firstGap, double lastGap, double step)
+    {
+        double top = cap * Math.Tanh(3);
+        var x = new System.Collections.Generic.List<double> { 3 * cap };
+        for (double gap = firstGap; gap <= lastGap; gap += 0.25)
+        {
+            x.Add(cap * Math.Atanh((top - gap) / cap));
+        }
+
+        double[] logits = TestData.RoundTrip<T>([.. x]);
+        double[] z = [.. logits.Select(v => cap * Math.Tanh(v / cap))];
+        double lse = z.Max() + Math.Log(z.Sum(v => Math.Exp(v - z.Max())));
+        double smallestNormal = typeof(T) == typeof(float) ? Math.ScaleB(1, -126) : Math.ScaleB(1, -1022);
+        int subnormal = 0;
+        foreach (VectorWidth width in Widths.All)
+        {
+            using (Widths.Limit(width))
+            {
+                T[] gradient = new T[logits.Length];
+                CategoricalCrossEntropy.FromLogitsWithGradient<T>(TestData.To<T>(logits), [0], gradient, logits.Length, Reduction.Sum, softCap: cap);
+                for (int k = 1; k < logits.Length; k++)
+                {
+                    double t = Math.Tanh(logits[k] / cap);
+                    double expected = Math.Exp(z[k] - lse) * (1 - t * t);
+                    double actual = double.CreateTruncating(gradient[k]);
+                    Assert.True(Math.Abs(actual - expected) <= 1e-4 * expected + 2 * step, $"{width} gap {top - z[k]:F2}: expected {expected:R}, got {actual:R}");
+                    subnormal += expected > 4 * step && expected < smallestNormal ? 1 : 0;
+                }
+            }
+        }
+
+        Assert.True(subnormal > 0, "no gradient entry is subnormal");
+    }
+
     public static TheoryData<int, int, bool> Shapes() => new()
     {
         { 5, 3, false }, { 9, 7, true }, { 8, 16, false }, { 20, 8, false }, { 4, 33, true }, { 3, 1000, false }, { 2, 1000, true },
@@ -450,10 +489,19 @@ public abstract class TrainingOptionsTests<T>
     }
 }
 
-public sealed class TrainingOptionsFloatTests : TrainingOptionsTests<float>;
+public sealed class TrainingOptionsFloatTests : TrainingOptionsTests<float>
+{
+    /// <summary>A cap of 100 lets capped logits lie 200 apart, past float's normal exponentials (below -87).</summary>
+    [Fact]
+    public void SoftCapKeepsSubnormalGradients() => CheckSubnormalGradients(cap: 100, firstGap: 80, lastGap: 110, float.Epsilon);
+}
 
 public sealed class TrainingOptionsDoubleTests : TrainingOptionsTests<double>
 {
+    /// <summary>A cap of 500 lets capped logits lie 1000 apart, past double's normal exponentials (below -708).</summary>
+    [Fact]
+    public void SoftCapKeepsSubnormalGradients() => CheckSubnormalGradients(cap: 500, firstGap: 700, lastGap: 750, double.Epsilon);
+
     /// <summary>Central finite differences of the reduced loss, in double, with the soft cap, the z-loss and sample weights.</summary>
     [Fact]
     public void GradientMatchesFiniteDifferences()
