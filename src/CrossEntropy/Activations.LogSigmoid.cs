@@ -28,12 +28,18 @@ public static partial class Activations
     private readonly struct LogSigmoidOperator : IUnaryBlockOperator
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock Invoke<TBlock, T>(TBlock x)
+        public static bool BelowNormal<TBlock, T>(TBlock x)
+            where TBlock : struct, IBlock<TBlock, T>
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            BlockMath<TBlock, T>.ExpBelowNormal(BlockMath<TBlock, T>.NegativeAbs(x));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock Invoke<TBlock, T>(TBlock x, bool belowNormal)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             TBlock zero = BlockMath<TBlock, T>.Zero;
-            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x));
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x), belowNormal);
             return TBlock.Min(x, zero) - BlockMath<TBlock, T>.Log1PUnit(z, BlockMath<TBlock, T>.One / (BlockMath<TBlock, T>.One + z));
         }
     }

@@ -50,13 +50,19 @@ public static partial class Activations
     private readonly struct SigmoidOperator : IUnaryBlockOperator
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock Invoke<TBlock, T>(TBlock x)
+        public static bool BelowNormal<TBlock, T>(TBlock x)
+            where TBlock : struct, IBlock<TBlock, T>
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            BlockMath<TBlock, T>.ExpBelowNormal(BlockMath<TBlock, T>.NegativeAbs(x));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock Invoke<TBlock, T>(TBlock x, bool belowNormal)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             // Made here rather than read from BlockMath's fields, which NativeAOT code reads whole in every iteration.
             TBlock one = TBlock.Create(T.One);
-            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x));
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x), belowNormal);
             TBlock numerator = TBlock.Select(TBlock.LessThan(x, default), z, one);
             return numerator / (one + z);
         }

@@ -111,13 +111,19 @@ public static partial class BinaryCrossEntropy
         /// <c>linear |x| + log1p(e^-|x|)</c>, its linear coefficient y where x &lt; 0, 1 - y elsewhere.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock Invoke<TBlock, T>(TBlock x, TBlock y, out TBlock gradient)
+        public static bool BelowNormal<TBlock, T>(TBlock x)
+            where TBlock : struct, IBlock<TBlock, T>
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            BlockMath<TBlock, T>.ExpBelowNormal(BlockMath<TBlock, T>.NegativeAbs(x));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TBlock Invoke<TBlock, T>(TBlock x, TBlock y, out TBlock gradient, bool belowNormal)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             TBlock one = BlockMath<TBlock, T>.One;
             TBlock negative = TBlock.LessThan(x, BlockMath<TBlock, T>.Zero);
-            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x));
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x), belowNormal);
             TBlock negativeTarget = one - y;
             TBlock small = z / (one + z);
             gradient = TBlock.Select(negative, small - y, negativeTarget - small);
@@ -130,13 +136,13 @@ public static partial class BinaryCrossEntropy
         /// (1 - y) x + (1 + (pw - 1) y) (log1p(e^-|x|) + max(-x, 0)), its linear part -pw y x where x &lt; 0, (1 - y) x elsewhere.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock Invoke<TBlock, T>(TBlock x, TBlock y, TBlock positiveWeight, out TBlock gradient)
+        public static TBlock Invoke<TBlock, T>(TBlock x, TBlock y, TBlock positiveWeight, out TBlock gradient, bool belowNormal)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             TBlock one = BlockMath<TBlock, T>.One;
             TBlock negative = TBlock.LessThan(x, BlockMath<TBlock, T>.Zero);
-            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x));
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x), belowNormal);
             TBlock negativeTarget = one - y;
             TBlock large = one / (one + z);
             TBlock small = z * large;

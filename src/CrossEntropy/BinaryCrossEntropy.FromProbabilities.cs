@@ -105,8 +105,14 @@ public static partial class BinaryCrossEntropy
     {
         public static double Fill => 0.5;
 
+        /// <summary>The loss of probabilities takes no exponential.</summary>
+        public static bool BelowNormal<TBlock, T>(TBlock p)
+            where TBlock : struct, IBlock<TBlock, T>
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            false;
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock Invoke<TBlock, T>(TBlock p, TBlock y, out TBlock gradient)
+        public static TBlock Invoke<TBlock, T>(TBlock p, TBlock y, out TBlock gradient, bool belowNormal)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -120,9 +126,9 @@ public static partial class BinaryCrossEntropy
 
         /// <summary>The loss of probabilities takes no positive weights: they are all ones here.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static TBlock Invoke<TBlock, T>(TBlock p, TBlock y, TBlock positiveWeight, out TBlock gradient)
+        public static TBlock Invoke<TBlock, T>(TBlock p, TBlock y, TBlock positiveWeight, out TBlock gradient, bool belowNormal)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T> =>
-            Invoke<TBlock, T>(p, y, out gradient);
+            Invoke<TBlock, T>(p, y, out gradient, belowNormal);
     }
 }

@@ -102,13 +102,22 @@ internal interface IBinaryLossOperator
     /// <summary>The input value a lane past the end is loaded with: one whose loss is finite.</summary>
     static abstract double Fill { get; }
 
+    /// <summary>
+    /// Whether the loss of <paramref name="input"/> takes an exponential below the normal range, whose care
+    /// (<see cref="BlockMath{TBlock, T}.ExpNonPositive"/>) <see cref="Invoke{TBlock, T}(TBlock, TBlock, out TBlock, bool)"/>
+    /// compiles in only where its <c>belowNormal</c> is set.
+    /// </summary>
+    static abstract bool BelowNormal<TBlock, T>(TBlock input)
+        where TBlock : struct, IBlock<TBlock, T>
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
     /// <summary>The loss and gradient of one block, without positive weights.</summary>
-    static abstract TBlock Invoke<TBlock, T>(TBlock input, TBlock target, out TBlock gradient)
+    static abstract TBlock Invoke<TBlock, T>(TBlock input, TBlock target, out TBlock gradient, bool belowNormal)
         where TBlock : struct, IBlock<TBlock, T>
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>The loss and gradient of one block with its positive weights (ones where there are none).</summary>
-    static abstract TBlock Invoke<TBlock, T>(TBlock input, TBlock target, TBlock positiveWeight, out TBlock gradient)
+    static abstract TBlock Invoke<TBlock, T>(TBlock input, TBlock target, TBlock positiveWeight, out TBlock gradient, bool belowNormal)
         where TBlock : struct, IBlock<TBlock, T>
         where T : unmanaged, IFloatingPointIeee754<T>;
 }
@@ -127,12 +136,29 @@ internal static partial class Kernel<TBlock, T, TMemory>
             ? BinaryCrossEntropy<TOperator, No>(input, targets, offset, weights, positiveWeights, labelSmoothing, gradientScale, losses, gradient)
             : BinaryCrossEntropy<TOperator, Yes>(input, targets, offset, weights, positiveWeights, labelSmoothing, gradientScale, losses, gradient);
 
-    /// <summary>The pass of <see cref="BinaryCrossEntropy{TOperator}"/>; without <typeparamref name="TWeighted"/> there are no weights, positive weights or label smoothing.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    /// <summary>
+    /// The pass of <see cref="BinaryCrossEntropy{TOperator}"/>; without <typeparamref name="TWeighted"/> there are no weights,
+    /// positive weights or label smoothing.
+    /// </summary>
     private static double BinaryCrossEntropy<TOperator, TWeighted>(ReadOnlySpan<TMemory> input, ReadOnlySpan<TMemory> targets, int offset, ReadOnlySpan<TMemory> weights,
         ReadOnlySpan<TMemory> positiveWeights, double labelSmoothing, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
         where TOperator : IBinaryLossOperator
+        where TWeighted : struct, IOption =>
+        BinaryBlocks<TOperator, TWeighted, No>(input, targets, offset, weights, positiveWeights, labelSmoothing, gradientScale, losses, gradient, 0, default);
+
+    /// <summary>
+    /// The blocks of <see cref="BinaryCrossEntropy{TOperator, TWeighted}"/> from <paramref name="start"/> on, their losses added
+    /// to <paramref name="sum"/>, that of the blocks before: returns the total. Unless <typeparamref name="TBelowNormal"/>, the
+    /// loop leaves the exponentials below the normal range out of its code, and hands the rest of the blocks from the first
+    /// that has one on to the form with them. The loop then holds no call, which would keep its values in memory.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double BinaryBlocks<TOperator, TWeighted, TBelowNormal>(ReadOnlySpan<TMemory> input, ReadOnlySpan<TMemory> targets, int offset,
+        ReadOnlySpan<TMemory> weights, ReadOnlySpan<TMemory> positiveWeights, double labelSmoothing, double gradientScale, Span<TMemory> losses,
+        Span<TMemory> gradient, int start, CompensatedSum sum)
+        where TOperator : IBinaryLossOperator
         where TWeighted : struct, IOption
+        where TBelowNormal : struct, IOption
     {
         T smoothing = T.CreateTruncating(labelSmoothing);
         TBlock keep = TBlock.Create(T.One - smoothing);
@@ -140,16 +166,22 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock scale = TBlock.Create(T.CreateTruncating(gradientScale));
         TBlock zero = BlockMath<TBlock, T>.Zero;
         T fill = T.CreateTruncating(TOperator.Fill);
-        CompensatedSum sum = default;
         int length = input.Length;
         TBlock inputTail = Tail(input, fill);
         TBlock targetsTail = Tail(targets, T.Zero);
         TBlock inTail = TailMask(length);
         TBlock lastLoss = zero;
         TBlock lastGradient = zero;
-        for (int i = 0; (uint)i < (uint)length; i += Width)
+        for (int i = start; (uint)i < (uint)length; i += Width)
         {
-            TBlock loss = BinaryLoss<TOperator>(Load(input, i, inputTail), Load(targets, i, targetsTail), keep, half, positiveWeights, weights, offset + i,
+            TBlock x = Load(input, i, inputTail);
+            if (!TBelowNormal.IsSet && TOperator.BelowNormal<TBlock, T>(x))
+            {
+                return BinaryBlocks<TOperator, TWeighted, Yes>(input, targets, offset, weights, positiveWeights, labelSmoothing, gradientScale,
+                    losses, gradient, i, sum);
+            }
+
+            TBlock loss = BinaryLoss<TOperator, TBelowNormal>(x, Load(targets, i, targetsTail), keep, half, positiveWeights, weights, offset + i,
                 out TBlock g, TWeighted.IsSet);
             g *= scale;
             if (i <= length - Width)
@@ -177,20 +209,23 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <c>y keep + half</c>, with the positive weights and weights at <paramref name="index"/> (ones where there are none);
     /// the operator's plain loss otherwise. The option comes last as an argument, a constant when the JIT imports the inlined
     /// body, so that the JIT does not inline the way not taken, which would spend the inlining budget of the loop (its locals,
-    /// four per vector on Vector128).
+    /// four per vector on Vector128). It is the only option that is an argument: of two, the first would be spilled to a
+    /// temporary before the second's call, and no longer be a constant; <typeparamref name="TBelowNormal"/> goes on to the
+    /// operator as its own last argument.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock BinaryLoss<TOperator>(TBlock x, TBlock y, TBlock keep, TBlock half, ReadOnlySpan<TMemory> positiveWeights,
+    private static TBlock BinaryLoss<TOperator, TBelowNormal>(TBlock x, TBlock y, TBlock keep, TBlock half, ReadOnlySpan<TMemory> positiveWeights,
         ReadOnlySpan<TMemory> weights, int index, out TBlock gradient, bool weighted)
         where TOperator : IBinaryLossOperator
+        where TBelowNormal : struct, IOption
     {
         if (!weighted)
         {
-            return TOperator.Invoke<TBlock, T>(x, y, out gradient);
+            return TOperator.Invoke<TBlock, T>(x, y, out gradient, TBelowNormal.IsSet);
         }
 
         TBlock positiveWeight = positiveWeights.IsEmpty ? BlockMath<TBlock, T>.One : Cyclic(positiveWeights, index);
-        TBlock loss = TOperator.Invoke<TBlock, T>(x, TBlock.FusedMultiplyAdd(y, keep, half), positiveWeight, out gradient);
+        TBlock loss = TOperator.Invoke<TBlock, T>(x, TBlock.FusedMultiplyAdd(y, keep, half), positiveWeight, out gradient, TBelowNormal.IsSet);
         TBlock weight = weights.IsEmpty ? BlockMath<TBlock, T>.One : Cyclic(weights, index);
         gradient *= weight;
         return Weighted(loss, weight);

@@ -344,6 +344,13 @@ internal static unsafe class BlockMath<TBlock, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool BelowNormal(TBlock x, TBlock m) => InSubnormalBand(x - m);
 
+    /// <summary>
+    /// Whether some x is below -87 (-708 for double), where e^x of <see cref="ExpNonPositive"/> may fall below the normal range
+    /// and take the care its <c>belowNormal</c> compiles in: one comparison, true also for x whose e^x is 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool ExpBelowNormal(TBlock x) => TBlock.LessThanAny(x, TBlock.Constant(K.DeepThreshold, in DeepThreshold));
+
     /// <summary>Whether some e^x of <see cref="Exp"/> lies in the band below the normal range that <see cref="Subnormal"/> computes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool InSubnormalBand(TBlock x) =>

@@ -33,7 +33,15 @@ internal readonly record struct Spread(bool Deep, bool Narrow);
 /// <summary>An element-wise function of one block.</summary>
 internal interface IUnaryBlockOperator
 {
-    static abstract TBlock Invoke<TBlock, T>(TBlock x)
+    /// <summary>
+    /// Whether <see cref="Invoke"/> of <paramref name="x"/> takes an exponential below the normal range, whose care
+    /// (<see cref="BlockMath{TBlock, T}.ExpNonPositive"/>) it compiles in only where its <c>belowNormal</c> is set.
+    /// </summary>
+    static abstract bool BelowNormal<TBlock, T>(TBlock x)
+        where TBlock : struct, IBlock<TBlock, T>
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    static abstract TBlock Invoke<TBlock, T>(TBlock x, bool belowNormal)
         where TBlock : struct, IBlock<TBlock, T>
         where T : unmanaged, IFloatingPointIeee754<T>;
 }
@@ -218,7 +226,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
         else
         {
-            MapBlocks<TOperator>(x, destination);
+            MapBlocks<TOperator, No>(x, destination, 0);
         }
     }
 
@@ -226,19 +234,32 @@ internal static partial class Kernel<TBlock, T, TMemory>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void MapPartialBlock<TOperator>(ReadOnlySpan<TMemory> x, Span<TMemory> destination)
         where TOperator : IUnaryBlockOperator =>
-        StoreTail(TOperator.Invoke<TBlock, T>(Tail(x, T.Zero)), destination, x.Length);
+        StoreTail(TOperator.Invoke<TBlock, T>(Tail(x, T.Zero), belowNormal: true), destination, x.Length);
 
-    /// <summary><see cref="Map{TOperator}(ReadOnlySpan{TMemory}, Span{TMemory})"/> of a block or more.</summary>
+    /// <summary>
+    /// <see cref="Map{TOperator}(ReadOnlySpan{TMemory}, Span{TMemory})"/> of a block or more, from the block at
+    /// <paramref name="start"/>. Unless <typeparamref name="TBelowNormal"/>, the loop leaves the exponentials below the normal
+    /// range out of its code, and hands the rest of the blocks from the first that has one on to the form with them. The loop
+    /// then holds no call, which would keep its values in memory.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void MapBlocks<TOperator>(ReadOnlySpan<TMemory> x, Span<TMemory> destination)
+    private static void MapBlocks<TOperator, TBelowNormal>(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int start)
         where TOperator : IUnaryBlockOperator
+        where TBelowNormal : struct, IOption
     {
         TBlock tail = Tail(x, T.Zero);
         TBlock last = tail;
         BlockMath<TBlock, T>.BeforeLoop();
-        for (int i = 0; (uint)i < (uint)x.Length; i += Width)
+        for (int i = start; (uint)i < (uint)x.Length; i += Width)
         {
-            TBlock y = TOperator.Invoke<TBlock, T>(Load(x, i, tail));
+            TBlock v = Load(x, i, tail);
+            if (!TBelowNormal.IsSet && TOperator.BelowNormal<TBlock, T>(v))
+            {
+                MapBlocks<TOperator, Yes>(x, destination, i);
+                return;
+            }
+
+            TBlock y = TOperator.Invoke<TBlock, T>(v, TBelowNormal.IsSet);
             if (i <= x.Length - Width)
             {
                 Store(y, destination, i);

@@ -112,6 +112,48 @@ public abstract class BinaryCrossEntropyTests<T>(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Logits within [-5, 5] but for a few in the middle whose e^-|x| falls below the normal range (or to 0), where the kernel
+    /// leaves its loop without that care for one with it: every loss and gradient entry before, at and after them, and the
+    /// reduced losses, against the reference on every width, with the same bits on each.
+    /// </summary>
+    [Fact]
+    public void LogitsBelowTheNormalExponentialsMidway()
+    {
+        var random = new Random(Seed + 1);
+        var check = new Check<T>();
+        double[] logits = TestData.Uniform(random, 1000, 5);
+        logits[517] = -95;
+        logits[518] = 96;
+        logits[700] = -1e4;
+        T[] input = TestData.To<T>(logits);
+        T[] targets = TestData.To<T>(TestData.BinaryTargets(random, logits.Length));
+        targets[517] = T.Zero;
+        LossReference.Result reference = LossReference.BinaryFromLogits(TestData.ToDouble<T>(input), TestData.ToDouble<T>(targets), [], [], 0);
+        var call = new BinaryCall<T> { FromLogits = true, Input = input, Targets = targets, Weights = [], PositiveWeights = [], Smoothing = 0 };
+        LossOutcome<T>? first = null;
+        foreach (VectorWidth width in Widths.All)
+        {
+            LossOutcome<T> outcome;
+            using (Widths.Limit(width))
+            {
+                outcome = Run(call);
+            }
+
+            outcome.AssertMatches(reference, check, $"{call.Describe()}, {width}");
+            if (first is null)
+            {
+                first = outcome;
+            }
+            else
+            {
+                outcome.AssertSameBits(first, $"{call.Describe()}, {width}");
+            }
+        }
+
+        check.AssertNoMismatch();
+    }
+
+    /// <summary>
     /// Inputs of every length 1..70 at offsets 0..3 inside arrays padded with NaN, weights of length 1, 2 or the input's,
     /// on every width (the scalar path at offset 0): the bits of a call on exact arrays on the widest path.
     /// </summary>
