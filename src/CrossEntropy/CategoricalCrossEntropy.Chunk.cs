@@ -204,8 +204,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
         T weightTotal = T.CreateTruncating(weightSum);
         ReadOnlySpan<TMemory> chunkWeights = classWeights.IsEmpty ? classWeights : classWeights.Slice(classOffset, chunkClasses);
         TBlock weightsTail = TailOrOnes(chunkWeights, chunkClasses);
-        TBlock zero = BlockMath<TBlock, T>.Zero;
-        TBlock deepLimit = TBlock.Create(BlockMath<TBlock, T>.DeepLimit);
 
         double total = 0;
         for (int row = 0; row < labels.Length; row++)
@@ -238,48 +236,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
             // Read before the gradient may overwrite the logits.
             T labelLogit = labelInChunk ? ToCompute(x[local]) : T.Zero;
 
-            TBlock m = TBlock.Create(lse);
             TBlock factor = TBlock.Create(a * rowScale);
             TBlock coefficientScale = TBlock.Create(-(perClass * rowScale));
-            TBlock tail = Tail(x, lse);
-            TBlock last = tail;
-            var smoothedPart = default(CompensatedSum);
-            for (int i = 0; (uint)i < (uint)chunkClasses; i += Width)
-            {
-                TBlock xs = Load(x, i, tail);
-
-                // The same bits either way: only blocks with an x - lse below the deep limit (or NaN) need the subnormal care.
-                TBlock e = TBlock.LessThanAny(xs - m, deepLimit) ? ExpDifference(xs, m) : BlockMath<TBlock, T>.ExpDifference(xs, m, deep: false);
-                if (TBlock.LessThanAny(m, xs))
-                {
-                    // Only a log-sum-exp below a logit, which no true one is: e^(x - lse) above 1, up to +infinity.
-                    e = TBlock.Select(TBlock.LessThan(m, xs), Exp(xs - m), e);
-                }
-
-                TBlock result = e * factor;
-                if (smoothed)
-                {
-                    TBlock w = LoadOrOnes(chunkWeights, i, chunkClasses, weightsTail);
-                    result = TBlock.FusedMultiplyAdd(w, coefficientScale, result);
-
-                    // -w x, 0 where w is 0 even where x is -infinity: a class without target mass contributes nothing.
-                    smoothedPart.Add(TBlock.Select(TBlock.Equals(w, zero), zero, zero - w * xs), i);
-                }
-
-                if (i <= chunkClasses - Width)
-                {
-                    Store(result, g, i);
-                }
-                else
-                {
-                    last = result;
-                }
-            }
-
-            StoreTail(last, g, chunkClasses);
+            T smoothedTotal = smoothed
+                ? ChunkRow<Yes, No>(x, g, lse, factor, coefficientScale, chunkWeights, weightsTail, 0, default)
+                : ChunkRow<No, No>(x, g, lse, factor, coefficientScale, chunkWeights, weightsTail, 0, default);
 
             // The chunk's terms -a[c] x[c] of the row's loss A lse - sum_c a[c] x[c], and A lse in the first chunk.
-            double part = smoothed ? double.CreateTruncating(perClass) * double.CreateTruncating(smoothedPart.Total) : 0;
+            double part = smoothed ? double.CreateTruncating(perClass) * double.CreateTruncating(smoothedTotal) : 0;
             if (classOffset == 0 && a != T.Zero)
             {
                 part += double.CreateTruncating(a) * double.CreateTruncating(lse);
@@ -299,6 +263,73 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         return total;
+    }
+
+    /// <summary>
+    /// A row's gradient in a chunk, from the block at <paramref name="start"/>: <c>e^(x - lse) factor</c>, plus the class
+    /// weights (ones where there are none) times <paramref name="coefficientScale"/> where <typeparamref name="TSmoothed"/>,
+    /// whose terms <c>-w x</c> are added to <paramref name="smoothedPart"/>, that of the blocks before: returns its total. Unless
+    /// <typeparamref name="TCare"/>, the loop leaves out of its code the exponentials below the normal range and those above 1
+    /// (of a log-sum-exp below a logit, which no true one is), and hands the rest of the row from the first block that has one
+    /// on to the form with them: the loop then holds no call, which would keep its values in memory.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static T ChunkRow<TSmoothed, TCare>(ReadOnlySpan<TMemory> x, Span<TMemory> g, T lse, TBlock factor, TBlock coefficientScale,
+        ReadOnlySpan<TMemory> chunkWeights, TBlock weightsTail, int start, CompensatedSum smoothedPart)
+        where TSmoothed : struct, IOption
+        where TCare : struct, IOption
+    {
+        TBlock zero = BlockMath<TBlock, T>.Zero;
+        TBlock deepLimit = TBlock.Create(BlockMath<TBlock, T>.DeepLimit);
+        TBlock m = TBlock.Create(lse);
+        TBlock tail = Tail(x, lse);
+        TBlock last = tail;
+        for (int i = start; (uint)i < (uint)x.Length; i += Width)
+        {
+            TBlock xs = Load(x, i, tail);
+            if (!TCare.IsSet && (TBlock.LessThanAny(xs - m, deepLimit) || TBlock.LessThanAny(m, xs)))
+            {
+                return ChunkRow<TSmoothed, Yes>(x, g, lse, factor, coefficientScale, chunkWeights, weightsTail, i, smoothedPart);
+            }
+
+            TBlock e = TCare.IsSet ? CaredExp(xs, m) : BlockMath<TBlock, T>.ExpDifference(xs, m, deep: false);
+            TBlock result = e * factor;
+            if (TSmoothed.IsSet)
+            {
+                TBlock w = LoadOrOnes(chunkWeights, i, x.Length, weightsTail);
+                result = TBlock.FusedMultiplyAdd(w, coefficientScale, result);
+
+                // -w x, 0 where w is 0 even where x is -infinity: a class without target mass contributes nothing.
+                smoothedPart.Add(TBlock.Select(TBlock.Equals(w, zero), zero, zero - w * xs), i);
+            }
+
+            if (i <= x.Length - Width)
+            {
+                Store(result, g, i);
+            }
+            else
+            {
+                last = result;
+            }
+        }
+
+        // Reduce before the call below, so that no block is live across a call (every vector register is caller-saved).
+        T total = TSmoothed.IsSet ? smoothedPart.Total : T.Zero;
+        StoreTail(last, g, x.Length);
+        return total;
+    }
+
+    /// <summary>
+    /// e^(x - lse) of a block whose x - lse may be below the deep limit (the subnormal care, the same bits as without where
+    /// none is) or above 0 (of a log-sum-exp below a logit, which no true one is: above 1, up to +infinity).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TBlock CaredExp(TBlock x, TBlock lse)
+    {
+        TBlock e = TBlock.LessThanAny(x - lse, TBlock.Create(BlockMath<TBlock, T>.DeepLimit))
+            ? ExpDifference(x, lse)
+            : BlockMath<TBlock, T>.ExpDifference(x, lse, deep: false);
+        return TBlock.LessThanAny(lse, x) ? TBlock.Select(TBlock.LessThan(lse, x), Exp(x - lse), e) : e;
     }
 
     /// <summary>The sum of <paramref name="values"/>, in blocks with <see cref="CompensatedSum"/>.</summary>
