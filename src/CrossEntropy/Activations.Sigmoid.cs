@@ -50,12 +50,6 @@ public static partial class Activations
     private readonly struct SigmoidOperator : IUnaryBlockOperator
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static bool BelowNormal<TBlock, T>(TBlock x)
-            where TBlock : struct, IBlock<TBlock, T>
-            where T : unmanaged, IFloatingPointIeee754<T> =>
-            BlockMath<TBlock, T>.ExpBelowNormal(BlockMath<TBlock, T>.NegativeAbs(x));
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static TBlock Invoke<TBlock, T>(TBlock x, bool belowNormal)
             where TBlock : struct, IBlock<TBlock, T>
             where T : unmanaged, IFloatingPointIeee754<T>

@@ -35,11 +35,14 @@ internal interface IUnaryBlockOperator
 {
     /// <summary>
     /// Whether <see cref="Invoke"/> of <paramref name="x"/> takes an exponential below the normal range, whose care
-    /// (<see cref="BlockMath{TBlock, T}.ExpNonPositive"/>) it compiles in only where its <c>belowNormal</c> is set.
+    /// (<see cref="BlockMath{TBlock, T}.ExpNonPositive"/>) it compiles in only where its <c>belowNormal</c> is set: by
+    /// default, for the sigmoid's e^-|x|.
     /// </summary>
-    static abstract bool BelowNormal<TBlock, T>(TBlock x)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static virtual bool BelowNormal<TBlock, T>(TBlock x)
         where TBlock : struct, IBlock<TBlock, T>
-        where T : unmanaged, IFloatingPointIeee754<T>;
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        BlockMath<TBlock, T>.ExpBelowNormal(BlockMath<TBlock, T>.NegativeAbs(x));
 
     static abstract TBlock Invoke<TBlock, T>(TBlock x, bool belowNormal)
         where TBlock : struct, IBlock<TBlock, T>
