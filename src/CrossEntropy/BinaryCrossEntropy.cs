@@ -144,7 +144,30 @@ internal static partial class Kernel<TBlock, T, TMemory>
         ReadOnlySpan<TMemory> positiveWeights, double labelSmoothing, double gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
         where TOperator : IBinaryLossOperator
         where TWeighted : struct, IOption =>
-        BinaryBlocks<TOperator, TWeighted, No>(input, targets, offset, weights, positiveWeights, labelSmoothing, gradientScale, losses, gradient, 0, default);
+        input.Length < Width
+            ? BinaryPartialBlock<TOperator, TWeighted>(input, targets, offset, weights, positiveWeights, labelSmoothing, gradientScale, losses, gradient)
+            : BinaryBlocks<TOperator, TWeighted, No>(input, targets, offset, weights, positiveWeights, labelSmoothing, gradientScale, losses, gradient, 0, default);
+
+    /// <summary>
+    /// <see cref="BinaryCrossEntropy{TOperator, TWeighted}"/> of fewer elements than a block: one block, without the frame of
+    /// the loop over blocks and the sum it carries.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double BinaryPartialBlock<TOperator, TWeighted>(ReadOnlySpan<TMemory> input, ReadOnlySpan<TMemory> targets, int offset,
+        ReadOnlySpan<TMemory> weights, ReadOnlySpan<TMemory> positiveWeights, double labelSmoothing, double gradientScale, Span<TMemory> losses,
+        Span<TMemory> gradient)
+        where TOperator : IBinaryLossOperator
+        where TWeighted : struct, IOption
+    {
+        T smoothing = T.CreateTruncating(labelSmoothing);
+        TBlock x = Tail(input, T.CreateTruncating(TOperator.Fill));
+        TBlock loss = BinaryLoss<TOperator, Yes>(x, Tail(targets, T.Zero), TBlock.Create(T.One - smoothing), TBlock.Create(T.CreateTruncating(0.5) * smoothing),
+            positiveWeights, weights, offset, out TBlock g, TWeighted.IsSet);
+        loss = TBlock.Select(TailMask(input.Length), loss, BlockMath<TBlock, T>.Zero);
+        double total = double.CreateTruncating(CompensatedSum.OfOne(loss));
+        StoreTails(loss, losses, g * TBlock.Create(T.CreateTruncating(gradientScale)), gradient, input.Length);
+        return total;
+    }
 
     /// <summary>
     /// The blocks of <see cref="BinaryCrossEntropy{TOperator, TWeighted}"/> from <paramref name="start"/> on, their losses added

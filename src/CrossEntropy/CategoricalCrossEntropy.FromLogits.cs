@@ -434,6 +434,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         public static bool MonotoneInput => TCapped.IsSet;
 
+        public static bool CallsFinal => TCapped.IsSet;
+
         public static bool Reduces => true;
 
         public bool WritesRows { get; }

@@ -53,6 +53,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
         /// </summary>
         static virtual bool MonotoneInput => false;
 
+        /// <summary>
+        /// Whether a row of one block takes <see cref="Final"/> as a call: a Final that holds an exponential of its own, inlined
+        /// beside the row's exponentials, would leave the JIT's inlining budget short of the row's block operations.
+        /// </summary>
+        static virtual bool CallsFinal => false;
+
         /// <summary>Whether a row takes no part: its value is 0 and its output row zeros.</summary>
         bool Skips(int row);
 
@@ -460,7 +466,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock factor = op.Finish(new RowSums(max, CompensatedSum.OfOne(e), coefficientSum, shiftedSum), out TBlock values);
         if (op.WritesRows)
         {
-            TBlock o = op.Final(kept, factor, start, 0, coefficientsTail, op.WithCoefficients);
+            TBlock o = TOp.CallsFinal ? FinalCall(ref op, kept, factor, start, coefficientsTail)
+                : op.Final(kept, factor, start, 0, coefficientsTail, op.WithCoefficients);
             if (whole)
             {
                 Store(o, outRow, 0);
@@ -475,6 +482,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         return TBlock.First(values);
     }
+
+    /// <summary>The operator's <see cref="IRowOperator.Final"/> of a row of one block, as a call (<see cref="IRowOperator.CallsFinal"/>).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TBlock FinalCall<TOp>(ref TOp op, TBlock value, TBlock factor, int start, TBlock coefficientsTail)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        op.Final(value, factor, start, 0, coefficientsTail, op.WithCoefficients);
 
     /// <summary>
     /// The first <paramref name="groups"/> groups of Width rows of one block, computed across lanes: lane r of a block holds row
