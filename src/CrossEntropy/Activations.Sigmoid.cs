@@ -56,7 +56,7 @@ public static partial class Activations
         {
             // Made here rather than read from BlockMath's fields, which NativeAOT code reads whole in every iteration.
             TBlock one = TBlock.Create(T.One);
-            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x), belowNormal);
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositiveInline(BlockMath<TBlock, T>.NegativeAbs(x), belowNormal);
             TBlock numerator = TBlock.Select(TBlock.LessThan(x, default), z, one);
             return numerator / (one + z);
         }

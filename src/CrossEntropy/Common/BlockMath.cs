@@ -282,6 +282,13 @@ internal static unsafe class BlockMath<TBlock, T>
     public static TBlock ExpNonPositive(TBlock x, bool belowNormal = true) => Exp(x, default, withLow: false, belowNormal);
 
     /// <summary>
+    /// <see cref="ExpNonPositive"/>, with the results below the normal range, where <paramref name="belowNormal"/>, computed
+    /// inline rather than in a call: for a loop that runs where they are common.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TBlock ExpNonPositiveInline(TBlock x, bool belowNormal) => Exp(x, default, withLow: false, belowNormal, inline: true);
+
+    /// <summary>
     /// e^x for any x: <see cref="ExpNonPositive"/> (the same bits for x &lt;= 0), and for x above 87 (708 for double), where 2^n
     /// alone would overflow, the scale applied as 2^(n - k) then 2^k, so that a result past the largest finite value is +infinity.
     /// +infinity gives +infinity, NaN gives NaN.
@@ -360,13 +367,14 @@ internal static unsafe class BlockMath<TBlock, T>
     /// e^(x + low), <paramref name="low"/> a small correction taken where <paramref name="withLow"/>. x is clamped at -88 (-709
     /// for double), where the bits of 2^n are those of 0, so that below it the result is 0 with no multiplication that
     /// underflows: x86 processors finish those, and those that yield a subnormal, in slow microcode. Only where some x lies
-    /// in the band whose e^x is below the normal range but not 0 does <see cref="Subnormal"/> compute again, rarely; where
-    /// <paramref name="belowNormal"/> is false, the caller has made sure that no x is (<see cref="InSubnormalBand"/>).
-    /// All inline: a call in a loop would keep the loop's running values in memory. So does the call to
-    /// <see cref="Subnormal"/>, even untaken: a loop that must not pay for it leaves the band to a loop of its own.
+    /// in the band whose e^x is below the normal range but not 0 does <see cref="Subnormal"/> compute again, in a call unless
+    /// <paramref name="inline"/>; where <paramref name="belowNormal"/> is false, the caller has made sure that no x is
+    /// (<see cref="InSubnormalBand"/>). All inline: a call in a loop would keep the loop's running values in memory. So does
+    /// the call to <see cref="SubnormalCall"/>, even untaken: a loop that must not pay for it leaves the band to a loop of its
+    /// own, which computes it inline.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Exp(TBlock x, TBlock low, bool withLow, bool belowNormal = true)
+    private static TBlock Exp(TBlock x, TBlock low, bool withLow, bool belowNormal = true, bool inline = false)
     {
         // Max(clamp, x) keeps a NaN x; low, NaN where x is -infinity, is dropped below the clamp.
         TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.ZeroClamp, in ZeroClamp), x), out TBlock j);
@@ -376,8 +384,17 @@ internal static unsafe class BlockMath<TBlock, T>
         }
 
         TBlock result = Polynomial(r) * Pow2(j);
-        return belowNormal && InSubnormalBand(x) ? Subnormal(x, low, withLow, result) : result;
+        if (!belowNormal || !InSubnormalBand(x))
+        {
+            return result;
+        }
+
+        return inline ? Subnormal(x, low, withLow, result) : SubnormalCall(x, low, withLow, result);
     }
+
+    /// <summary><see cref="Subnormal"/> as a call.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static TBlock SubnormalCall(TBlock x, TBlock low, bool withLow, TBlock result) => Subnormal(x, low, withLow, result);
 
     /// <summary>
     /// <paramref name="result"/> with the lanes whose e^(x + low) is below 2^-126 (2^-1022 for double) computed again, as
@@ -386,7 +403,7 @@ internal static unsafe class BlockMath<TBlock, T>
     /// k 2^-149 are k, up to 2^-126 itself. Adding 2^23 (2^52) to the exact, normal p 2^(n + 149) rounds it to that integer,
     /// to nearest even, and the sum's bits less those of 2^23 are k: no multiplication yields a subnormal.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TBlock Subnormal(TBlock x, TBlock low, bool withLow, TBlock result)
     {
         TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.DeepClamp, in DeepClamp), x), out TBlock j);

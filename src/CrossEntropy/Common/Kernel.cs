@@ -35,8 +35,8 @@ internal interface IUnaryBlockOperator
 {
     /// <summary>
     /// Whether <see cref="Invoke"/> of <paramref name="x"/> takes an exponential below the normal range, whose care
-    /// (<see cref="BlockMath{TBlock, T}.ExpNonPositive"/>) it compiles in only where its <c>belowNormal</c> is set: by
-    /// default, for the sigmoid's e^-|x|.
+    /// (<see cref="BlockMath{TBlock, T}.ExpNonPositive"/>) it compiles in, inline, only where its <c>belowNormal</c> is set:
+    /// by default, for the sigmoid's e^-|x|.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static virtual bool BelowNormal<TBlock, T>(TBlock x)
@@ -242,8 +242,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>
     /// <see cref="Map{TOperator}(ReadOnlySpan{TMemory}, Span{TMemory})"/> of a block or more, from the block at
     /// <paramref name="start"/>. Unless <typeparamref name="TBelowNormal"/>, the loop leaves the exponentials below the normal
-    /// range out of its code, and hands the rest of the blocks from the first that has one on to the form with them. The loop
-    /// then holds no call, which would keep its values in memory.
+    /// range out of its code, and hands the rest of the blocks from the first that has one on to the form that computes them
+    /// inline. The loop then holds no call, which would keep its values in memory.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void MapBlocks<TOperator, TBelowNormal>(ReadOnlySpan<TMemory> x, Span<TMemory> destination, int start)

@@ -1,3 +1,4 @@
+using System;
 using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
@@ -40,6 +41,49 @@ public abstract partial class ActivationTests<T>
     [Fact]
     public void Sigmoid_InvalidArguments_ThrowWithoutWriting() =>
         RejectsInvalidArguments("Sigmoid", SigmoidOperation, usesClasses: false);
+
+    /// <summary>
+    /// Inputs whose e^-|x| falls below the normal range, through the subnormals to 0 (-104.5 to -86.5, -745.5 to -707.5 for
+    /// double): fewer than a block of them alone, and a thousand after ordinary inputs, where the loop hands the rest of the
+    /// array to its form that computes them. Each sigmoid, e^x / (1 + e^x) with 1 + e^x = 1, must lie within two of T's
+    /// smallest steps of the reference, or a few ulps where it is normal: finer than the tolerances' floor, which would pass 0.
+    /// </summary>
+    [Fact]
+    public void Sigmoid_ResultsBelowTheNormalRange_MatchReference()
+    {
+        bool isDouble = typeof(T) == typeof(double);
+        double low = isDouble ? -745.5 : -104.5;
+        double high = isDouble ? -707.5 : -86.5;
+        double step = double.CreateTruncating(T.Epsilon);
+        double relative = 4 * double.CreateTruncating(T.BitIncrement(T.One) - T.One);
+        var random = new Random(Seed);
+        double[] values = TestData.Uniform(random, 1040, Bound);
+        for (int i = 40; i < values.Length; i++)
+        {
+            values[i] = low + (high - low) * random.NextDouble();
+        }
+
+        foreach ((int start, int length) in new[] { (40, 7), (0, values.Length) })
+        {
+            using BoundedMemory<T> x = BoundedMemory.Holding<T>(values.AsSpan(start, length));
+            using BoundedMemory<T> destination = BoundedMemory.Allocate<T>(length);
+            foreach (VectorWidth width in Widths.All)
+            {
+                using (Widths.Limit(width))
+                {
+                    CrossEntropy.Activations.Sigmoid<T>(x.Span, destination.Span);
+                }
+
+                for (int i = 0; i < length; i++)
+                {
+                    double expected = Reference.Sigmoid(double.CreateTruncating(x.Span[i]));
+                    double actual = double.CreateTruncating(destination.Span[i]);
+                    Assert.True(Math.Abs(actual - expected) <= Math.Max(relative * expected, 2 * step),
+                        $"Sigmoid({x.Span[i]}) of {length} on {width}: {actual:R}, expected {expected:R}");
+                }
+            }
+        }
+    }
 
     [Fact]
     public void LogSigmoid_EveryLength_MatchesReference() =>

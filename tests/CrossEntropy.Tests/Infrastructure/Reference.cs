@@ -97,8 +97,8 @@ internal static class Reference
         return max + Log1P(SumExpBeside(row, max, argMax));
     }
 
-    /// <summary>sigmoid(x) = 1 / (1 + exp(-x)).</summary>
-    public static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+    /// <summary>sigmoid(x) = 1 / (1 + exp(-x)), as exp(x) / (1 + exp(x)) for negative x, so that exp(-x) does not overflow where the result is subnormal.</summary>
+    public static double Sigmoid(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
 
     /// <summary>logsigmoid(x) = -ln(1 + exp(-x)), written so that neither branch overflows or cancels.</summary>
     public static double LogSigmoid(double x) => x >= 0 ? -Log1P(Math.Exp(-x)) : x - Log1P(Math.Exp(x));
