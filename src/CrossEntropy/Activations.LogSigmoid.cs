@@ -33,7 +33,7 @@ public static partial class Activations
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             TBlock zero = BlockMath<TBlock, T>.Zero;
-            TBlock z = BlockMath<TBlock, T>.ExpNonPositiveInline(BlockMath<TBlock, T>.NegativeAbs(x), belowNormal);
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositiveInline(BlockMath<TBlock, T>.NegativeAbs(x), belowNormal, out _);
             return TBlock.Min(x, zero) - BlockMath<TBlock, T>.Log1PUnit(z, BlockMath<TBlock, T>.One / (BlockMath<TBlock, T>.One + z));
         }
     }

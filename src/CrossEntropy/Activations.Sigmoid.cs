@@ -56,9 +56,17 @@ public static partial class Activations
         {
             // Made here rather than read from BlockMath's fields, which NativeAOT code reads whole in every iteration.
             TBlock one = TBlock.Create(T.One);
-            TBlock z = BlockMath<TBlock, T>.ExpNonPositiveInline(BlockMath<TBlock, T>.NegativeAbs(x), belowNormal);
-            TBlock numerator = TBlock.Select(TBlock.LessThan(x, default), z, one);
-            return numerator / (one + z);
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositiveInline(BlockMath<TBlock, T>.NegativeAbs(x), belowNormal, out bool subnormal);
+            TBlock negative = TBlock.LessThan(x, default);
+            if (!belowNormal || !subnormal)
+            {
+                return TBlock.Select(negative, z, one) / (one + z);
+            }
+
+            // A subnormal z would make the sum and the division slow; there 1 + z is 1, and the sigmoid z itself or 1.
+            TBlock tiny = BlockMath<TBlock, T>.BelowNormalLanes(z);
+            TBlock normal = TBlock.Select(tiny, default, z);
+            return TBlock.Select(tiny & negative, z, TBlock.Select(negative, normal, one) / (one + normal));
         }
     }
 

@@ -283,10 +283,28 @@ internal static unsafe class BlockMath<TBlock, T>
 
     /// <summary>
     /// <see cref="ExpNonPositive"/>, with the results below the normal range, where <paramref name="belowNormal"/>, computed
-    /// inline rather than in a call: for a loop that runs where they are common.
+    /// inline rather than in a call: for a loop that runs where they are common. <paramref name="subnormal"/> says whether
+    /// some x lay in their band, where a result may be subnormal, an operand that x86 processors take in slow microcode.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock ExpNonPositiveInline(TBlock x, bool belowNormal) => Exp(x, default, withLow: false, belowNormal, inline: true);
+    public static TBlock ExpNonPositiveInline(TBlock x, bool belowNormal, out bool subnormal)
+    {
+        // Tested on the argument, a constant where inlined, before anything else: neither the branch nor Subnormal's code
+        // is then compiled into a loop that leaves the band out.
+        TBlock result = Exp(x, default, withLow: false, belowNormal: false);
+        subnormal = false;
+        if (!belowNormal)
+        {
+            return result;
+        }
+
+        subnormal = InSubnormalBand(x);
+        return subnormal ? Subnormal(x, default, withLow: false, result) : result;
+    }
+
+    /// <summary>The lanes of <paramref name="x"/> that are below the normal range: subnormal, or 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TBlock BelowNormalLanes(TBlock x) => TBlock.LessThan(Abs(x), TBlock.Constant(K.MinNormal, in MinNormal));
 
     /// <summary>
     /// e^x for any x: <see cref="ExpNonPositive"/> (the same bits for x &lt;= 0), and for x above 87 (708 for double), where 2^n
@@ -367,14 +385,14 @@ internal static unsafe class BlockMath<TBlock, T>
     /// e^(x + low), <paramref name="low"/> a small correction taken where <paramref name="withLow"/>. x is clamped at -88 (-709
     /// for double), where the bits of 2^n are those of 0, so that below it the result is 0 with no multiplication that
     /// underflows: x86 processors finish those, and those that yield a subnormal, in slow microcode. Only where some x lies
-    /// in the band whose e^x is below the normal range but not 0 does <see cref="Subnormal"/> compute again, in a call unless
-    /// <paramref name="inline"/>; where <paramref name="belowNormal"/> is false, the caller has made sure that no x is
-    /// (<see cref="InSubnormalBand"/>). All inline: a call in a loop would keep the loop's running values in memory. So does
-    /// the call to <see cref="SubnormalCall"/>, even untaken: a loop that must not pay for it leaves the band to a loop of its
-    /// own, which computes it inline.
+    /// in the band whose e^x is below the normal range but not 0 does <see cref="Subnormal"/> compute again, in a call, rarely;
+    /// where <paramref name="belowNormal"/> is false, the caller has made sure that no x is (<see cref="InSubnormalBand"/>).
+    /// All inline: a call in a loop would keep the loop's running values in memory. So does the call to
+    /// <see cref="SubnormalCall"/>, even untaken: a loop that must not pay for it leaves the band to a loop of its own, which
+    /// may compute it inline (<see cref="ExpNonPositiveInline"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Exp(TBlock x, TBlock low, bool withLow, bool belowNormal = true, bool inline = false)
+    private static TBlock Exp(TBlock x, TBlock low, bool withLow, bool belowNormal = true)
     {
         // Max(clamp, x) keeps a NaN x; low, NaN where x is -infinity, is dropped below the clamp.
         TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.ZeroClamp, in ZeroClamp), x), out TBlock j);
@@ -384,12 +402,7 @@ internal static unsafe class BlockMath<TBlock, T>
         }
 
         TBlock result = Polynomial(r) * Pow2(j);
-        if (!belowNormal || !InSubnormalBand(x))
-        {
-            return result;
-        }
-
-        return inline ? Subnormal(x, low, withLow, result) : SubnormalCall(x, low, withLow, result);
+        return belowNormal && InSubnormalBand(x) ? SubnormalCall(x, low, withLow, result) : result;
     }
 
     /// <summary><see cref="Subnormal"/> as a call.</summary>
