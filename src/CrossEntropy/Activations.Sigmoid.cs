@@ -58,6 +58,7 @@ public static partial class Activations
             TBlock one = TBlock.Create(T.One);
             TBlock z = BlockMath<TBlock, T>.ExpNonPositiveInline(BlockMath<TBlock, T>.NegativeAbs(x), belowNormal, out bool subnormal);
             TBlock negative = TBlock.LessThan(x, default);
+            // subnormal is false unless belowNormal; the argument, a constant, keeps the branch out of the loop without the care.
             if (!belowNormal || !subnormal)
             {
                 return TBlock.Select(negative, z, one) / (one + z);
