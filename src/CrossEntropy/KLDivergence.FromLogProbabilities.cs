@@ -18,7 +18,8 @@ public static partial class KLDivergence
     /// <para>Effectively computes <c>sum_c t[c] (log t[c] - x[c])</c> for each row (0 where t[c] = 0), or
     /// <c>sum_c exp(t[c]) (t[c] - x[c])</c> with <paramref name="logTargets"/>, as PyTorch's
     /// <c>torch.nn.functional.kl_div(x, t, reduction='batchmean' or 'sum', log_target=logTargets)</c>.</para>
-    /// <para>A class whose target is 0 contributes 0 even where x is -infinity (PyTorch gives NaN there); a NaN x or target gives NaN.</para>
+    /// <para>A class whose target probability is 0 (t = 0, or an exp(t) of 0 with <paramref name="logTargets"/>, t = -infinity included)
+    /// contributes 0, even where x is -infinity; PyTorch gives NaN there (0 x infinity). A NaN x or target gives NaN.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="logProbabilities"/> is not a multiple of <paramref name="classes"/>.</exception>
@@ -47,7 +48,8 @@ public static partial class KLDivergence
     /// <para>Effectively computes <c>losses[r] = sum_c t[c] (log t[c] - x[c])</c> over row r (0 where t[c] = 0), or
     /// <c>sum_c exp(t[c]) (t[c] - x[c])</c> with <paramref name="logTargets"/>: PyTorch's <c>kl_div(..., reduction='none')</c> summed
     /// over each row.</para>
-    /// <para>A class whose target is 0 contributes 0 even where x is -infinity; a NaN x or target gives NaN.</para>
+    /// <para>A class whose target probability is 0 (t = 0, or an exp(t) of 0 with <paramref name="logTargets"/>, t = -infinity included)
+    /// contributes 0, even where x is -infinity; a NaN x or target gives NaN.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The length of <paramref name="logProbabilities"/> is not a multiple of <paramref name="classes"/>.</exception>

@@ -16,7 +16,7 @@ public static partial class KLDivergence
     /// <param name="temperature">The temperature T the logits are divided by, positive and finite; the loss is scaled by T^2.</param>
     /// <returns>The reduced loss. Mean of an empty batch is NaN; Sum is 0.</returns>
     /// <remarks>
-    /// <para>Effectively computes, for each row, <c>T^2 sum_c t[c] (log t[c] - log_softmax(x / T)[c])</c> (0 where t[c] = 0), as
+    /// <para>Effectively computes, for each row, <c>T^2 sum_c t[c] (log t[c] - log_softmax(x / T)[c])</c> (0 where t[c] = 0, a log-target of -infinity included), as
     /// PyTorch's <c>kl_div(log_softmax(x / T), t, reduction='batchmean' or 'sum', log_target=logTargets) * T**2</c>: the distillation
     /// loss of Hinton et al. (2015). It is taken as the soft-target cross-entropy less the targets' entropy, so its rounding error
     /// is relative to the cross-entropy, not to a divergence near 0.</para>
@@ -49,7 +49,7 @@ public static partial class KLDivergence
     /// <param name="logTargets">Whether <paramref name="targets"/> holds log-probabilities (PyTorch's <c>log_target</c>).</param>
     /// <param name="temperature">The temperature T the logits are divided by, positive and finite; the loss is scaled by T^2.</param>
     /// <remarks>
-    /// <para>Effectively computes <c>losses[r] = T^2 sum_c t[c] (log t[c] - log_softmax(x / T)[c])</c> over row r (0 where t[c] = 0).</para>
+    /// <para>Effectively computes <c>losses[r] = T^2 sum_c t[c] (log t[c] - log_softmax(x / T)[c])</c> over row r (0 where t[c] = 0, a log-target of -infinity included).</para>
     /// <para>A row with a NaN or +infinity logit has a NaN loss; target mass on a -infinity logit gives +infinity.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="classes"/> is not positive.</exception>

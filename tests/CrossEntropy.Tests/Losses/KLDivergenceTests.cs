@@ -278,6 +278,15 @@ public abstract class KLDivergenceTests<T>(ITestOutputHelper output)
         Assert.Equal(T.Zero, rowLosses[0]);
         Assert.Equal(T.PositiveInfinity, rowLosses[1]);
         Assert.True(T.IsNaN(rowLosses[2]));
+
+        // With log-targets, a target of -infinity is a probability of 0: it costs 0, on a -infinity input too.
+        T[] logT = TestData.To<T>([-inf, 0, 0, -inf]);
+        KLDivergence.FromLogProbabilities<T>(TestData.To<T>([-inf, 0, -0.5, -1]), logT, rowLosses.AsSpan(0, 2), 2, logTargets: true);
+        Assert.Equal(T.Zero, rowLosses[0]);
+        Assert.Equal(T.CreateTruncating(0.5), rowLosses[1]);
+        KLDivergence.FromLogits<T>(TestData.To<T>([-inf, 0, 1, 2]), logT, rowLosses.AsSpan(0, 2), 2, logTargets: true);
+        Assert.Equal(T.Zero, rowLosses[0]);
+        Assert.True(T.IsFinite(rowLosses[1]) && rowLosses[1] > T.Zero);
     }
 
     [Fact]
