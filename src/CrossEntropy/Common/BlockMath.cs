@@ -341,10 +341,12 @@ internal static unsafe class BlockMath<TBlock, T>
     /// result does not lose the precision a rounded difference of large values would cost. Unless
     /// <paramref name="deep"/>, every x - m must be at least <see cref="DeepLimit"/> (or NaN); where <paramref name="narrow"/>,
     /// m must be positive and every |x| below the next power of two above m. Unless <paramref name="belowNormal"/>, no
-    /// result may fall below the normal range (<see cref="BelowNormal"/>), so that no call to compute it again is compiled in.
+    /// result may fall below the normal range (<see cref="BelowNormal"/>), so that no call to compute it again is compiled in;
+    /// where <paramref name="inline"/>, those results are computed inline rather than in a call, for a loop that runs where
+    /// they are common.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock ExpDifference(TBlock x, TBlock m, bool deep = true, bool narrow = false, bool belowNormal = true)
+    public static TBlock ExpDifference(TBlock x, TBlock m, bool deep = true, bool narrow = false, bool belowNormal = true, bool inline = false)
     {
         // d + low == x - m exactly: by Fast2Sum where m's exponent is at least x's, else by TwoSum.
         TBlock d = x - m;
@@ -359,7 +361,7 @@ internal static unsafe class BlockMath<TBlock, T>
             low = (x - (d - shifted)) - (m + shifted);
         }
 
-        return deep ? Exp(d, low, withLow: true, belowNormal) : Polynomial(Reduce(d, out TBlock j) + low) * Pow2(j);
+        return deep ? Exp(d, low, withLow: true, belowNormal, inline) : Polynomial(Reduce(d, out TBlock j) + low) * Pow2(j);
     }
 
     /// <summary>
@@ -389,10 +391,11 @@ internal static unsafe class BlockMath<TBlock, T>
     /// where <paramref name="belowNormal"/> is false, the caller has made sure that no x is (<see cref="InSubnormalBand"/>).
     /// All inline: a call in a loop would keep the loop's running values in memory. So does the call to
     /// <see cref="SubnormalCall"/>, even untaken: a loop that must not pay for it leaves the band to a loop of its own, which
-    /// may compute it inline (<see cref="ExpNonPositiveInline"/>).
+    /// may compute it inline (<paramref name="inline"/>, <see cref="ExpNonPositiveInline"/>). The options are tested in the
+    /// order of their arguments, constants where inlined, so that a loop compiles only the way it takes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Exp(TBlock x, TBlock low, bool withLow, bool belowNormal = true)
+    private static TBlock Exp(TBlock x, TBlock low, bool withLow, bool belowNormal = true, bool inline = false)
     {
         // Max(clamp, x) keeps a NaN x; low, NaN where x is -infinity, is dropped below the clamp.
         TBlock r = Reduce(TBlock.Max(TBlock.Constant(K.ZeroClamp, in ZeroClamp), x), out TBlock j);
@@ -402,7 +405,17 @@ internal static unsafe class BlockMath<TBlock, T>
         }
 
         TBlock result = Polynomial(r) * Pow2(j);
-        return belowNormal && InSubnormalBand(x) ? SubnormalCall(x, low, withLow, result) : result;
+        if (!belowNormal)
+        {
+            return result;
+        }
+
+        if (inline)
+        {
+            return InSubnormalBand(x) ? Subnormal(x, low, withLow, result) : result;
+        }
+
+        return InSubnormalBand(x) ? SubnormalCall(x, low, withLow, result) : result;
     }
 
     /// <summary><see cref="Subnormal"/> as a call.</summary>

@@ -1063,11 +1063,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
     {
         // Set once the maximum's term has been left out (or where none is to be).
         bool found = !TOp.BesideMax;
-        TBlock m = TBlock.Create(max);
         TBlock zero = BlockMath<TBlock, T>.Zero;
 
-        // Lanes past the row's end read the maximum, whose exponential needs no care, and are masked out of the sums.
+        // Lanes past the row's end read the maximum, whose exponential needs no care, and are masked out of the sums. The
+        // maximum's block is made after the call, so that it stays in a register rather than in memory for the whole loop.
         TBlock rowTail = OutOfLineInputTail(ref op, row, max);
+        TBlock m = TBlock.Create(max);
         TBlock inRow = TailMask(row.Length);
         TBlock coefficientsTail = TCoefficients.IsSet ? op.CoefficientsTail(start) : zero;
         CompensatedSum sum = default;
@@ -1097,8 +1098,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// <summary>
     /// The sum pass of <see cref="SumPass{TOp, TDeep, TNarrow, TKeeps, TCoefficients}"/> from the block at <paramref name="index"/>
     /// on, with what it carries from the blocks before: their exponentials may fall below the normal range, where
-    /// <see cref="BlockMath{TBlock, T}.ExpDifference"/> computes them out of line. Rare: only a row that spreads more than 87
-    /// (708 for double) below its maximum has such blocks.
+    /// <see cref="BlockMath{TBlock, T}.ExpDifference"/> computes them again, inline: in a row with such entries scattered
+    /// through it most blocks hold one, and a call for each would keep the loop's running values in memory. Only a row that
+    /// spreads more than 87 (708 for double) below its maximum comes here.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static T BelowNormalBlocks<TOp, TKeeps, TCoefficients>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Span<TMemory> kept,
@@ -1108,14 +1110,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
         where TKeeps : struct, IOption
         where TCoefficients : struct, IOption
     {
-        TBlock m = TBlock.Create(max);
         TBlock rowTail = OutOfLineInputTail(ref op, row, max);
+        TBlock m = TBlock.Create(max);
         TBlock inRow = TailMask(row.Length);
         TBlock coefficientsTail = TCoefficients.IsSet ? op.CoefficientsTail(start) : BlockMath<TBlock, T>.Zero;
         for (int i = index; (uint)i < (uint)row.Length; i += Width)
         {
             TBlock x = LoadInput(ref op, row, i, rowTail);
-            TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m);
+            TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, inline: true);
             SumBlock<TOp, TKeeps, TCoefficients>(ref op, row.Length, start, i, x, m, e, inRow, coefficientsTail, kept,
                 ref found, ref sum, ref coefficients, ref shifted, ref last);
         }

@@ -41,6 +41,76 @@ public abstract partial class ActivationTests<T>
         EveryLengthMatchesReference("Softmax(x, destination, classes)", SoftmaxRows, SoftmaxReference, rows: GroupRows, maxLength: GroupClasses);
     }
 
+    /// <summary>
+    /// Rows of 100 with entries 86.5 to 104.5 below the row's maximum (707.5 to 745.5 for double), whose probabilities fall
+    /// through the subnormals to 0: after 40 ordinary entries in some rows, where the sum pass hands the rest of the row to
+    /// its form for such entries, and scattered from the second entry on in others. Each probability must lie within two
+    /// of T's smallest steps of the reference, or within the relative tolerance where it is normal: finer than the
+    /// tolerances' floor, which would pass 0.
+    /// </summary>
+    [Fact]
+    public void Softmax_ProbabilitiesBelowTheNormalRange_MatchReference()
+    {
+        const int Rows = 8;
+        const int Classes = 100;
+        bool isDouble = typeof(T) == typeof(double);
+        double near = isDouble ? -707.5 : -86.5;
+        double far = isDouble ? -745.5 : -104.5;
+        double step = double.CreateTruncating(T.Epsilon);
+        var random = new Random(Seed);
+        double[] values = TestData.Uniform(random, Rows * Classes, Bound);
+        for (int r = 0; r < Rows; r++)
+        {
+            Span<double> row = values.AsSpan(r * Classes, Classes);
+            double max = double.NegativeInfinity;
+            foreach (double value in row)
+            {
+                max = Math.Max(max, value);
+            }
+
+            // The maximum is kept among the ordinary entries: the first 40, or the first. It and the distances below it are
+            // multiples of 2^-12, so that the reference's x - max is exact in double too.
+            int first = r < Rows / 2 ? 40 : 1;
+            double rowMax = Math.Ceiling(Math.Max(max, row[0] + 1) * 4096) / 4096;
+            row[0] = rowMax;
+            for (int i = first; i < Classes; i++)
+            {
+                if (r < Rows / 2 || random.NextDouble() < 0.3)
+                {
+                    row[i] = rowMax + Math.Round((far + (near - far) * random.NextDouble()) * 4096) / 4096;
+                }
+            }
+        }
+
+        using BoundedMemory<T> x = BoundedMemory.Holding<T>(values);
+        using BoundedMemory<T> destination = BoundedMemory.Allocate<T>(values.Length);
+        double[] rowValues = new double[Classes];
+        double[] expected = new double[Classes];
+        foreach (VectorWidth width in Widths.All)
+        {
+            using (Widths.Limit(width))
+            {
+                CrossEntropy.Activations.Softmax<T>(x.Span, destination.Span, Classes);
+            }
+
+            for (int r = 0; r < Rows; r++)
+            {
+                for (int i = 0; i < Classes; i++)
+                {
+                    rowValues[i] = double.CreateTruncating(x.Span[r * Classes + i]);
+                }
+
+                Reference.Softmax(rowValues, expected);
+                for (int i = 0; i < Classes; i++)
+                {
+                    double actual = double.CreateTruncating(destination.Span[r * Classes + i]);
+                    Assert.True(Math.Abs(actual - expected[i]) <= Math.Max(Tolerance<T>.Relative * expected[i], 2 * step),
+                        $"Softmax row {r} class {i} (x - max = {rowValues[i] - rowValues[0]:R}) on {width}: {actual:R}, expected {expected[i]:R}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Softmax_InPlace_IsBitwiseOutOfPlace()
     {
