@@ -179,11 +179,14 @@ internal static partial class Kernel<TBlock, T, TMemory>
         T alphaBase = alpha >= 0 ? T.CreateTruncating(1 - alpha) : T.One;
         T alphaSlope = alpha >= 0 ? T.CreateTruncating(2 * alpha - 1) : T.Zero;
         T scale = T.CreateTruncating(gradientScale);
-        return gamma switch
+        return (gamma, weights.IsEmpty) switch
         {
-            0 => BinaryFocal<No, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient),
-            2 => BinaryFocal<Yes, Yes>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient),
-            _ => BinaryFocal<Yes, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient),
+            (0, true) => BinaryFocal<No, No, No, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
+            (0, false) => BinaryFocal<No, No, Yes, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
+            (2, true) => BinaryFocal<Yes, Yes, No, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
+            (2, false) => BinaryFocal<Yes, Yes, Yes, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
+            (_, true) => BinaryFocal<Yes, No, No, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
+            (_, false) => BinaryFocal<Yes, No, Yes, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
         };
     }
 
@@ -192,13 +195,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// with a_t = <paramref name="alphaBase"/> + <paramref name="alphaSlope"/> y; without <typeparamref name="TModulated"/>
     /// (gamma = 0) the loss is the cross-entropy's, times a_t, bit for bit; <typeparamref name="TSquare"/> is gamma = 2, whose
     /// modulation is q squared. Type arguments, so that each loop holds only the operations of its gamma (within the JIT's
-    /// inlining budget on Vector128).
+    /// inlining budget on Vector128). The blocks from <paramref name="start"/> on, their losses added to <paramref name="sum"/>,
+    /// that of the blocks before, as <see cref="BinaryBlocks"/> runs them: the weights only where
+    /// <typeparamref name="TWeighted"/>, and the exponentials below the normal range only where <typeparamref name="TBelowNormal"/>,
+    /// from the first block that needs them on, so that the loop holds no call, which would keep its values in memory.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double BinaryFocal<TModulated, TSquare>(ReadOnlySpan<TMemory> logits, ReadOnlySpan<TMemory> targets, int offset, ReadOnlySpan<TMemory> weights,
-        T gamma, T alphaBase, T alphaSlope, T gradientScale, Span<TMemory> losses, Span<TMemory> gradient)
+    private static double BinaryFocal<TModulated, TSquare, TWeighted, TBelowNormal>(ReadOnlySpan<TMemory> logits, ReadOnlySpan<TMemory> targets,
+        int offset, ReadOnlySpan<TMemory> weights, T gamma, T alphaBase, T alphaSlope, T gradientScale, Span<TMemory> losses,
+        Span<TMemory> gradient, int start, CompensatedSum sum)
         where TModulated : struct, IOption
         where TSquare : struct, IOption
+        where TWeighted : struct, IOption
+        where TBelowNormal : struct, IOption
     {
         TBlock alphaBaseBlock = TBlock.Create(alphaBase);
         TBlock alphaSlopeBlock = TBlock.Create(alphaSlope);
@@ -206,25 +215,33 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock scale = TBlock.Create(gradientScale);
         TBlock zero = BlockMath<TBlock, T>.Zero;
         TBlock one = BlockMath<TBlock, T>.One;
-        CompensatedSum sum = default;
         int length = logits.Length;
         TBlock logitsTail = Tail(logits, T.Zero);
         TBlock targetsTail = Tail(targets, T.Zero);
         TBlock inTail = TailMask(length);
         TBlock lastLoss = zero;
         TBlock lastGradient = zero;
-        for (int i = 0; (uint)i < (uint)length; i += Width)
+        for (int i = start; (uint)i < (uint)length; i += Width)
         {
             TBlock x = Load(logits, i, logitsTail);
+            if (!TBelowNormal.IsSet && BlockMath<TBlock, T>.ExpBelowNormal(BlockMath<TBlock, T>.NegativeAbs(x)))
+            {
+                return BinaryFocal<TModulated, TSquare, TWeighted, Yes>(logits, targets, offset, weights, gamma, alphaBase, alphaSlope,
+                    gradientScale, losses, gradient, i, sum);
+            }
+
             TBlock y = Load(targets, i, targetsTail);
 
             // The cross-entropy and its derivative sigmoid(x) - y, as BinaryCrossEntropy.FromLogits computes them without options.
             TBlock negative = TBlock.LessThan(x, zero);
-            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x));
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x), TBelowNormal.IsSet);
             TBlock negativeTarget = one - y;
             TBlock onePlusZ = one + z;
             TBlock small = z / onePlusZ;
-            TBlock reciprocal = one / onePlusZ;
+
+            // 1 / (1 + z), as 1 - z / (1 + z) where the modulation needs it: within an ulp, one division fewer. Without the
+            // modulation only the double loss takes it, and a division keeps the plain loss's bits.
+            TBlock reciprocal = TModulated.IsSet ? one - small : one / onePlusZ;
             TBlock d = TBlock.Select(negative, small - y, negativeTarget - small);
             TBlock linear = TBlock.Select(negative, y, negativeTarget);
             TBlock log1PZ = BlockMath<TBlock, T>.Log1PUnit(z, reciprocal);
@@ -236,7 +253,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             // A zero a_t (alpha 0 or 1) takes an infinite loss away too, as a zero weight does.
             loss = Weighted(loss, alphaT);
             d *= alphaT;
-            if (!weights.IsEmpty)
+            if (TWeighted.IsSet)
             {
                 TBlock weight = Cyclic(weights, offset + i);
 
@@ -291,6 +308,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             // d(q^gamma)/dx = gamma q^gamma (1 - 2y) r with r = sigmoid(x) sigmoid(-x) / q = (agrees ? 1 : z) / ((1 + z) s), finite
             // where q goes to 0; r ce is 0 where r is (an infinite logit, whose ce may be infinite).
             TBlock r = TBlock.Select(agrees, BlockMath<TBlock, T>.One, z) * reciprocal / s;
+
             TBlock slope = TBlock.Select(TBlock.Equals(r, zero), zero, g * (negativeTarget - y) * r * loss);
             return (loss * modulation, modulation * (d + slope));
         }
