@@ -303,38 +303,43 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock v = TBlock.Select(negative, negativeTarget, y);
             TBlock agrees = TBlock.Equals(u, zero);
             TBlock s = TBlock.Select(agrees, v, TBlock.FusedMultiplyAdd(v, z, u));
-            TBlock modulation = Modulation(x, y, z, reciprocal, log1PZ, g, v, s, agrees, TSquare.IsSet);
-
-            // d(q^gamma)/dx = gamma q^gamma (1 - 2y) r with r = sigmoid(x) sigmoid(-x) / q = (agrees ? 1 : z) / ((1 + z) s), finite
-            // where q goes to 0; r ce is 0 where r is (an infinite logit, whose ce may be infinite).
-            TBlock r = TBlock.Select(agrees, BlockMath<TBlock, T>.One, z) * reciprocal / s;
-
-            TBlock slope = TBlock.Select(TBlock.Equals(r, zero), zero, g * (negativeTarget - y) * r * loss);
-            return (loss * modulation, modulation * (d + slope));
+            return Modulated(loss, d, x, y, negativeTarget, z, reciprocal, log1PZ, g, v, s, agrees, TSquare.IsSet);
         }
 
         return (loss, d);
     }
 
     /// <summary>
-    /// q^gamma from <c>q = s / (1 + z)</c>, or <c>v z / (1 + z)</c> where <paramref name="agrees"/>; q squared where
-    /// <paramref name="square"/>, an option that comes last as <see cref="Focused{TSquare}"/>'s does.
+    /// The loss times q^gamma, with <c>q = s / (1 + z)</c>, or <c>v z / (1 + z)</c> where <paramref name="agrees"/>, and its
+    /// derivative, q^gamma d + gamma q^(gamma - 1) (1 - 2y) sigmoid(x) sigmoid(-x) ce; where <paramref name="square"/> (gamma =
+    /// 2), an option that comes last as <see cref="Focused{TSquare}"/>'s does, q itself and sigmoid(x) sigmoid(-x) =
+    /// z / (1 + z)^2, without a division. The second term is 0 where sigmoid(x) sigmoid(-x) is (an infinite logit, whose ce may
+    /// be infinite).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TBlock Modulation(TBlock x, TBlock y, TBlock z, TBlock reciprocal, TBlock log1PZ, TBlock g, TBlock v, TBlock s, TBlock agrees, bool square)
+    private static (TBlock Loss, TBlock Derivative) Modulated(TBlock loss, TBlock d, TBlock x, TBlock y, TBlock negativeTarget, TBlock z,
+        TBlock reciprocal, TBlock log1PZ, TBlock g, TBlock v, TBlock s, TBlock agrees, bool square)
     {
+        TBlock zero = BlockMath<TBlock, T>.Zero;
         if (square)
         {
-            // The default gamma, 2: q itself, z = e^-|x| carrying the small q of an agreeing target.
+            // z = e^-|x| carries the small q of an agreeing target.
             TBlock q = TBlock.Select(agrees, v * z, s) * reciprocal;
-            return q * q;
+            TBlock sigmoids = z * reciprocal * reciprocal;
+            TBlock squareSlope = TBlock.Select(TBlock.Equals(sigmoids, zero), zero, g * (negativeTarget - y) * sigmoids * q * loss);
+            TBlock squared = q * q;
+            return (loss * squared, squared * d + squareSlope);
         }
 
         // s is 1 where every target of the block is 0 or 1, and its log 0: the log is skipped there, with the same bits.
-        TBlock zero = BlockMath<TBlock, T>.Zero;
         TBlock hard = TBlock.Equals(y, zero) | TBlock.Equals(y, BlockMath<TBlock, T>.One);
         TBlock logS = TBlock.EqualsAny(hard, zero) ? BlockMath<TBlock, T>.Log(s) : zero;
         TBlock logQ = logS - TBlock.Select(agrees, BlockMath<TBlock, T>.Abs(x), zero) - log1PZ;
-        return BlockMath<TBlock, T>.ExpNonPositive(TBlock.Min(zero, g * logQ));
+        TBlock modulation = BlockMath<TBlock, T>.ExpNonPositive(TBlock.Min(zero, g * logQ));
+
+        // q^(gamma - 1) sigmoid(x) sigmoid(-x) = q^gamma r, r = (agrees ? 1 : z) / ((1 + z) s): finite where q goes to 0.
+        TBlock r = TBlock.Select(agrees, BlockMath<TBlock, T>.One, z) * reciprocal / s;
+        TBlock slope = TBlock.Select(TBlock.Equals(r, zero), zero, g * (negativeTarget - y) * r * loss);
+        return (loss * modulation, modulation * (d + slope));
     }
 }
