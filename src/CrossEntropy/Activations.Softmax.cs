@@ -443,9 +443,11 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// A row being masked into its output row, with its range as <see cref="Max{TOp}"/> takes it: the partial block is masked
+    /// A row being masked into its output row, with its maximum as <see cref="Max{TOp}"/> finds it: the partial block is masked
     /// entry by entry first, and the range starts from it, with the lanes past the row's end repeating the masked first entry;
-    /// the whole blocks are then added in order. Inline throughout, so that its blocks stay in registers.
+    /// the whole blocks are then added in order. Its spread is that of the finite elements, with
+    /// <see cref="Spread.MinusInfinity"/> set for the entries masked out, so that no pass reads the row again to find it.
+    /// Inline throughout, so that its blocks stay in registers.
     /// </summary>
     private struct MaskedRange
     {
@@ -457,19 +459,24 @@ internal static partial class Kernel<TBlock, T, TMemory>
             int whole = x.Length - x.Length % Width;
             MaskEntries(x[whole..], mask[whole..], output[whole..]);
             T first = mask[0] ? ToCompute(x[0]) : T.NegativeInfinity;
-            _range = new RowRange(Tail(output, first));
+            _range = RowRange.FiniteFrom(Tail(output, first));
         }
 
         /// <summary>Masks the whole block at <paramref name="index"/> into <paramref name="output"/> and adds it to the range.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> output, int index)
         {
-            _range.Add(MaskBlock(x, mask, output, index));
+            _range.AddFinite(MaskBlock(x, mask, output, index));
         }
 
-        /// <summary>The row's maximum and spread, as <see cref="Max{TOp}"/> finds them.</summary>
+        /// <summary>The row's maximum, as <see cref="Max{TOp}"/> finds it, and its spread.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly T Max(out Spread spread) => _range.Max(out spread);
+        public readonly T Max(out Spread spread)
+        {
+            T max = _range.Max(out Spread finite);
+            spread = new Spread(finite.Deep, finite.Narrow, MinusInfinity: true);
+            return max;
+        }
     }
 
     /// <summary>

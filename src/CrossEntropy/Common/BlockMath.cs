@@ -39,6 +39,7 @@ internal static unsafe class BlockMath<TBlock, T>
     private static readonly TBlock OneBlock = TBlock.Create(K.One);
     private static readonly TBlock Half = TBlock.Create(K.Half);
     private static readonly TBlock Two = TBlock.Create(K.Two);
+    private static readonly TBlock NegativeOne = TBlock.Create(K.NegativeOne);
     private static readonly TBlock NegativeInfinity = TBlock.Create(K.NegativeInfinity);
     private static readonly TBlock PositiveInfinity = TBlock.Create(K.PositiveInfinity);
     private static readonly TBlock NaN = TBlock.Create(K.NaN);
@@ -122,6 +123,7 @@ internal static unsafe class BlockMath<TBlock, T>
         public static readonly T One = C(1);
         public static readonly T Half = C(0.5);
         public static readonly T Two = C(2);
+        public static readonly T NegativeOne = C(-1);
         public static readonly T NegativeInfinity = C(double.NegativeInfinity);
         public static readonly T PositiveInfinity = C(double.PositiveInfinity);
         public static readonly T NaN = C(double.NaN);
@@ -343,10 +345,12 @@ internal static unsafe class BlockMath<TBlock, T>
     /// m must be positive and every |x| below the next power of two above m. Unless <paramref name="belowNormal"/>, no
     /// result may fall below the normal range (<see cref="BelowNormal"/>), so that no call to compute it again is compiled in;
     /// where <paramref name="inline"/>, those results are computed inline rather than in a call, for a loop that runs where
-    /// they are common.
+    /// they are common. Where <paramref name="minusInfinity"/> (and not <paramref name="deep"/>), x may also be -infinity,
+    /// whose result is 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TBlock ExpDifference(TBlock x, TBlock m, bool deep = true, bool narrow = false, bool belowNormal = true, bool inline = false)
+    public static TBlock ExpDifference(TBlock x, TBlock m, bool deep = true, bool narrow = false, bool belowNormal = true, bool inline = false,
+        bool minusInfinity = false)
     {
         // d + low == x - m exactly: by Fast2Sum where m's exponent is at least x's, else by TwoSum.
         TBlock d = x - m;
@@ -361,7 +365,21 @@ internal static unsafe class BlockMath<TBlock, T>
             low = (x - (d - shifted)) - (m + shifted);
         }
 
-        return deep ? Exp(d, low, withLow: true, belowNormal, inline) : Polynomial(Reduce(d, out TBlock j) + low) * Pow2(j);
+        if (deep)
+        {
+            return Exp(d, low, withLow: true, belowNormal, inline);
+        }
+
+        if (minusInfinity)
+        {
+            // As in Exp, d is clamped where 2^n is 0, and low, NaN only where x is -infinity, is replaced there by -1, which
+            // keeps the polynomial positive and the result +0. Each Max keeps what it must: a NaN d, and a finite low (under
+            // 2^-17 where d is at least the deep limit).
+            TBlock clamp = TBlock.Constant(K.ZeroClamp, in ZeroClamp);
+            return Polynomial(Reduce(TBlock.Max(clamp, d), out TBlock k) + TBlock.Max(low, TBlock.Constant(K.NegativeOne, in NegativeOne))) * Pow2(k);
+        }
+
+        return Polynomial(Reduce(d, out TBlock j) + low) * Pow2(j);
     }
 
     /// <summary>

@@ -28,7 +28,12 @@ internal readonly struct No : IOption
 /// </summary>
 /// <param name="Deep">Some x - max may fall below <see cref="BlockMath{TBlock, T}.DeepLimit"/>: an element that far below the maximum, or -infinity.</param>
 /// <param name="Narrow">The maximum is positive and every |x| is below the next power of two above it, so x - max is split exactly in two operations.</param>
-internal readonly record struct Spread(bool Deep, bool Narrow);
+/// <param name="MinusInfinity">
+/// Some x may be -infinity (a masked row). Where <paramref name="Deep"/> is set as well, the other elements may still lie within
+/// <see cref="BlockMath{TBlock, T}.DeepLimit"/> of the maximum; where it is not, they do, and the exponentials of the -infinity
+/// elements are set to 0 rather than taken with the deep care.
+/// </param>
+internal readonly record struct Spread(bool Deep, bool Narrow, bool MinusInfinity = false);
 
 /// <summary>An element-wise function of one block.</summary>
 internal interface IUnaryBlockOperator
@@ -353,15 +358,27 @@ internal static partial class Kernel<TBlock, T, TMemory>
             _min = TBlock.Min(_min, x);
         }
 
+        /// <summary>
+        /// Starts the range of a masked row from its tail, as <see cref="RowRange(TBlock)"/>, but with a minimum over the finite
+        /// elements alone (<see cref="AddFinite"/>).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static RowRange FiniteFrom(TBlock tail) => new() { _max = tail, _min = FiniteMin(TBlock.Create(T.PositiveInfinity), tail) };
+
+        /// <summary>Adds a block to the maximum, and its finite elements to the minimum (<see cref="FiniteMin"/>).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AddFinite(TBlock x)
+        {
+            _max = TBlock.Max(_max, x);
+            _min = FiniteMin(_min, x);
+        }
+
         /// <summary>The row's maximum, as <see cref="Kernel{TBlock, T, TMemory}.Max{TOp}(ref TOp, ReadOnlySpan{TMemory}, out Spread)"/> returns it.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly T Max(out Spread spread)
         {
             T result = TBlock.Max(_max);
-            bool deep = TBlock.LessThanAny(_min - TBlock.Create(result), TBlock.Create(BlockMath<TBlock, T>.DeepLimit));
-            TBlock bound = TBlock.Create(-PowerOfTwoAbove(result));
-            bool narrow = result > T.Zero && !TBlock.LessThanAny(_min, bound) && !TBlock.EqualsAny(_min, bound);
-            spread = new Spread(deep, narrow);
+            spread = RowSpread(result, _min);
             return result;
         }
 
@@ -382,6 +399,16 @@ internal static partial class Kernel<TBlock, T, TMemory>
         private static RowRange Transformed<TOp>(ref TOp op, TBlock max, TBlock min)
             where TOp : struct, IRowOperator, allows ref struct =>
             new() { _max = op.Input(max), _min = op.Input(min) };
+    }
+
+    /// <summary>The <see cref="Spread"/> of a row of maximum <paramref name="max"/> whose lanes have the minima <paramref name="min"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Spread RowSpread(T max, TBlock min)
+    {
+        bool deep = TBlock.LessThanAny(min - TBlock.Create(max), TBlock.Create(BlockMath<TBlock, T>.DeepLimit));
+        TBlock bound = TBlock.Create(-PowerOfTwoAbove(max));
+        bool narrow = max > T.Zero && !TBlock.LessThanAny(min, bound) && !TBlock.EqualsAny(min, bound);
+        return new Spread(deep, narrow, deep && TBlock.EqualsAny(min, TBlock.Create(T.NegativeInfinity)));
     }
 
     /// <summary>

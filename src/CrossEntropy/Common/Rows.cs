@@ -999,31 +999,83 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// The sum pass of a row whose maximum <paramref name="max"/> is finite; <paramref name="spread"/> comes from <see cref="Max"/>.
-    /// Not inline: its sixteen compiled forms would leave the JIT no room to inline the driver's loop on narrow hardware.
+    /// Not inline: its two dozen compiled forms would leave the JIT no room to inline the driver's loop on narrow hardware.
     /// </summary>
+    /// <remarks>
+    /// A row that spreads that far only through its -infinity elements (masked entries) is read again for the spread of the
+    /// others (<see cref="FiniteSpread"/>): where they lie within <see cref="BlockMath{TBlock, T}.DeepLimit"/> of the maximum,
+    /// its sum pass takes the exponentials without the deep care and sets those of -infinity to 0, the bits the care gives.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static T SumPass<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Spread spread, Span<TMemory> kept,
         out T coefficientSum, out T shiftedSum)
-        where TOp : struct, IRowOperator, allows ref struct =>
-        (spread.Deep, spread.Narrow) switch
+        where TOp : struct, IRowOperator, allows ref struct
+    {
+        if (spread is { Deep: true, MinusInfinity: true })
         {
-            (true, true) => SumPass<TOp, Yes, Yes>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
-            (true, false) => SumPass<TOp, Yes, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
-            (false, true) => SumPass<TOp, No, Yes>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
-            (false, false) => SumPass<TOp, No, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
-        };
+            spread = FiniteSpread(ref op, row, max);
+        }
 
-    private static T SumPass<TOp, TDeep, TNarrow>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Span<TMemory> kept,
+        return spread switch
+        {
+            { Deep: true, Narrow: true } => SumPass<TOp, Yes, Yes, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            { Deep: true, Narrow: false } => SumPass<TOp, Yes, No, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            { Narrow: true, MinusInfinity: true } => SumPass<TOp, No, Yes, Yes>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            { Narrow: false, MinusInfinity: true } => SumPass<TOp, No, No, Yes>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            { Narrow: true } => SumPass<TOp, No, Yes, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            _ => SumPass<TOp, No, No, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+        };
+    }
+
+    /// <summary>
+    /// The spread of a row of finite maximum <paramref name="max"/> over its elements other than -infinity, with
+    /// <see cref="Spread.MinusInfinity"/> set: the row read again, four blocks at a time into four minima, so that the pass
+    /// waits on no chain of minima.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Spread FiniteSpread<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, T max)
+        where TOp : struct, IRowOperator, allows ref struct
+    {
+        TBlock rowTail = OutOfLineInputTail(ref op, row, max);
+        TBlock m = TBlock.Create(max);
+        TBlock min0 = m, min1 = m, min2 = m, min3 = m;
+        int i = 0;
+        for (; i <= row.Length - (4 * Width); i += 4 * Width)
+        {
+            min0 = FiniteMin(min0, op.Input(Load(row, i)));
+            min1 = FiniteMin(min1, op.Input(Load(row, i + Width)));
+            min2 = FiniteMin(min2, op.Input(Load(row, i + (2 * Width))));
+            min3 = FiniteMin(min3, op.Input(Load(row, i + (3 * Width))));
+        }
+
+        for (; (uint)i < (uint)row.Length; i += Width)
+        {
+            min0 = FiniteMin(min0, LoadInput(ref op, row, i, rowTail));
+        }
+
+        Spread finite = RowSpread(max, TBlock.Min(TBlock.Min(min0, min1), TBlock.Min(min2, min3)));
+        return new Spread(finite.Deep, finite.Narrow, MinusInfinity: true);
+    }
+
+    /// <summary>
+    /// <paramref name="min"/> lowered to <paramref name="x"/> in the lanes where x is finite: x * 0 + x is x there, and NaN
+    /// where x is an infinity or NaN, which the minimum then passes over.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock FiniteMin(TBlock min, TBlock x) => TBlock.Min(TBlock.FusedMultiplyAdd(x, BlockMath<TBlock, T>.Zero, x), min);
+
+    private static T SumPass<TOp, TDeep, TNarrow, TMinusInfinity>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Span<TMemory> kept,
         out T coefficientSum, out T shiftedSum)
         where TOp : struct, IRowOperator, allows ref struct
         where TDeep : struct, IOption
-        where TNarrow : struct, IOption =>
+        where TNarrow : struct, IOption
+        where TMinusInfinity : struct, IOption =>
         (kept.IsEmpty, op.WithCoefficients) switch
         {
-            (true, false) => SumPass<TOp, TDeep, TNarrow, No, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
-            (false, false) => SumPass<TOp, TDeep, TNarrow, Yes, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
-            (true, true) => SumPass<TOp, TDeep, TNarrow, No, Yes>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
-            (false, true) => SumPass<TOp, TDeep, TNarrow, Yes, Yes>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            (true, false) => SumPass<TOp, TDeep, TNarrow, TMinusInfinity, No, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            (false, false) => SumPass<TOp, TDeep, TNarrow, TMinusInfinity, Yes, No>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            (true, true) => SumPass<TOp, TDeep, TNarrow, TMinusInfinity, No, Yes>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
+            (false, true) => SumPass<TOp, TDeep, TNarrow, TMinusInfinity, Yes, Yes>(ref op, row, start, max, kept, out coefficientSum, out shiftedSum),
         };
 
     /// <summary>
@@ -1047,17 +1099,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// The sum pass, compiled once per combination of its options: <typeparamref name="TDeep"/> and <typeparamref name="TNarrow"/>
-    /// as in <see cref="Spread"/>, <typeparamref name="TKeeps"/> writes to <paramref name="kept"/> what the last pass takes.
+    /// The sum pass, compiled once per combination of its options: <typeparamref name="TDeep"/>, <typeparamref name="TNarrow"/>
+    /// and <typeparamref name="TMinusInfinity"/> as in <see cref="Spread"/>, <typeparamref name="TKeeps"/> writes to
+    /// <paramref name="kept"/> what the last pass takes.
     /// A block with an exponential below the normal range ends the loop, and <see cref="BelowNormalBlocks"/> takes the rest of
     /// the row: the loop then holds no call, which would keep its running values in memory for every block.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static T SumPass<TOp, TDeep, TNarrow, TKeeps, TCoefficients>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Span<TMemory> kept,
+    private static T SumPass<TOp, TDeep, TNarrow, TMinusInfinity, TKeeps, TCoefficients>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Span<TMemory> kept,
         out T coefficientSum, out T shiftedSum)
         where TOp : struct, IRowOperator, allows ref struct
         where TDeep : struct, IOption
         where TNarrow : struct, IOption
+        where TMinusInfinity : struct, IOption
         where TKeeps : struct, IOption
         where TCoefficients : struct, IOption
     {
@@ -1084,7 +1138,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
                 break;
             }
 
-            TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet, TNarrow.IsSet, belowNormal: false);
+            TBlock e = BlockMath<TBlock, T>.ExpDifference(x, m, TDeep.IsSet, TNarrow.IsSet, belowNormal: false, minusInfinity: TMinusInfinity.IsSet);
             SumBlock<TOp, TKeeps, TCoefficients>(ref op, row.Length, start, i, x, m, e, inRow, coefficientsTail, kept,
                 ref found, ref sum, ref coefficients, ref shifted, ref last);
         }
@@ -1096,7 +1150,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
-    /// The sum pass of <see cref="SumPass{TOp, TDeep, TNarrow, TKeeps, TCoefficients}"/> from the block at <paramref name="index"/>
+    /// The sum pass of <see cref="SumPass{TOp, TDeep, TNarrow, TMinusInfinity, TKeeps, TCoefficients}"/> from the block at <paramref name="index"/>
     /// on, with what it carries from the blocks before: their exponentials may fall below the normal range, where
     /// <see cref="BlockMath{TBlock, T}.ExpDifference"/> computes them again, inline: in a row with such entries scattered
     /// through it most blocks hold one, and a call for each would keep the loop's running values in memory. Only a row that

@@ -44,9 +44,7 @@ public abstract partial class ActivationTests<T>
     /// <summary>
     /// Rows of 100 with entries 86.5 to 104.5 below the row's maximum (707.5 to 745.5 for double), whose probabilities fall
     /// through the subnormals to 0: after 40 ordinary entries in some rows, where the sum pass hands the rest of the row to
-    /// its form for such entries, and scattered from the second entry on in others. Each probability must lie within two
-    /// of T's smallest steps of the reference, or within the relative tolerance where it is normal: finer than the
-    /// tolerances' floor, which would pass 0.
+    /// its form for such entries, and scattered from the second entry on in others (<see cref="SoftmaxMatchesReferenceNearZero"/>).
     /// </summary>
     [Fact]
     public void Softmax_ProbabilitiesBelowTheNormalRange_MatchReference()
@@ -56,7 +54,6 @@ public abstract partial class ActivationTests<T>
         bool isDouble = typeof(T) == typeof(double);
         double near = isDouble ? -707.5 : -86.5;
         double far = isDouble ? -745.5 : -104.5;
-        double step = double.CreateTruncating(T.Epsilon);
         var random = new Random(Seed);
         double[] values = TestData.Uniform(random, Rows * Classes, Bound);
         for (int r = 0; r < Rows; r++)
@@ -82,30 +79,87 @@ public abstract partial class ActivationTests<T>
             }
         }
 
+        SoftmaxMatchesReferenceNearZero(values, Classes);
+    }
+
+    /// <summary>
+    /// Rows of 100 with a tenth of their entries -infinity (masked), beside entries of four kinds: ordinary ones only, some
+    /// 86.5 to 104.5 below the row's maximum (707.5 to 745.5 for double), whose probabilities need the care below the normal
+    /// range, some 200 below (1000), whose probabilities are 0, and some 86 below (707), just short of that care
+    /// (<see cref="SoftmaxMatchesReferenceNearZero"/>).
+    /// </summary>
+    [Fact]
+    public void Softmax_RowsWithMinusInfinity_MatchReference()
+    {
+        const int Rows = 16;
+        const int Classes = 100;
+        bool isDouble = typeof(T) == typeof(double);
+        double[][] below = isDouble ? [[], [-745.5, -707.5], [-1000, -1000], [-707, -707]] : [[], [-104.5, -86.5], [-200, -200], [-86, -86]];
+        var random = new Random(Seed);
+        double[] values = TestData.Uniform(random, Rows * Classes, Bound);
+        for (int r = 0; r < Rows; r++)
+        {
+            Span<double> row = values.AsSpan(r * Classes, Classes);
+            double[] band = below[r % below.Length];
+            double rowMax = Math.Ceiling((Bound + 1) * 4096) / 4096;
+            row[r % Classes] = rowMax;
+            for (int i = 0; i < Classes; i++)
+            {
+                double u = random.NextDouble();
+                if (i == r % Classes)
+                {
+                    continue;
+                }
+                else if (u < 0.1)
+                {
+                    row[i] = double.NegativeInfinity;
+                }
+                else if (band.Length > 0 && u < 0.3)
+                {
+                    row[i] = rowMax + Math.Round((band[0] + (band[1] - band[0]) * random.NextDouble()) * 4096) / 4096;
+                }
+            }
+        }
+
+        SoftmaxMatchesReferenceNearZero(values, Classes);
+    }
+
+    /// <summary>
+    /// Checks <see cref="CrossEntropy.Activations.Softmax{T}(ReadOnlySpan{T}, Span{T}, int)"/> of <paramref name="values"/> on
+    /// every width: each -infinity entry must get +0, and every other probability lie within two of T's smallest steps of the
+    /// double reference, or within the relative tolerance where it is normal: finer than the tolerances' floor, which would
+    /// pass 0.
+    /// </summary>
+    private static void SoftmaxMatchesReferenceNearZero(double[] values, int classes)
+    {
+        double step = double.CreateTruncating(T.Epsilon);
         using BoundedMemory<T> x = BoundedMemory.Holding<T>(values);
         using BoundedMemory<T> destination = BoundedMemory.Allocate<T>(values.Length);
-        double[] rowValues = new double[Classes];
-        double[] expected = new double[Classes];
+        double[] rowValues = new double[classes];
+        double[] expected = new double[classes];
         foreach (VectorWidth width in Widths.All)
         {
             using (Widths.Limit(width))
             {
-                CrossEntropy.Activations.Softmax<T>(x.Span, destination.Span, Classes);
+                CrossEntropy.Activations.Softmax<T>(x.Span, destination.Span, classes);
             }
 
-            for (int r = 0; r < Rows; r++)
+            for (int r = 0; r < values.Length / classes; r++)
             {
-                for (int i = 0; i < Classes; i++)
+                for (int i = 0; i < classes; i++)
                 {
-                    rowValues[i] = double.CreateTruncating(x.Span[r * Classes + i]);
+                    rowValues[i] = double.CreateTruncating(x.Span[r * classes + i]);
                 }
 
                 Reference.Softmax(rowValues, expected);
-                for (int i = 0; i < Classes; i++)
+                for (int i = 0; i < classes; i++)
                 {
-                    double actual = double.CreateTruncating(destination.Span[r * Classes + i]);
-                    Assert.True(Math.Abs(actual - expected[i]) <= Math.Max(Tolerance<T>.Relative * expected[i], 2 * step),
-                        $"Softmax row {r} class {i} (x - max = {rowValues[i] - rowValues[0]:R}) on {width}: {actual:R}, expected {expected[i]:R}");
+                    T value = destination.Span[r * classes + i];
+                    double actual = double.CreateTruncating(value);
+                    bool matches = double.IsNegativeInfinity(rowValues[i])
+                        ? T.IsZero(value) && T.IsPositive(value)
+                        : Math.Abs(actual - expected[i]) <= Math.Max(Tolerance<T>.Relative * expected[i], 2 * step);
+                    Assert.True(matches, $"Softmax row {r} class {i} (x = {rowValues[i]:R}) on {width}: {actual:R}, expected {expected[i]:R}");
                 }
             }
         }
