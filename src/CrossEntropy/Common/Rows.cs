@@ -1002,16 +1002,17 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// Not inline: its two dozen compiled forms would leave the JIT no room to inline the driver's loop on narrow hardware.
     /// </summary>
     /// <remarks>
-    /// A row that spreads that far only through its -infinity elements (masked entries) is read again for the spread of the
-    /// others (<see cref="FiniteSpread"/>): where they lie within <see cref="BlockMath{TBlock, T}.DeepLimit"/> of the maximum,
-    /// its sum pass takes the exponentials without the deep care and sets those of -infinity to 0, the bits the care gives.
+    /// A row of <see cref="FiniteSpreadBlocks"/> blocks or more that spreads that far only through its -infinity elements
+    /// (masked entries) is read again for the spread of the others (<see cref="FiniteSpread"/>): where they lie within
+    /// <see cref="BlockMath{TBlock, T}.DeepLimit"/> of the maximum, its sum pass takes the exponentials without the deep care
+    /// and sets those of -infinity to 0, the bits the care gives.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static T SumPass<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, int start, T max, Spread spread, Span<TMemory> kept,
         out T coefficientSum, out T shiftedSum)
         where TOp : struct, IRowOperator, allows ref struct
     {
-        if (spread is { Deep: true, MinusInfinity: true })
+        if (spread is { Deep: true, MinusInfinity: true } && row.Length >= FiniteSpreadBlocks * Width)
         {
             spread = FiniteSpread(ref op, row, max);
         }
@@ -1028,6 +1029,12 @@ internal static partial class Kernel<TBlock, T, TMemory>
     }
 
     /// <summary>
+    /// The length in blocks from which <see cref="FiniteSpread"/> pays for its pass: on shorter rows, the deep care of a few
+    /// blocks costs less.
+    /// </summary>
+    private const int FiniteSpreadBlocks = 12;
+
+    /// <summary>
     /// The spread of a row of finite maximum <paramref name="max"/> over its elements other than -infinity, with
     /// <see cref="Spread.MinusInfinity"/> set: the row read again, four blocks at a time into four minima, so that the pass
     /// waits on no chain of minima.
@@ -1036,7 +1043,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
     private static Spread FiniteSpread<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, T max)
         where TOp : struct, IRowOperator, allows ref struct
     {
-        TBlock rowTail = OutOfLineInputTail(ref op, row, max);
+        TBlock rowTail = InputTail(ref op, row, max);
         TBlock m = TBlock.Create(max);
         TBlock min0 = m, min1 = m, min2 = m, min3 = m;
         int i = 0;
