@@ -373,8 +373,8 @@ internal static unsafe class BlockMath<TBlock, T>
         if (minusInfinity)
         {
             // As in Exp, d is clamped where 2^n is 0, and low, NaN only where x is -infinity, is replaced there by -1, which
-            // keeps the polynomial positive and the result +0. Each Max keeps what it must: a NaN d, and a finite low (under
-            // 2^-17 where d is at least the deep limit).
+            // keeps the polynomial positive and the result +0. Each Max keeps what it must: a NaN d, and a finite low (at most
+            // half an ulp of d, far under 1, where d is at least the deep limit).
             TBlock clamp = TBlock.Constant(K.ZeroClamp, in ZeroClamp);
             return Polynomial(Reduce(TBlock.Max(clamp, d), out TBlock k) + TBlock.Max(low, TBlock.Constant(K.NegativeOne, in NegativeOne))) * Pow2(k);
         }
