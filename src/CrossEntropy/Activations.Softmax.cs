@@ -497,7 +497,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         public readonly T Max(out Spread spread)
         {
             T max = _range.Max(out Spread finite);
-            spread = new Spread(finite.Deep, finite.Narrow, MinusInfinity: true);
+            spread = new Spread(finite.Deep, finite.Narrow, minusInfinity: true);
             return max;
         }
     }

@@ -370,17 +370,17 @@ internal static unsafe class BlockMath<TBlock, T>
             return Exp(d, low, withLow: true, belowNormal, inline);
         }
 
-        if (minusInfinity)
-        {
-            // As in Exp, d is clamped where 2^n is 0, and low, NaN only where x is -infinity, is replaced there by -1, which
-            // keeps the polynomial positive and the result +0. Each Max keeps what it must: a NaN d, and a finite low (at most
-            // half an ulp of d, far under 1, where d is at least the deep limit).
-            TBlock clamp = TBlock.Constant(K.ZeroClamp, in ZeroClamp);
-            return Polynomial(Reduce(TBlock.Max(clamp, d), out TBlock k) + TBlock.Max(low, TBlock.Constant(K.NegativeOne, in NegativeOne))) * Pow2(k);
-        }
-
-        return Polynomial(Reduce(d, out TBlock j) + low) * Pow2(j);
+        return minusInfinity ? ExpBesideMinusInfinity(d, low) : Polynomial(Reduce(d, out TBlock j) + low) * Pow2(j);
     }
+
+    /// <summary>
+    /// e^(d + low) of <see cref="ExpDifference"/> where d may also be -infinity (and low then NaN), whose result is +0. As in
+    /// Exp, d is clamped where 2^n is 0, and low is replaced there by -1, which keeps the polynomial positive. Each Max keeps
+    /// what it must: a NaN d, and a finite low (at most half an ulp of d, far under 1, where d is at least the deep limit).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock ExpBesideMinusInfinity(TBlock d, TBlock low) =>
+        Polynomial(Reduce(TBlock.Max(TBlock.Constant(K.ZeroClamp, in ZeroClamp), d), out TBlock j) + TBlock.Max(low, TBlock.Constant(K.NegativeOne, in NegativeOne))) * Pow2(j);
 
     /// <summary>
     /// Whether some e^(x - m) of <see cref="ExpDifference"/> with <c>deep</c> may fall below the normal range (but not to 0),

@@ -256,7 +256,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock zero = BlockMath<TBlock, T>.Zero;
         if (TBlock.LessThanAny(TBlock.Select(TBlock.Equals(min, min), zero, TBlock.Create(T.NegativeOne)), zero))
         {
-            return new Spread(Deep: true, Narrow: false);
+            return new Spread(deep: true, narrow: false);
         }
 
         bool deep = TBlock.LessThanAny(min - max, TBlock.Create(BlockMath<TBlock, T>.DeepLimit));

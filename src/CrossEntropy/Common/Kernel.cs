@@ -24,16 +24,32 @@ internal readonly struct No : IOption
 
 /// <summary>
 /// What the pass that finds a row's maximum learns about how far the row spreads below it, which decides how the exponentials
-/// e^(x - max) may be computed (every way gives the same bits).
+/// e^(x - max) may be computed (every way gives the same bits). Its constructor is inlined even where the JIT's budget for a
+/// driver is spent: a call to it in a short rows' driver would leave the driver's blocks in memory.
 /// </summary>
-/// <param name="Deep">Some x - max may fall below <see cref="BlockMath{TBlock, T}.DeepLimit"/>: an element that far below the maximum, or -infinity.</param>
-/// <param name="Narrow">The maximum is positive and every |x| is below the next power of two above it, so x - max is split exactly in two operations.</param>
-/// <param name="MinusInfinity">
-/// Some x may be -infinity (a masked row). Where <paramref name="Deep"/> is set as well, the other elements may still lie within
-/// <see cref="BlockMath{TBlock, T}.DeepLimit"/> of the maximum; where it is not, they do, and the exponentials of the -infinity
-/// elements are set to 0 rather than taken with the deep care.
-/// </param>
-internal readonly record struct Spread(bool Deep, bool Narrow, bool MinusInfinity = false);
+internal readonly struct Spread
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Spread(bool deep, bool narrow, bool minusInfinity = false)
+    {
+        Deep = deep;
+        Narrow = narrow;
+        MinusInfinity = minusInfinity;
+    }
+
+    /// <summary>Some x - max may fall below <see cref="BlockMath{TBlock, T}.DeepLimit"/>: an element that far below the maximum, or -infinity.</summary>
+    public bool Deep { get; }
+
+    /// <summary>The maximum is positive and every |x| is below the next power of two above it, so x - max is split exactly in two operations.</summary>
+    public bool Narrow { get; }
+
+    /// <summary>
+    /// Some x may be -infinity (a masked row). Where <see cref="Deep"/> is set as well, the other elements may still lie within
+    /// <see cref="BlockMath{TBlock, T}.DeepLimit"/> of the maximum; where it is not, they do, and the exponentials of the
+    /// -infinity elements are set to 0 rather than taken with the deep care.
+    /// </summary>
+    public bool MinusInfinity { get; }
+}
 
 /// <summary>An element-wise function of one block.</summary>
 internal interface IUnaryBlockOperator

@@ -1061,7 +1061,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         Spread finite = RowSpread(max, TBlock.Min(TBlock.Min(min0, min1), TBlock.Min(min2, min3)));
-        return new Spread(finite.Deep, finite.Narrow, MinusInfinity: true);
+        return new Spread(finite.Deep, finite.Narrow, minusInfinity: true);
     }
 
     /// <summary>
