@@ -262,9 +262,9 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// In groups of up to 64 rows that stay in the cache: the rows masked into the output, the plain softmax in place on the
-    /// group, and the rows with nothing kept above -infinity then set to 0. A mask of every element masks the group in whole
-    /// blocks, across rows, and then asks each row whether it kept anything above -infinity (<see cref="Live"/>); one row's
-    /// mask for every row goes row by row (<see cref="MaskLiveRow"/>).
+    /// group, and the rows with nothing kept above -infinity then set to 0. A mask of every element masks the group as one span,
+    /// in whole blocks across rows (<see cref="MaskRow"/>), and then asks each row whether it kept anything above -infinity
+    /// (<see cref="Live"/>); one row's mask for every row goes row by row (<see cref="MaskLiveRow"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void MaskedGroups(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> destination, int classes)
@@ -277,7 +277,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             Span<TMemory> group = destination.Slice(first, length);
             if (!perRow)
             {
-                MaskSpan(x.Slice(first, length), mask.Slice(first, length), group);
+                MaskRow(x.Slice(first, length), mask.Slice(first, length), group);
             }
 
             ulong empty = 0;
@@ -442,18 +442,6 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
         TBlock one = BlockMath<TBlock, T>.One;
         return live || TBlock.LessThanAny(infinite & one, one);
-    }
-
-    /// <summary>Writes <c>mask[i] ? x[i] : -infinity</c> to <paramref name="output"/> (which may be <paramref name="x"/>'s memory), in whole blocks, then entry by entry.</summary>
-    private static void MaskSpan(ReadOnlySpan<TMemory> x, ReadOnlySpan<bool> mask, Span<TMemory> output)
-    {
-        int i = 0;
-        for (; i <= x.Length - Width; i += Width)
-        {
-            MaskBlock(x, mask, output, i);
-        }
-
-        MaskEntries(x[i..], mask[i..], output[i..]);
     }
 
     /// <summary>Writes the whole block at <paramref name="index"/> of <c>mask[i] ? x[i] : -infinity</c> to <paramref name="output"/>, and returns it.</summary>

@@ -1036,8 +1036,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
     /// <summary>
     /// The spread of a row of finite maximum <paramref name="max"/> over its elements other than -infinity, with
-    /// <see cref="Spread.MinusInfinity"/> set: the row read again, four blocks at a time into four minima, so that the pass
-    /// waits on no chain of minima.
+    /// <see cref="Spread.MinusInfinity"/> set: the row read again.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Spread FiniteSpread<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, T max)
@@ -1045,22 +1044,13 @@ internal static partial class Kernel<TBlock, T, TMemory>
     {
         TBlock rowTail = InputTail(ref op, row, max);
         TBlock m = TBlock.Create(max);
-        TBlock min0 = m, min1 = m, min2 = m, min3 = m;
-        int i = 0;
-        for (; i <= row.Length - (4 * Width); i += 4 * Width)
+        TBlock min = m;
+        for (int i = 0; (uint)i < (uint)row.Length; i += Width)
         {
-            min0 = FiniteMin(min0, op.Input(Load(row, i)));
-            min1 = FiniteMin(min1, op.Input(Load(row, i + Width)));
-            min2 = FiniteMin(min2, op.Input(Load(row, i + (2 * Width))));
-            min3 = FiniteMin(min3, op.Input(Load(row, i + (3 * Width))));
+            min = FiniteMin(min, LoadInput(ref op, row, i, rowTail));
         }
 
-        for (; (uint)i < (uint)row.Length; i += Width)
-        {
-            min0 = FiniteMin(min0, LoadInput(ref op, row, i, rowTail));
-        }
-
-        Spread finite = RowSpread(max, TBlock.Min(TBlock.Min(min0, min1), TBlock.Min(min2, min3)));
+        Spread finite = RowSpread(max, min);
         return new Spread(finite.Deep, finite.Narrow, minusInfinity: true);
     }
 
