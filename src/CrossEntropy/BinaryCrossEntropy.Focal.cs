@@ -248,7 +248,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock magnitude = TBlock.Select(TBlock.Equals(linear, zero), zero, BlockMath<TBlock, T>.Abs(x));
             TBlock loss = TBlock.FusedMultiplyAdd(linear, magnitude, log1PZ);
             TBlock alphaT = TBlock.FusedMultiplyAdd(y, alphaSlopeBlock, alphaBaseBlock);
-            (loss, d) = Focused<TSquare>(loss, d, x, y, negativeTarget, negative, z, reciprocal, log1PZ, g, TModulated.IsSet);
+            (loss, d) = Focused<TSquare>(loss, d, x, y, negativeTarget, negative, z, small, reciprocal, log1PZ, g, TModulated.IsSet);
 
             // A zero a_t (alpha 0 or 1) takes an infinite loss away too, as a zero weight does.
             loss = Weighted(loss, alphaT);
@@ -291,45 +291,39 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (TBlock Loss, TBlock Derivative) Focused<TSquare>(TBlock loss, TBlock d, TBlock x, TBlock y, TBlock negativeTarget, TBlock negative, TBlock z,
-        TBlock reciprocal, TBlock log1PZ, TBlock g, bool modulated)
+        TBlock small, TBlock reciprocal, TBlock log1PZ, TBlock g, bool modulated)
         where TSquare : struct, IOption
     {
         if (modulated)
         {
             // q = 1 - p_t = (u + v z) / (1 + z): u, v = 1 - y, y where x >= 0, and y, 1 - y where x < 0. Where u = 0 (y is 0 or 1
-            // and agrees with x), log q = log v - |x| - log1p(z), exact however small q is.
-            TBlock zero = BlockMath<TBlock, T>.Zero;
+            // and agrees with x), q is v z / (1 + z), exact however small it is.
             TBlock u = TBlock.Select(negative, y, negativeTarget);
             TBlock v = TBlock.Select(negative, negativeTarget, y);
-            TBlock agrees = TBlock.Equals(u, zero);
-            TBlock s = TBlock.Select(agrees, v, TBlock.FusedMultiplyAdd(v, z, u));
-            return Modulated(loss, d, x, y, negativeTarget, z, reciprocal, log1PZ, g, v, s, agrees, TSquare.IsSet);
+            return Modulated(loss, d, x, y, negativeTarget, z, small, reciprocal, log1PZ, g, u, v, TSquare.IsSet);
         }
 
         return (loss, d);
     }
 
     /// <summary>
-    /// The loss times q^gamma, with <c>q = s / (1 + z)</c>, or <c>v z / (1 + z)</c> where <paramref name="agrees"/>, and its
-    /// derivative, q^gamma d + gamma q^(gamma - 1) (1 - 2y) sigmoid(x) sigmoid(-x) ce; where <paramref name="square"/> (gamma =
-    /// 2), an option that comes last as <see cref="Focused{TSquare}"/>'s does, q itself and sigmoid(x) sigmoid(-x) =
-    /// z / (1 + z)^2, without a division. The second term is 0 where sigmoid(x) sigmoid(-x) is (an infinite logit, whose ce may
-    /// be infinite).
+    /// The loss times q^gamma, with <c>q = s / (1 + z)</c>, <c>s = u + v z</c>, and its derivative, q^gamma d + gamma q^(gamma - 1)
+    /// (1 - 2y) sigmoid(x) sigmoid(-x) ce; where <paramref name="square"/> (gamma = 2), an option that comes last as
+    /// <see cref="Focused{TSquare}"/>'s does, <see cref="Squared"/>. Where u = 0, log q = log v - |x| - log1p(z), exact however
+    /// small q is. The second term is 0 where sigmoid(x) sigmoid(-x) is (an infinite logit, whose ce may be infinite).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (TBlock Loss, TBlock Derivative) Modulated(TBlock loss, TBlock d, TBlock x, TBlock y, TBlock negativeTarget, TBlock z,
-        TBlock reciprocal, TBlock log1PZ, TBlock g, TBlock v, TBlock s, TBlock agrees, bool square)
+        TBlock small, TBlock reciprocal, TBlock log1PZ, TBlock g, TBlock u, TBlock v, bool square)
     {
-        TBlock zero = BlockMath<TBlock, T>.Zero;
         if (square)
         {
-            // z = e^-|x| carries the small q of an agreeing target.
-            TBlock q = TBlock.Select(agrees, v * z, s) * reciprocal;
-            TBlock sigmoids = z * reciprocal * reciprocal;
-            TBlock squareSlope = TBlock.Select(TBlock.Equals(sigmoids, zero), zero, g * (negativeTarget - y) * sigmoids * q * loss);
-            TBlock squared = q * q;
-            return (loss * squared, squared * d + squareSlope);
+            return Squared(loss, d, y, small, reciprocal, TBlock.FusedMultiplyAdd(v, z, u) * reciprocal);
         }
+
+        TBlock zero = BlockMath<TBlock, T>.Zero;
+        TBlock agrees = TBlock.Equals(u, zero);
+        TBlock s = TBlock.Select(agrees, v, TBlock.FusedMultiplyAdd(v, z, u));
 
         // s is 1 where every target of the block is 0 or 1, and its log 0: the log is skipped there, with the same bits.
         TBlock hard = TBlock.Equals(y, zero) | TBlock.Equals(y, BlockMath<TBlock, T>.One);
@@ -341,5 +335,20 @@ internal static partial class Kernel<TBlock, T, TMemory>
         TBlock r = TBlock.Select(agrees, BlockMath<TBlock, T>.One, z) * reciprocal / s;
         TBlock slope = TBlock.Select(TBlock.Equals(r, zero), zero, g * (negativeTarget - y) * r * loss);
         return (loss * modulation, modulation * (d + slope));
+    }
+
+    /// <summary>
+    /// The loss times q^2 and its derivative, q^2 d + 2 (1 - 2y) q sigmoid(x) sigmoid(-x) ce, with sigmoid(x) sigmoid(-x) the
+    /// product of <paramref name="small"/> = z / (1 + z) and <paramref name="reciprocal"/> = 1 / (1 + z). That product is 0 at
+    /// an infinite logit, whose ce may be infinite: the second term takes ce at most the largest finite value, and is 0 there.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (TBlock Loss, TBlock Derivative) Squared(TBlock loss, TBlock d, TBlock y, TBlock small, TBlock reciprocal, TBlock q)
+    {
+        TBlock sigmoids = small * reciprocal;
+        TBlock factor = TBlock.FusedMultiplyAdd(y, TBlock.Create(T.CreateTruncating(-4)), TBlock.Create(T.CreateTruncating(2)));
+        TBlock slope = factor * sigmoids * q * TBlock.Min(loss, BlockMath<TBlock, T>.MaxFinite);
+        TBlock squared = q * q;
+        return (loss * squared, TBlock.FusedMultiplyAdd(squared, d, slope));
     }
 }

@@ -31,6 +31,9 @@ internal static unsafe class BlockMath<TBlock, T>
     /// </summary>
     public static readonly TBlock One = TBlock.Create(K.One);
 
+    /// <summary>The largest finite value in every lane.</summary>
+    public static readonly TBlock MaxFinite = TBlock.Create(K.MaxFinite);
+
     /// <summary>Lane i holds i.</summary>
     public static readonly TBlock Indices = CreateIndices();
 
@@ -129,6 +132,7 @@ internal static unsafe class BlockMath<TBlock, T>
         public static readonly T NaN = C(double.NaN);
         public static readonly T SignBit = Bits(IsFloat ? int.MinValue : long.MinValue);
         public static readonly T MagnitudeBits = Bits(IsFloat ? int.MaxValue : long.MaxValue);
+        public static readonly T MaxFinite = Bits(IsFloat ? 0x7F7F_FFFF : 0x7FEF_FFFF_FFFF_FFFF);
 
         /// <summary>The smallest positive normal value, 2^-126 for float and 2^-1022 for double.</summary>
         public static readonly T MinNormal = C(IsFloat ? 1.17549435082228750796873653722224568e-38 : 2.2250738585072014e-308);
