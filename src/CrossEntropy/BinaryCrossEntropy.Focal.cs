@@ -179,16 +179,27 @@ internal static partial class Kernel<TBlock, T, TMemory>
         T alphaBase = alpha >= 0 ? T.CreateTruncating(1 - alpha) : T.One;
         T alphaSlope = alpha >= 0 ? T.CreateTruncating(2 * alpha - 1) : T.Zero;
         T scale = T.CreateTruncating(gradientScale);
-        return (gamma, weights.IsEmpty) switch
-        {
-            (0, true) => BinaryFocal<No, No, No, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
-            (0, false) => BinaryFocal<No, No, Yes, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
-            (2, true) => BinaryFocal<Yes, Yes, No, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
-            (2, false) => BinaryFocal<Yes, Yes, Yes, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
-            (_, true) => BinaryFocal<Yes, No, No, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
-            (_, false) => BinaryFocal<Yes, No, Yes, No>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
-        };
+
+        // Where a_t vanishes only at a target so large that the loss overflows (alpha within 2^-30 of 1/2), every block takes
+        // the careful loop.
+        return alphaSlope != T.Zero && T.Abs(alphaSlope) < T.CreateTruncating(Math.ScaleB(1.0, -30))
+            ? BinaryFocal<Yes>(logits, targets, offset, weights, gamma, g, alphaBase, alphaSlope, scale, losses, gradient)
+            : BinaryFocal<No>(logits, targets, offset, weights, gamma, g, alphaBase, alphaSlope, scale, losses, gradient);
     }
+
+    /// <summary>The pass for <paramref name="gamma"/> and the weights, from the careful loop where <typeparamref name="TCareful"/>.</summary>
+    private static double BinaryFocal<TCareful>(ReadOnlySpan<TMemory> logits, ReadOnlySpan<TMemory> targets, int offset, ReadOnlySpan<TMemory> weights,
+        double gamma, T g, T alphaBase, T alphaSlope, T scale, Span<TMemory> losses, Span<TMemory> gradient)
+        where TCareful : struct, IOption =>
+        (gamma, weights.IsEmpty) switch
+        {
+            (0, true) => BinaryFocal<No, No, No, TCareful>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
+            (0, false) => BinaryFocal<No, No, Yes, TCareful>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
+            (2, true) => BinaryFocal<Yes, Yes, No, TCareful>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
+            (2, false) => BinaryFocal<Yes, Yes, Yes, TCareful>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
+            (_, true) => BinaryFocal<Yes, No, No, TCareful>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
+            (_, false) => BinaryFocal<Yes, No, Yes, TCareful>(logits, targets, offset, weights, g, alphaBase, alphaSlope, scale, losses, gradient, 0, default),
+        };
 
     /// <summary>
     /// The pass of <see cref="BinaryFocal(ReadOnlySpan{TMemory}, ReadOnlySpan{TMemory}, int, ReadOnlySpan{TMemory}, double, double, double, Span{TMemory}, Span{TMemory})"/>,
@@ -197,17 +208,19 @@ internal static partial class Kernel<TBlock, T, TMemory>
     /// modulation is q squared. Type arguments, so that each loop holds only the operations of its gamma (within the JIT's
     /// inlining budget on Vector128). The blocks from <paramref name="start"/> on, their losses added to <paramref name="sum"/>,
     /// that of the blocks before, as <see cref="BinaryBlocks"/> runs them: the weights only where
-    /// <typeparamref name="TWeighted"/>, and the exponentials below the normal range only where <typeparamref name="TBelowNormal"/>,
-    /// from the first block that needs them on, so that the loop holds no call, which would keep its values in memory.
+    /// <typeparamref name="TWeighted"/>, and the exponentials below the normal range and the care of a zero a_t only where
+    /// <typeparamref name="TCareful"/>, from the first block that needs them on, so that the loop holds no call, which would keep
+    /// its values in memory. The other blocks have logits whose e^-|x| is normal (|x| up to 87.3, 708 for double), so that where
+    /// a_t is 0 their losses are finite (see the caller) and the plain product is the careful one's.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double BinaryFocal<TModulated, TSquare, TWeighted, TBelowNormal>(ReadOnlySpan<TMemory> logits, ReadOnlySpan<TMemory> targets,
+    private static double BinaryFocal<TModulated, TSquare, TWeighted, TCareful>(ReadOnlySpan<TMemory> logits, ReadOnlySpan<TMemory> targets,
         int offset, ReadOnlySpan<TMemory> weights, T gamma, T alphaBase, T alphaSlope, T gradientScale, Span<TMemory> losses,
         Span<TMemory> gradient, int start, CompensatedSum sum)
         where TModulated : struct, IOption
         where TSquare : struct, IOption
         where TWeighted : struct, IOption
-        where TBelowNormal : struct, IOption
+        where TCareful : struct, IOption
     {
         TBlock alphaBaseBlock = TBlock.Create(alphaBase);
         TBlock alphaSlopeBlock = TBlock.Create(alphaSlope);
@@ -224,7 +237,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
         for (int i = start; (uint)i < (uint)length; i += Width)
         {
             TBlock x = Load(logits, i, logitsTail);
-            if (!TBelowNormal.IsSet && BlockMath<TBlock, T>.ExpBelowNormal(BlockMath<TBlock, T>.NegativeAbs(x)))
+            if (!TCareful.IsSet && BlockMath<TBlock, T>.ExpBelowNormal(BlockMath<TBlock, T>.NegativeAbs(x)))
             {
                 return BinaryFocal<TModulated, TSquare, TWeighted, Yes>(logits, targets, offset, weights, gamma, alphaBase, alphaSlope,
                     gradientScale, losses, gradient, i, sum);
@@ -234,7 +247,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
 
             // The cross-entropy and its derivative sigmoid(x) - y, as BinaryCrossEntropy.FromLogits computes them without options.
             TBlock negative = TBlock.LessThan(x, zero);
-            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x), TBelowNormal.IsSet);
+            TBlock z = BlockMath<TBlock, T>.ExpNonPositive(BlockMath<TBlock, T>.NegativeAbs(x), TCareful.IsSet);
             TBlock negativeTarget = one - y;
             TBlock onePlusZ = one + z;
             TBlock small = z / onePlusZ;
@@ -250,8 +263,7 @@ internal static partial class Kernel<TBlock, T, TMemory>
             TBlock alphaT = TBlock.FusedMultiplyAdd(y, alphaSlopeBlock, alphaBaseBlock);
             (loss, d) = Focused<TSquare>(loss, d, x, y, negativeTarget, negative, z, small, reciprocal, log1PZ, g, TModulated.IsSet);
 
-            // A zero a_t (alpha 0 or 1) takes an infinite loss away too, as a zero weight does.
-            loss = Weighted(loss, alphaT);
+            loss = AlphaWeighted(loss, alphaT, TCareful.IsSet);
             d *= alphaT;
             if (TWeighted.IsSet)
             {
@@ -280,6 +292,25 @@ internal static partial class Kernel<TBlock, T, TMemory>
         double total = double.CreateTruncating(sum.Total);
         StoreTails(lastLoss, losses, lastGradient, gradient, length);
         return total;
+    }
+
+    /// <summary>
+    /// <paramref name="loss"/> times <paramref name="alphaT"/>, where <paramref name="careful"/> with a zero a_t (alpha 0 or 1)
+    /// making an infinite loss 0 too, as a zero weight does, and leaving a NaN one NaN: the product of the loss clamped to the
+    /// finite range, so that a finite loss gets the plain product's bits. The option comes last, as
+    /// <see cref="Focused{TSquare}"/>'s does.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TBlock AlphaWeighted(TBlock loss, TBlock alphaT, bool careful)
+    {
+        if (!careful)
+        {
+            return loss * alphaT;
+        }
+
+        TBlock max = BlockMath<TBlock, T>.MaxFinite;
+        TBlock clamped = TBlock.Min(max, TBlock.Max(BlockMath<TBlock, T>.Zero - max, loss));
+        return TBlock.Select(TBlock.Equals(alphaT, BlockMath<TBlock, T>.Zero), clamped * alphaT, loss * alphaT);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Numerics;
 using CrossEntropy.Tests.Infrastructure;
 using FsCheck.Xunit;
@@ -175,6 +176,60 @@ public abstract class BinaryFocalTests<T>(ITestOutputHelper output)
 
             // The soft target's limit: (1 - y) q^gamma with q = 1 - y.
             Check<T>.Close(0.5 * Math.Pow(0.5, gamma), gradient[4], context);
+        }
+    }
+
+    /// <summary>
+    /// A zero a_t (alpha 0 or 1, or a target where alpha y + (1 - alpha)(1 - y) vanishes) takes an infinite loss away, and each
+    /// element gets the same bits whether its block runs before or after a block with a logit beyond 87 (which hands the rest
+    /// of a call to the loop with the exponential's subnormal care and the zero a_t's care): alone, and behind such a block.
+    /// </summary>
+    [Fact]
+    public void ZeroAlphaWeightSameBitsInEitherLoop()
+    {
+        var random = new Random(Seed);
+        const int Count = 48;
+        foreach (double alpha in new[] { 0, 1, 0.25, 0.75, 0.5 + Math.ScaleB(1, -45) })
+        {
+            // Targets where a_t vanishes, inside [0, 1] and outside it (where the loss can be negative), and ordinary ones.
+            double vanishes = (1 - alpha) / (1 - 2 * alpha);
+            double[] choices = [0, 1, 0.3, vanishes, -3, 2.5];
+            double[] x = new double[Count];
+            double[] y = new double[Count];
+            for (int i = 0; i < Count; i++)
+            {
+                x[i] = random.NextDouble() * 160 - 80;
+                y[i] = choices[random.Next(choices.Length)];
+            }
+
+            foreach (double gamma in new[] { 0, 0.5, 2 })
+            {
+                // 64 bytes of logits beyond 87 in front of the same elements.
+                int front = 64 / System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+                T[] logits = TestData.To<T>([.. new double[front].Select(_ => 100.0), .. x]);
+                T[] targets = TestData.To<T>([.. new double[front], .. y]);
+                T[] behind = new T[logits.Length];
+                T[] behindGradient = new T[logits.Length];
+                BinaryCrossEntropy.FocalFromLogits<T>(logits, targets, behind, gamma, alpha);
+                BinaryCrossEntropy.FocalFromLogitsWithGradient<T>(logits, targets, behindGradient, Reduction.Sum, gamma, alpha);
+                T[] alone = new T[Count];
+                T[] aloneGradient = new T[Count];
+                BinaryCrossEntropy.FocalFromLogits<T>(logits.AsSpan(front), targets.AsSpan(front), alone, gamma, alpha);
+                BinaryCrossEntropy.FocalFromLogitsWithGradient<T>(logits.AsSpan(front), targets.AsSpan(front), aloneGradient, Reduction.Sum, gamma, alpha);
+                string context = $"alpha {alpha}, gamma {gamma}";
+                Check<T>.SameBits(alone, behind.AsSpan(front), context);
+                Check<T>.SameBits(aloneGradient, behindGradient.AsSpan(front), context);
+            }
+
+            // Infinite logits under a zero a_t: 0, not NaN.
+            if (alpha is 0 or 1)
+            {
+                T[] infinite = TestData.To<T>([double.PositiveInfinity, double.NegativeInfinity]);
+                T[] agreeing = TestData.To<T>(alpha == 0 ? [1, 1] : [0, 0]);
+                T[] losses = new T[2];
+                BinaryCrossEntropy.FocalFromLogits<T>(infinite, agreeing, losses, 2, alpha);
+                Assert.Equal([T.Zero, T.Zero], losses);
+            }
         }
     }
 
