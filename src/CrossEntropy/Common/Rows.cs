@@ -430,9 +430,10 @@ internal static partial class Kernel<TBlock, T, TMemory>
         // As in RowRange: the lanes past the row repeat its first element, and a whole block is taken beside copies of it,
         // transformed as the row is: the input transform goes lane by lane, so these are copies of the first lane of xs.
         bool whole = classes == Width;
+        bool pair = classes == 2;
         T first = ToCompute(row[0]);
         TBlock xs = op.Input(whole ? Load(row, 0) : Tail(row, first));
-        T max = TBlock.Max(whole ? TBlock.Max(TBlock.Create(TBlock.First(xs)), xs) : xs);
+        T max = pair ? PairMax(ref op, row, xs) : TBlock.Max(whole ? TBlock.Max(TBlock.Create(TBlock.First(xs)), xs) : xs);
         if (!T.IsFinite(max))
         {
             return op.NonFinite(r, row, max, outRow);
@@ -463,7 +464,8 @@ internal static partial class Kernel<TBlock, T, TMemory>
             e = TBlock.Select(TBlock.Equals(BlockMath<TBlock, T>.Indices, TBlock.Create(T.CreateTruncating(lane))), zero, e);
         }
 
-        TBlock factor = op.Finish(new RowSums(max, CompensatedSum.OfOne(e), coefficientSum, shiftedSum), out TBlock values);
+        T sum = pair ? PairSum(e) : CompensatedSum.OfOne(e);
+        TBlock factor = op.Finish(new RowSums(max, sum, coefficientSum, shiftedSum), out TBlock values);
         if (op.WritesRows)
         {
             TBlock o = TOp.CallsFinal ? FinalCall(ref op, kept, factor, start, coefficientsTail)
@@ -481,6 +483,27 @@ internal static partial class Kernel<TBlock, T, TMemory>
         }
 
         return TBlock.First(values);
+    }
+
+    /// <summary>
+    /// The maximum of a row of two, <paramref name="xs"/> its block: what the block's reduction tree gives where every lane
+    /// past the row copies the first, <c>x1 &gt; x0 ? x1 : x0</c>, without the tree's steps.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T PairMax<TOp>(ref TOp op, ReadOnlySpan<TMemory> row, TBlock xs)
+        where TOp : struct, IRowOperator, allows ref struct =>
+        TBlock.First(TBlock.Max(op.Input(TBlock.Create(ToCompute(row[1]))), xs));
+
+    /// <summary>
+    /// The sum of a row of two, <paramref name="e"/> its block with 0 past the row: what the block's reduction tree gives,
+    /// e0 + e1, since every other step of it adds 0 to a lane that is not -0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T PairSum(TBlock e)
+    {
+        Unsafe.SkipInit(out Lanes<T> lanes);
+        TBlock.Store(e, ref lanes[0]);
+        return lanes[0] + lanes[1];
     }
 
     /// <summary>The operator's <see cref="IRowOperator.Final"/> of a row of one block, as a call (<see cref="IRowOperator.CallsFinal"/>).</summary>
