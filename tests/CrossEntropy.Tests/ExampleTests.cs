@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using ChunkedCrossEntropy;
 using IrisTraining;
 using ModelOutputs;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
 namespace CrossEntropy.Tests;
@@ -21,8 +22,8 @@ public class ExampleTests
         Assert.Equal(45, result.TestRows);
         float[] losses = result.Epochs.Select(e => e.TrainingLoss).ToArray();
         Assert.All(losses, loss => Assert.True(float.IsFinite(loss)));
-        Assert.True(losses[^1] < 0.25f * losses[0], $"The training loss went from {losses[0]} to {losses[^1]}.");
-        Assert.True(result.TestAccuracy >= 0.95f, $"Held-out accuracy {result.TestAccuracy} is below 0.95.");
+        That.Holds(losses[^1] < 0.25f * losses[0], $"The training loss went from {losses[0]} to {losses[^1]}.");
+        That.Holds(result.TestAccuracy >= 0.95f, $"Held-out accuracy {result.TestAccuracy} is below 0.95.");
     }
 
     [Fact]
@@ -50,7 +51,7 @@ public class ExampleTests
         (Tensor<float> logits, Tensor<int> labels) = Segmentation.Synthetic(images: 2, seed: 2);
         SegmentationResult result = Segmentation.Run(logits, labels);
 
-        Assert.True(result.PixelAccuracy > 0.9f, $"pixel accuracy {result.PixelAccuracy}");
+        That.Holds(result.PixelAccuracy > 0.9f, $"pixel accuracy {result.PixelAccuracy}");
         Assert.InRange(result.Loss, 0.1f, 1f);
         int labelled = labels.Count(label => label != Segmentation.Void);
         for (int y = 0; y < Segmentation.Size; y++)
@@ -84,7 +85,7 @@ public class ExampleTests
 
         Assert.Equal(options.Rows, options.CheckRows);
         Assert.InRange(result.Loss, Math.Log(options.Vocabulary) - 1, Math.Log(options.Vocabulary) + 1);
-        Assert.True(result.AllocatedBytes < result.FullLogitsBytes / 4, $"The chunked loss allocated {result.AllocatedBytes} bytes.");
+        That.Holds(result.AllocatedBytes < result.FullLogitsBytes / 4, $"The chunked loss allocated {result.AllocatedBytes} bytes.");
         Assert.Equal(result.CheckUnchunkedLoss, result.CheckChunkedLoss, 1e-5 * Math.Abs(result.CheckUnchunkedLoss));
         Assert.Equal(result.Loss, result.CheckChunkedLoss);
         Assert.InRange(result.HiddenGradientError, 0, 1e-5);

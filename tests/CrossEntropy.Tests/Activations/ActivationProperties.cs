@@ -37,7 +37,7 @@ public abstract class ActivationProperties<T>
                 double[] probabilities = Array.ConvertAll(p[(row * logits.Classes)..((row + 1) * logits.Classes)], ToDouble);
                 Assert.All(probabilities, value => Assert.InRange(value, 0, 1));
                 double sum = Reference.Sum(probabilities);
-                Assert.True(Math.Abs(sum - 1) <= Relative, $"row {row} sums to {sum:R}, {width}");
+                That.Holds(Math.Abs(sum - 1) <= Relative, $"row {row} sums to {sum:R}, {width}");
             }
         }
     }
@@ -89,7 +89,7 @@ public abstract class ActivationProperties<T>
                 {
                     double expected = Math.Log(ToDouble(p[i]));
                     double actual = ToDouble(logP[i]);
-                    Assert.True(Math.Abs(actual - expected) <= Relative * (1 + Math.Abs(actual)), $"index {i}: LogSoftmax {actual:R}, log(Softmax) {expected:R}, {width}");
+                    That.Holds(Math.Abs(actual - expected) <= Relative * (1 + Math.Abs(actual)), $"index {i}: LogSoftmax {actual:R}, log(Softmax) {expected:R}, {width}");
                 }
             }
         }
@@ -118,8 +118,8 @@ public abstract class ActivationProperties<T>
 
                 double logN = Math.Log(logits.Classes);
                 double value = ToDouble(result[row]);
-                Assert.True(value >= max, $"row {row}: LogSumExp {value:R} below the maximum {max:R}, {width}");
-                Assert.True(value <= max + logN + Relative * (Math.Abs(max) + logN), $"row {row}: LogSumExp {value:R} above max + ln n = {max + logN:R}, {width}");
+                That.Holds(value >= max, $"row {row}: LogSumExp {value:R} below the maximum {max:R}, {width}");
+                That.Holds(value <= max + logN + Relative * (Math.Abs(max) + logN), $"row {row}: LogSumExp {value:R} above max + ln n = {max + logN:R}, {width}");
             }
         }
     }
@@ -143,7 +143,7 @@ public abstract class ActivationProperties<T>
             for (int i = 0; i < x.Length; i++)
             {
                 double sum = ToDouble(s[i]) + ToDouble(t[i]);
-                Assert.True(Math.Abs(sum - 1) <= Relative, $"x = {x[i]}: Sigmoid(x) + Sigmoid(-x) = {sum:R}, {width}");
+                That.Holds(Math.Abs(sum - 1) <= Relative, $"x = {x[i]}: Sigmoid(x) + Sigmoid(-x) = {sum:R}, {width}");
             }
         }
     }

@@ -39,8 +39,8 @@ public abstract partial class ActivationTests<T>
 
                 double logSoftmaxError = MaxRelativeError(logProbabilities, destination.Span);
                 output.WriteLine($"{typeof(T).Name} length {length} {width}: Softmax max relative error {softmaxError:E3}, LogSoftmax {logSoftmaxError:E3}");
-                Assert.True(softmaxError <= Tolerance<T>.Relative, $"Softmax, length {length}, {width}: relative error {softmaxError:E3}");
-                Assert.True(logSoftmaxError <= Tolerance<T>.Relative, $"LogSoftmax, length {length}, {width}: relative error {logSoftmaxError:E3}");
+                That.Holds(softmaxError <= Tolerance<T>.Relative, $"Softmax, length {length}, {width}: relative error {softmaxError:E3}");
+                That.Holds(logSoftmaxError <= Tolerance<T>.Relative, $"LogSoftmax, length {length}, {width}: relative error {logSoftmaxError:E3}");
             }
         }
     }

@@ -78,7 +78,7 @@ public abstract partial class ActivationTests<T>
                 {
                     double expected = Reference.Sigmoid(double.CreateTruncating(x.Span[i]));
                     double actual = double.CreateTruncating(destination.Span[i]);
-                    Assert.True(Math.Abs(actual - expected) <= Math.Max(relative * expected, 2 * step),
+                    That.Holds(Math.Abs(actual - expected) <= Math.Max(relative * expected, 2 * step),
                         $"Sigmoid({x.Span[i]}) of {length} on {width}: {actual:R}, expected {expected:R}");
                 }
             }

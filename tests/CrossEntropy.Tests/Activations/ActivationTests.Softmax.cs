@@ -159,7 +159,7 @@ public abstract partial class ActivationTests<T>
                     bool matches = double.IsNegativeInfinity(rowValues[i])
                         ? T.IsZero(value) && T.IsPositive(value)
                         : Math.Abs(actual - expected[i]) <= Math.Max(Tolerance<T>.Relative * expected[i], 2 * step);
-                    Assert.True(matches, $"Softmax row {r} class {i} (x = {rowValues[i]:R}) on {width}: {actual:R}, expected {expected[i]:R}");
+                    That.Holds(matches, $"Softmax row {r} class {i} (x = {rowValues[i]:R}) on {width}: {actual:R}, expected {expected[i]:R}");
                 }
             }
         }

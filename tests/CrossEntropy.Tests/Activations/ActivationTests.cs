@@ -248,7 +248,7 @@ public abstract partial class ActivationTests<T>(ITestOutputHelper output)
                         for (int i = 0; i < destination.Length; i++)
                         {
                             bool clean = i >= classes * perRow;
-                            Assert.True(clean ? T.IsFinite(destination[i]) : T.IsNaN(destination[i]),
+                            That.Holds(clean ? T.IsFinite(destination[i]) : T.IsNaN(destination[i]),
                                 $"{name}, classes {classes}, {threads} threads, {width}: row {i / perRow}, entry {i % perRow} is {destination[i]}.");
                         }
                     }

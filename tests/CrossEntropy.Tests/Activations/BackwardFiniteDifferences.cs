@@ -50,7 +50,7 @@ public sealed class BackwardFiniteDifferences
                 double actualStep = plus[i] - minus[i];
                 double difference = (Loss(forward, plus, g, out double magnitude) - Loss(forward, minus, g, out _)) / actualStep;
                 double tolerance = Step * Step * curvature(row, g) + 16 * MachineEpsilon * magnitude / actualStep + 1e-12;
-                Assert.True(
+                That.Holds(
                     Math.Abs(gradient[probe] - difference) <= tolerance,
                     $"index {probe}: backward {gradient[probe]:R}, central difference {difference:R}, tolerance {tolerance:R}, {width}");
             }

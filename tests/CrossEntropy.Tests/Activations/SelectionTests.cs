@@ -117,7 +117,7 @@ public abstract class SelectionTests<T>
             for (int row = 0; row < rows; row++)
             {
                 ReadOnlySpan<T> values = x.Slice(row * classes, classes);
-                Assert.True(ArgMaxReference(values) == destination.Span[row], $"{context}, {width}, row {row}: expected {ArgMaxReference(values)}, got {destination.Span[row]}.");
+                That.Holds(ArgMaxReference(values) == destination.Span[row], $"{context}, {width}, row {row}: expected {ArgMaxReference(values)}, got {destination.Span[row]}.");
                 Assert.Equal(Ranked(values)[0], destination.Span[row]);
             }
         }
@@ -145,11 +145,11 @@ public abstract class SelectionTests<T>
                 ReadOnlySpan<T> input = x.Slice(row * classes, classes);
                 int[] expected = Ranked(input)[..k];
                 int[] actual = indices.Span.Slice(row * k, k).ToArray();
-                Assert.True(expected.SequenceEqual(actual), $"{context}, {width}, row {row}: expected [{string.Join(", ", expected)}], got [{string.Join(", ", actual)}].");
-                Assert.True(expected.SequenceEqual(indicesOnly.Span.Slice(row * k, k).ToArray()), $"{context}, {width}, row {row}, without values");
+                That.Holds(expected.SequenceEqual(actual), $"{context}, {width}, row {row}: expected [{string.Join(", ", expected)}], got [{string.Join(", ", actual)}].");
+                That.Holds(expected.SequenceEqual(indicesOnly.Span.Slice(row * k, k).ToArray()), $"{context}, {width}, row {row}, without values");
                 for (int j = 0; j < k; j++)
                 {
-                    Assert.True(Check<T>.SameBits(input[expected[j]], values.Span[row * k + j]), $"{context}, {width}, row {row}, value {j}");
+                    That.Holds(Check<T>.SameBits(input[expected[j]], values.Span[row * k + j]), $"{context}, {width}, row {row}, value {j}");
                 }
             }
         }
@@ -333,7 +333,7 @@ public abstract class SelectionTests<T>
                     bytes = Allocations.Fewest(calls[c]);
                 }
 
-                Assert.True(bytes == 0, $"call {c} on {width} allocated {bytes} bytes");
+                That.Holds(bytes == 0, $"call {c} on {width} allocated {bytes} bytes");
             }
         }
     }

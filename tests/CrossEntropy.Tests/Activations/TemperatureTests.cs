@@ -182,7 +182,7 @@ public abstract class TemperatureTests<T>(ITestOutputHelper output)
                         double unit = typeof(T) == typeof(double) ? Math.ScaleB(1, -53) : Math.ScaleB(1, -24);
                         double perturbation = 2 * (unit + Math.ScaleB(1, -53)) * 16 / temperature;
                         double allowed = Tolerance<T>.Relative + (log ? perturbation / Math.Max(Math.Abs(expected[i]), 1e-300) : perturbation);
-                        Assert.True(error <= allowed, $"classes {classes}, T = {temperature}, index {i}: expected {expected[i]:R}, actual {actual[start + i]:R}, error {error:G3} > {allowed:G3}");
+                        That.Holds(error <= allowed, $"classes {classes}, T = {temperature}, index {i}: expected {expected[i]:R}, actual {actual[start + i]:R}, error {error:G3} > {allowed:G3}");
                         maxError = Math.Max(maxError, error);
                     }
                 }

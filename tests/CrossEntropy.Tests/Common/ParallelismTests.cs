@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Linq;
 using System.Numerics;
+using CrossEntropy.Tests.Infrastructure;
 using Xunit;
 
 namespace CrossEntropy.Tests.Common;
@@ -68,7 +69,7 @@ public sealed class ParallelismTests
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             (int first, int last) = length == 0 ? (start, end) : (Simd.GroupStart(start, length), Simd.GroupStart(end, length));
-            Assert.True(first < last, $"empty range {first} to {last}");
+            That.Holds(first < last, $"empty range {first} to {last}");
             Ranges.Add((first, last));
             return last - first;
         }

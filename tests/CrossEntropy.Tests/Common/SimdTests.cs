@@ -45,7 +45,7 @@ public sealed class SimdTests(ITestOutputHelper output)
         {
             using (Widths.Limit(width))
             {
-                Assert.True(Simd.Current < VectorWidth.Vector256 || Simd.FusedMultiplyAdd, $"{Simd.Current} without FMA hardware");
+                That.Holds(Simd.Current < VectorWidth.Vector256 || Simd.FusedMultiplyAdd, $"{Simd.Current} without FMA hardware");
             }
         }
     }

@@ -42,8 +42,8 @@ public sealed class AllocationDeterminismTests
                     CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits, labels, gradient, Classes, Reduction.Mean, weights, labelSmoothing: 0.1));
             }
 
-            Assert.True(softmaxBytes == 0, $"{typeof(T).Name} Softmax on {width} allocated {softmaxBytes} bytes");
-            Assert.True(lossBytes == 0, $"{typeof(T).Name} CategoricalCrossEntropy.FromLogitsWithGradient on {width} allocated {lossBytes} bytes");
+            That.Holds(softmaxBytes == 0, $"{typeof(T).Name} Softmax on {width} allocated {softmaxBytes} bytes");
+            That.Holds(lossBytes == 0, $"{typeof(T).Name} CategoricalCrossEntropy.FromLogitsWithGradient on {width} allocated {lossBytes} bytes");
         }
     }
 }

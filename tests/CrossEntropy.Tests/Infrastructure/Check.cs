@@ -50,7 +50,10 @@ internal sealed class Check<T>
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
         {
-            Close(expected[i], actual[i], scale[i], $"{context}, index {i}");
+            if (Mismatch(expected[i], actual[i], Tolerance<T>.Relative * scale[i] + Tolerance<T>.Absolute) is string mismatch)
+            {
+                Assert.Fail($"{context}, index {i}: {mismatch} (scale {Format(scale[i])}).");
+            }
         }
     }
 
@@ -85,7 +88,10 @@ internal sealed class Check<T>
     }
 
     /// <summary>Records a mismatch unless <paramref name="actual"/> is within Loss * |expected| + Absolute of <paramref name="expected"/>.</summary>
-    public void Loss(double expected, T actual, string context)
+    public void Loss(double expected, T actual, string context) => Loss(expected, actual, context, -1);
+
+    /// <summary><see cref="Loss(double, T, string)"/> of row <paramref name="row"/> (none where negative) of <paramref name="context"/>.</summary>
+    private void Loss(double expected, T actual, string context, int row)
     {
         Comparisons++;
         double error = Math.Abs(double.CreateTruncating(actual) - expected);
@@ -94,7 +100,7 @@ internal sealed class Check<T>
             MaxLossError = Math.Max(MaxLossError, error / Math.Abs(expected));
         }
 
-        Record(Mismatch(expected, actual, Tolerance<T>.Loss * Math.Abs(expected) + Tolerance<T>.Absolute), context);
+        Record(Mismatch(expected, actual, Tolerance<T>.Loss * Math.Abs(expected) + Tolerance<T>.Absolute), context, "row", row);
     }
 
     /// <summary>Element-wise <see cref="Loss"/>, for per-row (or per-element) losses.</summary>
@@ -103,7 +109,7 @@ internal sealed class Check<T>
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
         {
-            Loss(expected[i], actual[i], $"{context}, row {i}");
+            Loss(expected[i], actual[i], context, i);
         }
     }
 
@@ -132,7 +138,7 @@ internal sealed class Check<T>
             }
 
             double tolerance = Tolerance<T>.Loss * Math.Abs(expected[i]) + Tolerance<T>.Cancellation * magnitude[i] + Tolerance<T>.Absolute;
-            Record(Mismatch(expected[i], actual[i], tolerance), $"{context}, entry {i}");
+            Record(Mismatch(expected[i], actual[i], tolerance), context, "entry", i);
         }
     }
 
@@ -168,11 +174,15 @@ internal sealed class Check<T>
 
     private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    private void Record(string? mismatch, string context)
+    /// <summary>
+    /// Keeps <paramref name="mismatch"/>, if any, among the first ones reported, as of <paramref name="context"/>, or of its
+    /// <paramref name="item"/> <paramref name="index"/> where the index is not negative (named only when reported).
+    /// </summary>
+    private void Record(string? mismatch, string context, string item, int index)
     {
         if (mismatch is not null && _mismatchCount++ < ReportedMismatches)
         {
-            _mismatches.Add($"{context}: {mismatch}.");
+            _mismatches.Add(index < 0 ? $"{context}: {mismatch}." : $"{context}, {item} {index}: {mismatch}.");
         }
     }
 }

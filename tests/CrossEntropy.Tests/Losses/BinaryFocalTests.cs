@@ -120,7 +120,7 @@ public abstract class BinaryFocalTests<T>(ITestOutputHelper output)
                     down[i] -= h;
                     double difference = (BinaryCrossEntropy.FocalFromLogits<double>(up, targets, Reduction.Sum, gamma, alpha, weights)
                         - BinaryCrossEntropy.FocalFromLogits<double>(down, targets, Reduction.Sum, gamma, alpha, weights)) / (2 * h);
-                    Assert.True(Math.Abs(difference - gradient[i]) <= 1e-6 * (1 + Math.Abs(gradient[i])),
+                    That.Holds(Math.Abs(difference - gradient[i]) <= 1e-6 * (1 + Math.Abs(gradient[i])),
                         $"gamma {gamma}, alpha {alpha}, x {logits[i]}, t {targets[i]}: gradient {gradient[i]}, finite difference {difference}");
                 }
             }
@@ -152,8 +152,8 @@ public abstract class BinaryFocalTests<T>(ITestOutputHelper output)
                 (double loss, double gradient, _) = FocalReference.Binary(x, t, gamma, -1, 1);
                 T[] g = new T[1];
                 T actual = BinaryCrossEntropy.FocalFromLogitsWithGradient<T>(TestData.To<T>([x]), TestData.To<T>([t]), g, Reduction.Sum, gamma, -1);
-                Assert.True(loss > 0 && Math.Abs(double.CreateTruncating(actual) - loss) <= 1e-5 * loss, $"x {x}, gamma {gamma}: {actual} vs {loss}");
-                Assert.True(Math.Abs(double.CreateTruncating(g[0]) - gradient) <= 1e-5 * Math.Abs(gradient), $"x {x}, gamma {gamma}: {g[0]} vs {gradient}");
+                That.Holds(loss > 0 && Math.Abs(double.CreateTruncating(actual) - loss) <= 1e-5 * loss, $"x {x}, gamma {gamma}: {actual} vs {loss}");
+                That.Holds(Math.Abs(double.CreateTruncating(g[0]) - gradient) <= 1e-5 * Math.Abs(gradient), $"x {x}, gamma {gamma}: {g[0]} vs {gradient}");
             }
         }
     }
@@ -276,7 +276,7 @@ public abstract class BinaryFocalTests<T>(ITestOutputHelper output)
         BinaryCrossEntropy.FocalFromLogits<T>(logits, targets, high, 3, -1);
         for (int i = 0; i < logits.Length; i++)
         {
-            Assert.True(high[i] <= low[i] && low[i] <= plain[i] && high[i] >= T.Zero, $"{sample}, index {i}: {plain[i]}, {low[i]}, {high[i]}");
+            That.Holds(high[i] <= low[i] && low[i] <= plain[i] && high[i] >= T.Zero, $"{sample}, index {i}: {plain[i]}, {low[i]}, {high[i]}");
         }
     }
 

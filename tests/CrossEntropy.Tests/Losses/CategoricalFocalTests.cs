@@ -127,7 +127,7 @@ public abstract class CategoricalFocalTests<T>(ITestOutputHelper output)
                     down[i] -= h;
                     double difference = (CategoricalCrossEntropy.FocalFromLogits<double>(up, labels, classes, Reduction.Mean, gamma, weights)
                         - CategoricalCrossEntropy.FocalFromLogits<double>(down, labels, classes, Reduction.Mean, gamma, weights)) / (2 * h);
-                    Assert.True(Math.Abs(difference - gradient[i]) <= 1e-6 * (1 + Math.Abs(gradient[i])),
+                    That.Holds(Math.Abs(difference - gradient[i]) <= 1e-6 * (1 + Math.Abs(gradient[i])),
                         $"gamma {gamma}, classes {classes}, index {i}: gradient {gradient[i]}, finite difference {difference}");
                 }
             }
@@ -157,10 +157,10 @@ public abstract class CategoricalFocalTests<T>(ITestOutputHelper output)
             (double loss, double[] gradient) = FocalReference.Categorical(row, 0, gamma, 1);
             T[] actual = new T[3];
             T value = CategoricalCrossEntropy.FocalFromLogitsWithGradient<T>(TestData.To<T>(row), [0], actual, 3, Reduction.Sum, gamma);
-            Assert.True(loss > 0 && Math.Abs(double.CreateTruncating(value) - loss) <= 1e-5 * loss, $"gamma {gamma}: {value} vs {loss}");
+            That.Holds(loss > 0 && Math.Abs(double.CreateTruncating(value) - loss) <= 1e-5 * loss, $"gamma {gamma}: {value} vs {loss}");
             for (int c = 0; c < 3; c++)
             {
-                Assert.True(Math.Abs(double.CreateTruncating(actual[c]) - gradient[c]) <= 1e-5 * Math.Abs(gradient[c]), $"gamma {gamma}, class {c}: {actual[c]} vs {gradient[c]}");
+                That.Holds(Math.Abs(double.CreateTruncating(actual[c]) - gradient[c]) <= 1e-5 * Math.Abs(gradient[c]), $"gamma {gamma}, class {c}: {actual[c]} vs {gradient[c]}");
             }
         }
     }
@@ -199,7 +199,7 @@ public abstract class CategoricalFocalTests<T>(ITestOutputHelper output)
         CategoricalCrossEntropy.FocalFromLogits<T>(logits, sample.Labels, high, sample.Classes, 3);
         for (int r = 0; r < rows; r++)
         {
-            Assert.True(high[r] >= T.Zero && high[r] <= low[r] && low[r] <= plain[r] * T.CreateTruncating(1 + 1e-6), $"{sample}, row {r}: {plain[r]}, {low[r]}, {high[r]}");
+            That.Holds(high[r] >= T.Zero && high[r] <= low[r] && low[r] <= plain[r] * T.CreateTruncating(1 + 1e-6), $"{sample}, row {r}: {plain[r]}, {low[r]}, {high[r]}");
         }
     }
 
@@ -210,7 +210,7 @@ public abstract class CategoricalFocalTests<T>(ITestOutputHelper output)
             T e = expected[i];
             T a = actual[i];
             bool close = Check<T>.SameBits(e, a) || a == e || T.Abs(a - e) <= T.Max(T.Abs(T.BitIncrement(e) - e), T.Abs(e - T.BitDecrement(e)));
-            Assert.True(close, $"{context}, index {i}: expected {e:R}, actual {a:R}");
+            That.Holds(close, $"{context}, index {i}: expected {e:R}, actual {a:R}");
         }
     }
 

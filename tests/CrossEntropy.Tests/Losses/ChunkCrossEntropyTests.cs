@@ -268,12 +268,12 @@ public sealed class ChunkCrossEntropyProperties
     {
         if (double.IsNaN(expected) || double.IsNaN(actual))
         {
-            Assert.True(double.IsNaN(expected) && double.IsNaN(actual), $"{context}: expected {expected}, actual {actual}.");
+            That.Holds(double.IsNaN(expected) && double.IsNaN(actual), $"{context}: expected {expected}, actual {actual}.");
             return;
         }
 
         double tolerance = Tolerance<T>.Loss * (Math.Abs(expected) + magnitude) + Tolerance<T>.Absolute;
-        Assert.True(Math.Abs(actual - expected) <= tolerance, $"{context}: expected {expected:R}, actual {actual:R}, tolerance {tolerance:R}.");
+        That.Holds(Math.Abs(actual - expected) <= tolerance, $"{context}: expected {expected:R}, actual {actual:R}, tolerance {tolerance:R}.");
     }
 }
 
@@ -372,7 +372,7 @@ public abstract class ChunkCrossEntropyTests<T>
             gradient.AsSpan().Fill(Sentinel);
             T part = CategoricalCrossEntropy.FromLogitsChunkWithGradient<T>(chunk, labels, lse, gradient, width, offset, classes, reduction,
                 labelSmoothing: 0.1, normalizer: normalizer);
-            Assert.True(nan ? T.IsNaN(part) : part == T.Zero, $"{reduction}, normalizer {normalizer}: {part}");
+            That.Holds(nan ? T.IsNaN(part) : part == T.Zero, $"{reduction}, normalizer {normalizer}: {part}");
             Check<T>.SameBits(new T[chunk.Length], gradient, "all ignored");
         }
     }
@@ -483,10 +483,10 @@ public abstract class ChunkCrossEntropyTests<T>
                     using (Parallelism.Force(threads, minChunkElements: 512, lastFirst: true))
                     {
                         T[] gradient = new T[chunk.Length];
-                        Assert.True(Check<T>.SameBits(expectedPart, Call(chunk, gradient)), $"{vectorWidth}, {threads} threads: part");
+                        That.Holds(Check<T>.SameBits(expectedPart, Call(chunk, gradient)), $"{vectorWidth}, {threads} threads: part");
                         Check<T>.SameBits(expected, gradient, $"{vectorWidth}, {threads} threads");
                         T[] inPlace = (T[])chunk.Clone();
-                        Assert.True(Check<T>.SameBits(expectedPart, Call(inPlace, inPlace)), $"{vectorWidth}, {threads} threads: in-place part");
+                        That.Holds(Check<T>.SameBits(expectedPart, Call(inPlace, inPlace)), $"{vectorWidth}, {threads} threads: in-place part");
                         Check<T>.SameBits(expected, inPlace, $"{vectorWidth}, {threads} threads, in place");
                     }
                 }
@@ -591,7 +591,7 @@ public sealed class DoubleChunkCrossEntropyTests : ChunkCrossEntropyTests<double
             plus[i] += h;
             minus[i] -= h;
             double difference = (Chunked.Run<double>(s with { Logits = plus }).Loss - Chunked.Run<double>(s with { Logits = minus }).Loss) / (2 * h);
-            Assert.True(Math.Abs(difference - gradient[i]) <= 1e-6 * largest + 1e-6 * Math.Abs(gradient[i]),
+            That.Holds(Math.Abs(difference - gradient[i]) <= 1e-6 * largest + 1e-6 * Math.Abs(gradient[i]),
                 $"entry {i}: gradient {gradient[i]:R}, central difference {difference:R}.");
         }
     }

@@ -195,7 +195,7 @@ public abstract class GuardedMemoryTests<T>(ITestOutputHelper output)
             }
         }
 
-        Assert.True(mismatches.Count == 0, $"{mismatches.Count} cases differ; the first ones:{Environment.NewLine}{string.Join(Environment.NewLine, mismatches.GetRange(0, Math.Min(12, mismatches.Count)))}");
+        That.Holds(mismatches.Count == 0, $"{mismatches.Count} cases differ; the first ones:{Environment.NewLine}{string.Join(Environment.NewLine, mismatches.GetRange(0, Math.Min(12, mismatches.Count)))}");
     }
 
     /// <summary>

@@ -129,7 +129,7 @@ public abstract class KLDivergenceTests<T>(ITestOutputHelper output)
                 // The divergence is a cross-entropy less an entropy: its rounding is relative to their magnitudes.
                 for (int r = 0; r < rows; r++)
                 {
-                    maxError = Math.Max(maxError, Near(losses[r], actualLosses[r], scales[r], $"{context}, row {r}"));
+                    maxError = Math.Max(maxError, Near(losses[r], actualLosses[r], scales[r], context, r));
                 }
 
                 maxError = Math.Max(maxError, Near(sum, total, sumScale, context + ", Sum"));
@@ -147,11 +147,14 @@ public abstract class KLDivergenceTests<T>(ITestOutputHelper output)
         return maxError;
     }
 
-    /// <summary>Fails unless <paramref name="actual"/> is within the loss tolerance of <paramref name="scale"/>; returns the error relative to it.</summary>
-    private static double Near(double expected, T actual, double scale, string context)
+    /// <summary>
+    /// Fails unless <paramref name="actual"/> is within the loss tolerance of <paramref name="scale"/>; returns the error relative
+    /// to it. <paramref name="row"/>, where not negative, is named in the message.
+    /// </summary>
+    private static double Near(double expected, T actual, double scale, string context, int row = -1)
     {
         double error = Math.Abs(double.CreateTruncating(actual) - expected);
-        Assert.True(error <= Tolerance<T>.Loss * scale + Tolerance<T>.Absolute, $"{context}: expected {expected:R}, actual {actual:R}, scale {scale:R}");
+        That.Holds(error <= Tolerance<T>.Loss * scale + Tolerance<T>.Absolute, $"{context}{(row < 0 ? "" : $", row {row}")}: expected {expected:R}, actual {actual:R}, scale {scale:R}");
         return scale > 0 ? error / scale : 0;
     }
 
@@ -177,7 +180,7 @@ public abstract class KLDivergenceTests<T>(ITestOutputHelper output)
                     down[i] -= h;
                     double difference = (KLDivergence.FromLogits<double>(up, targets, 9, Reduction.Mean, logTargets, temperature)
                         - KLDivergence.FromLogits<double>(down, targets, 9, Reduction.Mean, logTargets, temperature)) / (2 * h);
-                    Assert.True(Math.Abs(difference - gradient[i]) <= 1e-6 * (1 + Math.Abs(gradient[i])),
+                    That.Holds(Math.Abs(difference - gradient[i]) <= 1e-6 * (1 + Math.Abs(gradient[i])),
                         $"temperature {temperature}, logTargets {logTargets}, index {i}: gradient {gradient[i]}, finite difference {difference}");
                 }
             }
@@ -249,8 +252,8 @@ public abstract class KLDivergenceTests<T>(ITestOutputHelper output)
         for (int r = 0; r < rows; r++)
         {
             T slack = T.CreateTruncating(Tolerance<T>.Loss) * (T.One + T.Abs(crossEntropy[r]));
-            Assert.True(losses[r] >= -slack, $"{sample}, row {r}: {losses[r]}");
-            Assert.True(T.Abs(ownLosses[r]) <= slack, $"{sample}, row {r}: KL from its own distribution {ownLosses[r]}");
+            That.Holds(losses[r] >= -slack, $"{sample}, row {r}: {losses[r]}");
+            That.Holds(T.Abs(ownLosses[r]) <= slack, $"{sample}, row {r}: KL from its own distribution {ownLosses[r]}");
             Assert.Equal(T.Zero, exact[r]);
         }
     }

@@ -15,7 +15,7 @@ internal sealed record LossOutcome<T>(T Mean, T Sum, T MeanWithGradient, T SumWi
 {
     public void AssertMatches(LossReference.Result reference, Check<T> check, string context)
     {
-        Assert.True(TailsUntouched, $"{context}: an output element outside the result changed.");
+        That.Holds(TailsUntouched, $"{context}: an output element outside the result changed.");
         check.Loss(reference.Loss(Reduction.Mean), Mean, $"{context}, Mean");
         check.Loss(reference.Loss(Reduction.Sum), Sum, $"{context}, Sum");
         check.Losses(reference.RowLosses, Losses, $"{context}, unreduced losses");
@@ -27,11 +27,11 @@ internal sealed record LossOutcome<T>(T Mean, T Sum, T MeanWithGradient, T SumWi
 
     public void AssertSameBits(LossOutcome<T> other, string context)
     {
-        Assert.True(TailsUntouched, $"{context}: an output element outside the result changed.");
-        Assert.True(Check<T>.SameBits(other.Mean, Mean), $"{context}: Mean {Mean} differs from {other.Mean}.");
-        Assert.True(Check<T>.SameBits(other.Sum, Sum), $"{context}: Sum {Sum} differs from {other.Sum}.");
-        Assert.True(Check<T>.SameBits(other.MeanWithGradient, MeanWithGradient), $"{context}: Mean with gradient {MeanWithGradient} differs from {other.MeanWithGradient}.");
-        Assert.True(Check<T>.SameBits(other.SumWithGradient, SumWithGradient), $"{context}: Sum with gradient {SumWithGradient} differs from {other.SumWithGradient}.");
+        That.Holds(TailsUntouched, $"{context}: an output element outside the result changed.");
+        That.Holds(Check<T>.SameBits(other.Mean, Mean), $"{context}: Mean {Mean} differs from {other.Mean}.");
+        That.Holds(Check<T>.SameBits(other.Sum, Sum), $"{context}: Sum {Sum} differs from {other.Sum}.");
+        That.Holds(Check<T>.SameBits(other.MeanWithGradient, MeanWithGradient), $"{context}: Mean with gradient {MeanWithGradient} differs from {other.MeanWithGradient}.");
+        That.Holds(Check<T>.SameBits(other.SumWithGradient, SumWithGradient), $"{context}: Sum with gradient {SumWithGradient} differs from {other.SumWithGradient}.");
         Check<T>.SameBits(other.Losses, Losses, $"{context}, unreduced losses");
         Check<T>.SameBits(other.MeanGradient, MeanGradient, $"{context}, Mean gradient");
         Check<T>.SameBits(other.SumGradient, SumGradient, $"{context}, Sum gradient");

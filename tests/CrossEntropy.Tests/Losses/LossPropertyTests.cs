@@ -151,7 +151,7 @@ public sealed class LossPropertyTests
                 scale += magnitude[row * sample.Classes + c];
             }
 
-            Assert.True(Math.Abs(sum) <= Tolerance<T>.Cancellation * scale + Tolerance<T>.Absolute,
+            That.Holds(Math.Abs(sum) <= Tolerance<T>.Cancellation * scale + Tolerance<T>.Absolute,
                 $"{sample}: row {row} of the gradient sums to {sum:R} (terms of magnitude {scale:R}).");
         }
     }
@@ -190,7 +190,7 @@ public sealed class LossPropertyTests
         {
             if (exact || row != sample.Row)
             {
-                Assert.True(Check<T>.SameBits(losses[row], shiftedLosses[row]), $"{sample}: row {row} loss {losses[row]} became {shiftedLosses[row]}.");
+                That.Holds(Check<T>.SameBits(losses[row], shiftedLosses[row]), $"{sample}: row {row} loss {losses[row]} became {shiftedLosses[row]}.");
                 Check<T>.SameBits(gradient.AsSpan(row * s.Classes, s.Classes), shiftedGradient.AsSpan(row * s.Classes, s.Classes), $"{sample}, gradient row {row}");
             }
             else
@@ -201,7 +201,7 @@ public sealed class LossPropertyTests
                 double before = double.CreateTruncating(losses[row]);
                 double after = double.CreateTruncating(shiftedLosses[row]);
                 double allowed = moved + Tolerance<T>.Loss * (Math.Abs(before) + Math.Abs(after)) + Tolerance<T>.Absolute;
-                Assert.True(Math.Abs(after - before) <= allowed, $"{sample}: row {row} loss {before:R} became {after:R} (allowed difference {allowed:R}).");
+                That.Holds(Math.Abs(after - before) <= allowed, $"{sample}: row {row} loss {before:R} became {after:R} (allowed difference {allowed:R}).");
             }
         }
     }
@@ -235,7 +235,7 @@ public sealed class LossPropertyTests
             input[i] = x;
             double difference = (upper - lower) / (plus - minus);
             double allowed = 1e-6 * (largest + Math.Abs(gradient[i])) + 1e-9;
-            Assert.True(Math.Abs(difference - gradient[i]) <= allowed,
+            That.Holds(Math.Abs(difference - gradient[i]) <= allowed,
                 $"{context}: entry {i}: gradient {gradient[i]:R}, central difference {difference:R}, allowed difference {allowed:R}.");
         }
     }
@@ -291,7 +291,7 @@ public sealed class LossPropertyTests
 
         double tolerance = (typeof(T) == typeof(float) ? 1e-6 : 1e-13) * magnitude + Tolerance<T>.Absolute;
         double actual = double.CreateTruncating(sum);
-        Assert.True(Math.Abs(actual - total) <= tolerance, $"{context}: the losses add up to {total:R}, Sum is {actual:R}.");
+        That.Holds(Math.Abs(actual - total) <= tolerance, $"{context}: the losses add up to {total:R}, Sum is {actual:R}.");
     }
 
     private static LossReference.Result Reference(CategoricalSample s) =>

@@ -305,7 +305,7 @@ public abstract class PublishedValueTests<T>
     private static void Published(double published, double actual, double tolerance)
     {
         double allowed = Math.Max(tolerance, Tolerance<T>.Loss * Math.Abs(published));
-        Assert.True(Math.Abs(actual - published) <= allowed, $"published {published:R}, actual {actual:R}, allowed difference {allowed:R}");
+        That.Holds(Math.Abs(actual - published) <= allowed, $"published {published:R}, actual {actual:R}, allowed difference {allowed:R}");
     }
 
     private static void ForEachWidth(Action check)

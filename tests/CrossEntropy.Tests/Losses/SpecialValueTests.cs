@@ -142,13 +142,13 @@ public abstract class SpecialValueTests<T>
         call.Losses(actualLosses);
         AssertExactly(losses, actualLosses, $"{context}, losses");
         double sum = LossReference.Sum(losses);
-        Assert.True(double.CreateTruncating(call.Loss(Reduction.Sum)) == sum, $"{context}: Sum {call.Loss(Reduction.Sum)}, expected {sum}.");
+        That.Holds(double.CreateTruncating(call.Loss(Reduction.Sum)) == sum, $"{context}: Sum {call.Loss(Reduction.Sum)}, expected {sum}.");
         foreach (Reduction reduction in new[] { Reduction.Sum, Reduction.Mean })
         {
             T[] actualGradient = new T[n];
             T loss = call.WithGradient(actualGradient, reduction);
             double scale = reduction == Reduction.Mean ? n : 1;
-            Assert.True(double.CreateTruncating(loss) == sum / scale, $"{context}: {reduction} with gradient {loss}, expected {sum / scale}.");
+            That.Holds(double.CreateTruncating(loss) == sum / scale, $"{context}: {reduction} with gradient {loss}, expected {sum / scale}.");
             for (int i = 0; i < n; i++)
             {
                 Check<T>.Close(gradient[i] / scale, actualGradient[i], $"{context}, {reduction} gradient {i} (x {x[i]}, y {y[i]})");
@@ -169,14 +169,14 @@ public abstract class SpecialValueTests<T>
             T[] gradient = new T[4];
             T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(MaskedRow), [0], gradient, 4);
             check.Loss(LossReference.Log1P(Math.Exp(-1)), loss, $"label, {width}");
-            Assert.True(T.IsZero(gradient[1]) && T.IsZero(gradient[3]), $"label, {width}: gradient {gradient[1]}, {gradient[3]} on -infinity logits.");
+            That.Holds(T.IsZero(gradient[1]) && T.IsZero(gradient[3]), $"label, {width}: gradient {gradient[1]}, {gradient[3]} on -infinity logits.");
             LossReference.Result labelled = Expected(MaskedRow, [0], null, [], 0);
             check.Gradient(labelled.Gradient(Reduction.Mean), labelled.Magnitude(Reduction.Mean), gradient, $"label, {width}");
 
             loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(MaskedRow), Values(0.7, 0, 0.3, 0), gradient, 4);
             LossReference.Result soft = Expected(MaskedRow, null, [0.7, 0, 0.3, 0], [], 0);
             check.Loss(soft.Loss(Reduction.Mean), loss, $"targets, {width}");
-            Assert.True(T.IsZero(gradient[1]) && T.IsZero(gradient[3]), $"targets, {width}: gradient {gradient[1]}, {gradient[3]} on -infinity logits.");
+            That.Holds(T.IsZero(gradient[1]) && T.IsZero(gradient[3]), $"targets, {width}: gradient {gradient[1]}, {gradient[3]} on -infinity logits.");
             check.Gradient(soft.Gradient(Reduction.Mean), soft.Magnitude(Reduction.Mean), gradient, $"targets, {width}");
             check.AssertNoMismatch();
         });
@@ -190,7 +190,7 @@ public abstract class SpecialValueTests<T>
         {
             T[] gradient = new T[4];
             T loss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(Values(MaskedRow), [1], gradient, 4);
-            Assert.True(T.IsPositiveInfinity(loss), $"{width}: loss {loss}, expected +infinity.");
+            That.Holds(T.IsPositiveInfinity(loss), $"{width}: loss {loss}, expected +infinity.");
             var check = new Check<T>();
             LossReference.Result expected = Expected(MaskedRow, [1], null, [], 0);
             check.Gradient(expected.Gradient(Reduction.Mean), expected.Magnitude(Reduction.Mean), gradient, $"{width}");
@@ -214,7 +214,7 @@ public abstract class SpecialValueTests<T>
             LossReference.Result expected = Expected(MaskedRow, [0], null, [], 0.1);
             check.Gradient(expected.Gradient(Reduction.Mean), expected.Magnitude(Reduction.Mean), gradient, $"label, {width}");
             T soft = CategoricalCrossEntropy.FromLogits<T>(Values(MaskedRow), Values(0.7, 0, 0.3, 0), 4, Reduction.Mean, default, 0.1);
-            Assert.True(T.IsPositiveInfinity(labelled) && T.IsPositiveInfinity(soft), $"{width}: losses {labelled} (label) and {soft} (targets), expected +infinity.");
+            That.Holds(T.IsPositiveInfinity(labelled) && T.IsPositiveInfinity(soft), $"{width}: losses {labelled} (label) and {soft} (targets), expected +infinity.");
             check.AssertNoMismatch();
         });
     }
@@ -253,13 +253,13 @@ public abstract class SpecialValueTests<T>
             CategoricalCrossEntropy.FromLogits<T>(logits, labels, losses, 3);
             for (int row = 0; row < 3; row++)
             {
-                Assert.True(T.IsNaN(losses[row]), $"{width}: row {row} loss {losses[row]}, expected NaN.");
+                That.Holds(T.IsNaN(losses[row]), $"{width}: row {row} loss {losses[row]}, expected NaN.");
             }
 
-            Assert.True(T.IsFinite(losses[3]), $"{width}: a finite row next to non-finite ones has loss {losses[3]}.");
+            That.Holds(T.IsFinite(losses[3]), $"{width}: a finite row next to non-finite ones has loss {losses[3]}.");
             T[] gradient = new T[12];
             CategoricalCrossEntropy.FromLogitsWithGradient<T>(logits.AsSpan(3, 3), labels.AsSpan(1, 1), gradient.AsSpan(0, 3), 3);
-            Assert.True(T.IsNaN(gradient[0]) && T.IsNaN(gradient[1]) && T.IsNaN(gradient[2]), $"{width}: gradient of a +infinity row is {gradient[0]}, {gradient[1]}, {gradient[2]}.");
+            That.Holds(T.IsNaN(gradient[0]) && T.IsNaN(gradient[1]) && T.IsNaN(gradient[2]), $"{width}: gradient of a +infinity row is {gradient[0]}, {gradient[1]}, {gradient[2]}.");
         });
     }
 
@@ -305,17 +305,17 @@ public abstract class SpecialValueTests<T>
                         call.Losses(losses);
                         T[] gradient = new T[rows * classes];
                         T sum = call.WithGradient(gradient, Reduction.Sum);
-                        Assert.True(T.IsNaN(sum) && T.IsNaN(call.Loss(Reduction.Mean)), $"{context}: reduced losses {sum} (Sum).");
+                        That.Holds(T.IsNaN(sum) && T.IsNaN(call.Loss(Reduction.Mean)), $"{context}: reduced losses {sum} (Sum).");
                         for (int row = 0; row < classes; row++)
                         {
-                            Assert.True(T.IsNaN(losses[row]), $"{context}: row {row} (NaN in column {row}) has loss {losses[row]}.");
+                            That.Holds(T.IsNaN(losses[row]), $"{context}: row {row} (NaN in column {row}) has loss {losses[row]}.");
                             for (int c = 0; c < classes; c++)
                             {
-                                Assert.True(T.IsNaN(gradient[row * classes + c]), $"{context}: row {row} (NaN in column {row}) has gradient {gradient[row * classes + c]} in column {c}.");
+                                That.Holds(T.IsNaN(gradient[row * classes + c]), $"{context}: row {row} (NaN in column {row}) has gradient {gradient[row * classes + c]} in column {c}.");
                             }
                         }
 
-                        Assert.True(T.IsFinite(losses[classes]), $"{context}: the clean row's loss is {losses[classes]}.");
+                        That.Holds(T.IsFinite(losses[classes]), $"{context}: the clean row's loss is {losses[classes]}.");
                     }
                 });
             }
@@ -429,7 +429,7 @@ public abstract class SpecialValueTests<T>
                 T[] gradient = LossBuffers<T>.Filled(6);
                 T mean = call.WithGradient(gradient, Reduction.Mean);
                 AssertMeanNaNSumZero(mean, call.Loss(Reduction.Sum), $"{call.Describe()}, {width}");
-                Assert.True(T.IsNaN(call.Loss(Reduction.Mean)), $"{call.Describe()}, {width}: Mean without gradient is not NaN.");
+                That.Holds(T.IsNaN(call.Loss(Reduction.Mean)), $"{call.Describe()}, {width}: Mean without gradient is not NaN.");
                 AssertExactly([0, 0, 0, 0, 0, 0], gradient, $"{call.Describe()} Mean gradient, {width}");
                 call.Losses(losses);
                 AssertExactly([0, 0], losses, $"{call.Describe()} losses, {width}");
@@ -549,7 +549,7 @@ public abstract class SpecialValueTests<T>
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
         {
-            Assert.True(double.CreateTruncating(actual[i]) == expected[i], $"{context}, entry {i}: expected exactly {expected[i]:R}, actual {actual[i]}.");
+            That.Holds(double.CreateTruncating(actual[i]) == expected[i], $"{context}, entry {i}: expected exactly {expected[i]:R}, actual {actual[i]}.");
         }
     }
 
@@ -557,14 +557,14 @@ public abstract class SpecialValueTests<T>
     {
         foreach (T value in values)
         {
-            Assert.True(T.IsFinite(value), $"{context}: {value} is not finite.");
+            That.Holds(T.IsFinite(value), $"{context}: {value} is not finite.");
         }
     }
 
     private static void AssertMeanNaNSumZero(T mean, T sum, string context)
     {
-        Assert.True(T.IsNaN(mean), $"{context}: Mean {mean}, expected NaN.");
-        Assert.True(T.IsZero(sum), $"{context}: Sum {sum}, expected 0.");
+        That.Holds(T.IsNaN(mean), $"{context}: Mean {mean}, expected NaN.");
+        That.Holds(T.IsZero(sum), $"{context}: Sum {sum}, expected 0.");
     }
 
     private static void ForEachWidth(Action<VectorWidth> check)

@@ -168,7 +168,7 @@ public abstract class TrainingOptionsTests<T>
                     double t = Math.Tanh(logits[k] / cap);
                     double expected = Math.Exp(z[k] - lse) * (1 - t * t);
                     double actual = double.CreateTruncating(gradient[k]);
-                    Assert.True(Math.Abs(actual - expected) <= 1e-4 * expected + 2 * step, $"{width} gap {top - z[k]:F2}: expected {expected:R}, got {actual:R}");
+                    That.Holds(Math.Abs(actual - expected) <= 1e-4 * expected + 2 * step, $"{width} gap {top - z[k]:F2}: expected {expected:R}, got {actual:R}");
                     subnormal += expected > 4 * step && expected < smallestNormal ? 1 : 0;
                 }
             }
@@ -250,7 +250,7 @@ public abstract class TrainingOptionsTests<T>
                 T b = soft
                     ? CategoricalCrossEntropy.FromLogitsWithGradient<T>(x, targets, neutral, classes, sampleWeights: ones, normalizer: 0, softCap: 0, zLoss: 0, logSumExp: new T[rows])
                     : CategoricalCrossEntropy.FromLogitsWithGradient<T>(x, c.Labels, neutral, classes, sampleWeights: ones, normalizer: 0, softCap: 0, zLoss: 0, logSumExp: new T[rows]);
-                Assert.True(Check<T>.SameBits(a, b), $"{rows}x{classes} soft={soft}: {a} vs {b}");
+                That.Holds(Check<T>.SameBits(a, b), $"{rows}x{classes} soft={soft}: {a} vs {b}");
                 Check<T>.SameBits(plain, neutral, $"{rows}x{classes} soft={soft}");
             }
         }
@@ -535,7 +535,7 @@ public sealed class TrainingOptionsDoubleTests : TrainingOptionsTests<double>
                 up[i] += h;
                 down[i] -= h;
                 double numeric = (Loss(up) - Loss(down)) / (2 * h);
-                Assert.True(Math.Abs(numeric - gradient[i]) <= 1e-7 * (1 + Math.Abs(numeric)), $"soft={soft} {i}: {numeric} vs {gradient[i]}");
+                That.Holds(Math.Abs(numeric - gradient[i]) <= 1e-7 * (1 + Math.Abs(numeric)), $"soft={soft} {i}: {numeric} vs {gradient[i]}");
             }
         }
     }
@@ -556,7 +556,7 @@ public sealed class TrainingOptionsDoubleTests : TrainingOptionsTests<double>
                 CategoricalCrossEntropy.FromLogits<double>(x, new int[x.Length], losses, 1, softCap: 1, logSumExp: lse);
                 for (int i = 0; i < x.Length; i++)
                 {
-                    Assert.True(Math.Abs(lse[i] - Math.Tanh(x[i])) <= 4e-16 * Math.Abs(Math.Tanh(x[i])), $"{width} tanh({x[i]}) = {lse[i]:R}, expected {Math.Tanh(x[i]):R}");
+                    That.Holds(Math.Abs(lse[i] - Math.Tanh(x[i])) <= 4e-16 * Math.Abs(Math.Tanh(x[i])), $"{width} tanh({x[i]}) = {lse[i]:R}, expected {Math.Tanh(x[i]):R}");
                 }
             }
         }

@@ -226,7 +226,7 @@ public abstract class ValidationTests<T>
 
         if (output is not null)
         {
-            Assert.True(LossBuffers<T>.UntouchedOutside(output, 0, 0), $"{typeof(TException).Name} for {paramName}: an output changed although the call was rejected.");
+            That.Holds(LossBuffers<T>.UntouchedOutside(output, 0, 0), $"{typeof(TException).Name} for {paramName}: an output changed although the call was rejected.");
         }
     }
 

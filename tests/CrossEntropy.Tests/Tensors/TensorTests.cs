@@ -128,7 +128,7 @@ public abstract class TensorTests<T>
 
             double lse = Reference.LogSumExp(row);
             Check<T>.Close(lse, logSumExp[p], Math.Abs(lse) + Math.Abs(row.ToArray().Max()), $"logsumexp {at}");
-            Assert.True(ArgMaxReference(row) == argMax[p], $"argmax {at}: expected {ArgMaxReference(row)}, actual {argMax[p]}");
+            That.Holds(ArgMaxReference(row) == argMax[p], $"argmax {at}: expected {ArgMaxReference(row)}, actual {argMax[p]}");
         }
     }
 
@@ -196,7 +196,7 @@ public abstract class TensorTests<T>
             string context = $"[{string.Join(", ", lengths)}]";
 
             T spanLoss = CategoricalCrossEntropy.FromLogits<T>(flat, labels, split.Classes, Reduction.Mean, weights, -100, 0.1);
-            Assert.True(Check<T>.SameBits(spanLoss, CategoricalCrossEntropy.FromLogits(x.Read, y, Reduction.Mean, weights, -100, 0.1)), $"loss {context}");
+            That.Holds(Check<T>.SameBits(spanLoss, CategoricalCrossEntropy.FromLogits(x.Read, y, Reduction.Mean, weights, -100, 0.1)), $"loss {context}");
 
             T[] spanLosses = new T[split.Positions];
             T[] losses = new T[split.Positions];
@@ -208,7 +208,7 @@ public abstract class TensorTests<T>
             var gradient = TensorView<T>.Dense(new double[flat.Length], lengths);
             spanLoss = CategoricalCrossEntropy.FromLogitsWithGradient<T>(flat, labels, spanGradient, split.Classes, Reduction.Sum, default, -100, 0.2);
             T loss = CategoricalCrossEntropy.FromLogitsWithGradient(x.Read, y, gradient.Write, Reduction.Sum, default, -100, 0.2);
-            Assert.True(Check<T>.SameBits(spanLoss, loss), $"loss with gradient {context}");
+            That.Holds(Check<T>.SameBits(spanLoss, loss), $"loss with gradient {context}");
             Check<T>.SameBits(spanGradient, gradient.Memory, $"gradient {context}");
         }
     }
@@ -306,7 +306,7 @@ public abstract class TensorTests<T>
             var denseGradient = TensorView<T>.Dense(new double[values.Length], lengths);
             T expectedLoss = CategoricalCrossEntropy.FromLogitsWithGradient(dense.Read, y, denseGradient.Write);
             var gradient = TensorView<T>.Strided(new double[values.Length], lengths, order, step, Sentinel);
-            Assert.True(Check<T>.SameBits(expectedLoss, CategoricalCrossEntropy.FromLogitsWithGradient(strided.Read, y, gradient.Write)), $"loss {context}");
+            That.Holds(Check<T>.SameBits(expectedLoss, CategoricalCrossEntropy.FromLogitsWithGradient(strided.Read, y, gradient.Write)), $"loss {context}");
             Check<T>.SameBits(denseGradient.Memory, TestData.To<T>(gradient.Values()), $"gradient {context}");
 
             // Labels and losses as strided views of their own: every other element of a longer buffer.
@@ -331,8 +331,8 @@ public abstract class TensorTests<T>
             CategoricalCrossEntropy.FromLogits(strided.Read, stridedLabels, new TensorSpan<T>(sparseLosses, 0, labelLengths, labelStrides));
             for (int i = 0; i < labels.Length; i++)
             {
-                Assert.True(Check<T>.SameBits(expectedLosses[i], sparseLosses[2 * i]), $"losses {context}, position {i}");
-                Assert.True(Check<T>.SameBits(Sentinel, sparseLosses[2 * i + 1]), $"losses {context}, gap {i}");
+                That.Holds(Check<T>.SameBits(expectedLosses[i], sparseLosses[2 * i]), $"losses {context}, position {i}");
+                That.Holds(Check<T>.SameBits(Sentinel, sparseLosses[2 * i + 1]), $"losses {context}, gap {i}");
             }
         }
     }
@@ -359,7 +359,7 @@ public abstract class TensorTests<T>
             var gradient = TensorView<T>.Dense(new double[values.Length], lengths);
             T loss = CategoricalCrossEntropy.FromLogitsWithGradient(TensorView<T>.Dense(values, lengths).Read, y, gradient.Write, Reduction.Mean, default, -100, 0.1);
             var logits = TensorView<T>.Strided(values, lengths, order, step, Sentinel);
-            Assert.True(Check<T>.SameBits(loss, CategoricalCrossEntropy.FromLogitsWithGradient(logits.Read, y, logits.Write, Reduction.Mean, default, -100, 0.1)), $"loss {context}");
+            That.Holds(Check<T>.SameBits(loss, CategoricalCrossEntropy.FromLogitsWithGradient(logits.Read, y, logits.Write, Reduction.Mean, default, -100, 0.1)), $"loss {context}");
             Check<T>.SameBits(gradient.Memory, TestData.To<T>(logits.Values()), $"gradient in place {context}");
         }
     }
@@ -394,13 +394,13 @@ public abstract class TensorTests<T>
                 CategoricalCrossEntropy.FromLogits(x.Read, y, losses.Write);
                 foreach (int p in new[] { 0, 1, 2, 6, 7 })
                 {
-                    Assert.True(T.IsNaN(losses.Memory[p]), $"loss of position {p}, {width}");
-                    Assert.True(Enumerable.Range(0, 5).All(c => T.IsNaN(gradient.Memory[split.Index(p, c)])), $"gradient of position {p}, {width}");
+                    That.Holds(T.IsNaN(losses.Memory[p]), $"loss of position {p}, {width}");
+                    That.Holds(Enumerable.Range(0, 5).All(c => T.IsNaN(gradient.Memory[split.Index(p, c)])), $"gradient of position {p}, {width}");
                 }
 
                 // Position 3 has -infinity logits on classes it puts no target on: finite; position 8's label 3 has a -infinity logit: +infinity.
-                Assert.True(T.IsFinite(losses.Memory[3]), $"loss of position 3, {width}");
-                Assert.True(T.IsPositiveInfinity(losses.Memory[8]), $"loss of position 8, {width}");
+                That.Holds(T.IsFinite(losses.Memory[3]), $"loss of position 3, {width}");
+                That.Holds(T.IsPositiveInfinity(losses.Memory[8]), $"loss of position 8, {width}");
             }
         }
     }
@@ -451,7 +451,7 @@ public abstract class TensorTests<T>
                         double e = expectedGradient[p * split.Classes + c];
                         double bound = Tolerance<T>.Loss * Math.Abs(e) + Tolerance<T>.Cancellation * magnitude[p * split.Classes + c] + Tolerance<T>.Absolute;
                         double actual = double.CreateTruncating(gradient.Memory[split.Index(p, c)]);
-                        Assert.True(Math.Abs(actual - e) <= bound, $"gradient {reduction} {context}, position {p}, class {c}: expected {e:R}, actual {actual:R}");
+                        That.Holds(Math.Abs(actual - e) <= bound, $"gradient {reduction} {context}, position {p}, class {c}: expected {e:R}, actual {actual:R}");
                     }
                 }
             }
@@ -553,7 +553,7 @@ public abstract class TensorTests<T>
                     for (int i = 0; i < calls.Length; i++)
                     {
                         long bytes = Allocations.Fewest(calls[i]);
-                        Assert.True(bytes == 0, $"{names[i]} on [{string.Join(", ", lengths)}], {width}, allocated {bytes} bytes");
+                        That.Holds(bytes == 0, $"{names[i]} on [{string.Join(", ", lengths)}], {width}, allocated {bytes} bytes");
                     }
                 }
             }
@@ -626,7 +626,7 @@ public sealed class DoubleTensorTests : TensorTests<double>
             plus[i] += h;
             minus[i] -= h;
             double difference = (Loss(plus) - Loss(minus)) / (2 * h);
-            Assert.True(Math.Abs(difference - gradient[i]) <= 1e-8 + 1e-6 * Math.Abs(difference), $"index {i}: finite difference {difference:R}, gradient {gradient[i]:R}");
+            That.Holds(Math.Abs(difference - gradient[i]) <= 1e-8 + 1e-6 * Math.Abs(difference), $"index {i}: finite difference {difference:R}, gradient {gradient[i]:R}");
         }
 
         double Loss(double[] logits) =>
