@@ -33,11 +33,14 @@ internal sealed class Check<T>
     public int Comparisons { get; private set; }
 
     /// <summary>Fails unless <paramref name="actual"/> is within Relative * <paramref name="scale"/> + Absolute of <paramref name="expected"/> (see <see cref="Mismatch"/>).</summary>
-    public static void Close(double expected, T actual, double scale, string context)
+    public static void Close(double expected, T actual, double scale, string context) => Close(expected, actual, scale, context, -1);
+
+    /// <summary><see cref="Close(double, T, double, string)"/> of index <paramref name="index"/> (none where negative) of <paramref name="context"/>.</summary>
+    private static void Close(double expected, T actual, double scale, string context, int index)
     {
         if (Mismatch(expected, actual, Tolerance<T>.Relative * scale + Tolerance<T>.Absolute) is string mismatch)
         {
-            Assert.Fail($"{context}: {mismatch} (scale {Format(scale)}).");
+            Assert.Fail($"{context}{(index < 0 ? "" : $", index {index}")}: {mismatch} (scale {Format(scale)}).");
         }
     }
 
@@ -50,10 +53,7 @@ internal sealed class Check<T>
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++)
         {
-            if (Mismatch(expected[i], actual[i], Tolerance<T>.Relative * scale[i] + Tolerance<T>.Absolute) is string mismatch)
-            {
-                Assert.Fail($"{context}, index {i}: {mismatch} (scale {Format(scale[i])}).");
-            }
+            Close(expected[i], actual[i], scale[i], context, i);
         }
     }
 
